@@ -1,0 +1,160 @@
+/*
+ * diag.c: reporting contract violations and corruption, and the libc-free
+ * formatter they use. Nothing here allocates or calls stdio, so it is safe
+ * inside a malloc replacement and in a freestanding build.
+ */
+#include <stdarg.h>
+
+#include "alloc/os.h"
+#include "internal.h"
+
+static alloc_misuse_handler misuse_handler;
+static void *misuse_user;
+
+void alloc_set_misuse_handler(alloc_misuse_handler handler, void *user)
+{
+    misuse_handler = handler;
+    misuse_user = user;
+}
+
+/* --- formatter ----------------------------------------------------------- */
+
+typedef struct out_buf {
+    char *buf;
+    size_t cap;
+    size_t len; /* would-be length, may exceed cap */
+} out_buf;
+
+static void put_char(out_buf *o, char c)
+{
+    if (o->len + 1 < o->cap) o->buf[o->len] = c;
+    o->len++;
+}
+
+static void put_str(out_buf *o, const char *s)
+{
+    if (!s) s = "(null)";
+    while (*s) put_char(o, *s++);
+}
+
+static void put_unsigned(out_buf *o, unsigned long long v, unsigned base)
+{
+    char digits[24];
+    int n = 0;
+    do {
+        unsigned d = (unsigned)(v % base);
+        digits[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+        v /= base;
+    } while (v);
+    while (n) put_char(o, digits[--n]);
+}
+
+static size_t format_va(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    out_buf o = {buf, cap, 0};
+    for (const char *f = fmt; *f; f++) {
+        if (*f != '%') {
+            put_char(&o, *f);
+            continue;
+        }
+        f++;
+        int longness = 0; /* 0 int, 1 long, 2 long long, 3 size_t */
+        if (*f == 'z') {
+            longness = 3;
+            f++;
+        } else if (*f == 'l') {
+            longness = 1;
+            f++;
+            if (*f == 'l') {
+                longness = 2;
+                f++;
+            }
+        }
+        switch (*f) {
+        case 's': put_str(&o, va_arg(ap, const char *)); break;
+        case 'c': put_char(&o, (char)va_arg(ap, int)); break;
+        case 'd':
+        case 'i': {
+            long long v = longness == 2   ? va_arg(ap, long long)
+                          : longness == 1 ? va_arg(ap, long)
+                          : longness == 3 ? (long long)va_arg(ap, size_t)
+                                          : va_arg(ap, int);
+            unsigned long long mag = (unsigned long long)v;
+            if (v < 0) {
+                put_char(&o, '-');
+                mag = 0ULL - mag;
+            }
+            put_unsigned(&o, mag, 10);
+            break;
+        }
+        case 'u':
+        case 'x': {
+            unsigned long long v = longness == 2   ? va_arg(ap, unsigned long long)
+                                   : longness == 1 ? va_arg(ap, unsigned long)
+                                   : longness == 3 ? va_arg(ap, size_t)
+                                                   : va_arg(ap, unsigned);
+            put_unsigned(&o, v, *f == 'x' ? 16u : 10u);
+            break;
+        }
+        case 'p':
+            put_str(&o, "0x");
+            put_unsigned(&o, (uintptr_t)va_arg(ap, void *), 16);
+            break;
+        case '%': put_char(&o, '%'); break;
+        case '\0': f--; break;
+        default:
+            put_char(&o, '%');
+            put_char(&o, *f);
+            break;
+        }
+    }
+    if (cap) buf[o.len < cap ? o.len : cap - 1] = '\0';
+    return o.len;
+}
+
+size_t alloc_format(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = format_va(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+/* --- reporting ----------------------------------------------------------- */
+
+#define MESSAGE_CAP 1024
+
+static void write_line(const char *prefix, const char *msg)
+{
+    char line[MESSAGE_CAP + 32];
+    size_t n = alloc_format(line, sizeof line, "%s%s\n", prefix, msg);
+    alloc_os_write_stderr(line, n < sizeof line ? n : sizeof line - 1);
+}
+
+void alloc_report_misuse(const char *fmt, ...)
+{
+    char msg[MESSAGE_CAP];
+    va_list ap;
+    va_start(ap, fmt);
+    format_va(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (misuse_handler) {
+        misuse_handler(msg, misuse_user);
+        return;
+    }
+    write_line("alloc: misuse: ", msg);
+    alloc_os_abort();
+}
+
+_Noreturn void alloc_report_corruption(const char *fmt, ...)
+{
+    char msg[MESSAGE_CAP];
+    va_list ap;
+    va_start(ap, fmt);
+    format_va(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (misuse_handler) misuse_handler(msg, misuse_user);
+    write_line("alloc: corrupted heap metadata: ", msg);
+    alloc_os_abort();
+}

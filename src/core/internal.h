@@ -1,0 +1,120 @@
+/*
+ * internal.h: what every strategy's source file includes. Assertion tiers,
+ * the misuse/corruption reporters, and the shared bookkeeping of alloc_stats.
+ *
+ * Assertion tiers (after mimalloc and musl):
+ *   ALLOC_CHECK(cond, fmt, ...)     always on. For metadata that would corrupt
+ *                                   memory if it were wrong: a failure is
+ *                                   reported as corruption and aborts.
+ *   ALLOC_ASSERT(cond)              on when ALLOC_DEBUG >= 1 (Debug builds):
+ *                                   internal consistency, cheap.
+ *   ALLOC_ASSERT_EXPENSIVE(cond)    on when ALLOC_DEBUG >= 2: walks, O(n).
+ * ALLOC_DEBUG_CHECKS is 1 when debug builds should detect the user's misuse
+ * (double free, foreign free, LIFO order) and report it.
+ */
+#ifndef ALLOC_CORE_INTERNAL_H
+#define ALLOC_CORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/alloc.h"
+#include "alloc/diag.h"
+#include "alloc/stats.h"
+#include "track.h"
+
+#ifndef ALLOC_DEBUG
+#define ALLOC_DEBUG 0
+#endif
+#define ALLOC_DEBUG_CHECKS (ALLOC_DEBUG >= 1)
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ALLOC_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define ALLOC_HIDDEN
+#endif
+
+#define ALLOC_CHECK(cond, ...)                                                  \
+    do {                                                                        \
+        if (ALLOC_UNLIKELY(!(cond))) alloc_report_corruption(__VA_ARGS__);      \
+    } while (0)
+
+#if ALLOC_DEBUG >= 1
+#define ALLOC_ASSERT(cond)                                                              \
+    do {                                                                                \
+        if (ALLOC_UNLIKELY(!(cond)))                                                    \
+            alloc_report_corruption("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); \
+    } while (0)
+#else
+#define ALLOC_ASSERT(cond) ((void)0)
+#endif
+
+#if ALLOC_DEBUG >= 2
+#define ALLOC_ASSERT_EXPENSIVE(cond) ALLOC_ASSERT(cond)
+#else
+#define ALLOC_ASSERT_EXPENSIVE(cond) ((void)0)
+#endif
+
+/* Debug fill patterns (after SQLite memsys5): fresh blocks 0xAA, freed 0x55. */
+#define ALLOC_FILL_ALLOCATED 0xAA
+#define ALLOC_FILL_FREED 0x55
+
+/* Formats a call site for a message into a caller-provided buffer of this size. */
+#define ALLOC_SITE_BUF 160
+
+/* --- alloc_stats bookkeeping: the one place peaks and counts are kept. ---- */
+
+static inline void alloc_stats_note_alloc(alloc_stats *s, size_t len)
+{
+    s->alloc_count++;
+    s->bytes_in_use += len;
+    if (s->bytes_in_use > s->peak_bytes_in_use) s->peak_bytes_in_use = s->bytes_in_use;
+}
+
+static inline void alloc_stats_note_free(alloc_stats *s, size_t len)
+{
+    s->free_count++;
+    s->bytes_in_use -= len;
+}
+
+/* A successful resize (in_place) or remap (!in_place) from old_len to new_len. */
+static inline void alloc_stats_note_resize(alloc_stats *s, size_t old_len, size_t new_len, bool in_place)
+{
+    if (in_place)
+        s->resize_count++;
+    else
+        s->remap_count++;
+    s->bytes_in_use = s->bytes_in_use - old_len + new_len;
+    if (s->bytes_in_use > s->peak_bytes_in_use) s->peak_bytes_in_use = s->bytes_in_use;
+}
+
+static inline void alloc_stats_note_failed(alloc_stats *s) { s->failed_count++; }
+static inline void alloc_stats_note_misuse(alloc_stats *s) { s->misuse_count++; }
+
+static inline void alloc_stats_note_reserve(alloc_stats *s, size_t n)
+{
+    s->bytes_reserved += n;
+    if (s->bytes_reserved > s->peak_bytes_reserved) s->peak_bytes_reserved = s->bytes_reserved;
+}
+
+static inline void alloc_stats_note_release(alloc_stats *s, size_t n) { s->bytes_reserved -= n; }
+
+/* Forgets everything live (a reset): current figures drop, peaks and counts stay. */
+static inline void alloc_stats_note_reset(alloc_stats *s) { s->bytes_in_use = 0; }
+
+/* Stats invariants every checker verifies. */
+static inline bool alloc_stats_consistent(const alloc_stats *s)
+{
+    return s->bytes_in_use <= s->peak_bytes_in_use && s->bytes_reserved <= s->peak_bytes_reserved &&
+           s->free_count <= s->alloc_count;
+}
+
+/* true iff [p, p+n) lies inside [base, base+size). */
+static inline bool alloc_range_inside(const void *p, size_t n, const void *base, size_t size)
+{
+    uintptr_t a = (uintptr_t)p, b = (uintptr_t)base;
+    return a >= b && a - b <= size && n <= size - (a - b);
+}
+
+#endif /* ALLOC_CORE_INTERNAL_H */

@@ -1,0 +1,135 @@
+/*
+ * os.c: the public page-provider API (alloc/os.h) over a back end's raw
+ * primitives (backend.h).
+ *
+ * What lives here rather than in a back end is policy that is the same on
+ * every system: argument checks, rounding to pages, overflow checks, the page
+ * size cache, and alignment beyond a page by over-mapping. To map len bytes at
+ * an alignment A > page, it maps len + A - page bytes, which must contain an
+ * A-aligned run of len bytes, and unmaps the unused head and tail; the cost is
+ * one extra munmap or two, and no address-space waste afterwards.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+
+#include "alloc/os.h"
+#include "backend.h"
+
+static _Atomic size_t cached_page_size;
+
+size_t alloc_os_page_size(void)
+{
+    size_t page = atomic_load_explicit(&cached_page_size, memory_order_relaxed);
+    if (ALLOC_LIKELY(page != 0)) return page;
+    page = alloc_sys_page_size();
+    if (page == 0 || !alloc_is_pow2(page)) page = 4096;
+    atomic_store_explicit(&cached_page_size, page, memory_order_relaxed);
+    return page;
+}
+
+const char *alloc_os_backend_name(void) { return alloc_sys_backend_name(); }
+
+/* len rounded up to whole pages, or 0 if that overflows past ALLOC_MAX_LEN. */
+static size_t round_to_pages(size_t len)
+{
+    size_t page = alloc_os_page_size();
+    if (len > ALLOC_MAX_LEN - (page - 1)) return 0;
+    return alloc_align_up(len, page);
+}
+
+int alloc_os_map(size_t len, size_t align, void **out)
+{
+    if (len == 0 || !alloc_is_pow2(align)) return -EINVAL;
+    size_t page = alloc_os_page_size();
+    size_t size = round_to_pages(len);
+    if (size == 0) return -ENOMEM;
+    if (align <= page) {
+        intptr_t r = alloc_sys_map(size, ALLOC_SYS_PROT_READ | ALLOC_SYS_PROT_WRITE);
+        if (r < 0) return (int)r;
+        *out = (void *)r;
+        return 0;
+    }
+    size_t slack = align - page;
+    if (size > ALLOC_MAX_LEN - slack) return -ENOMEM;
+    intptr_t r = alloc_sys_map(size + slack, ALLOC_SYS_PROT_READ | ALLOC_SYS_PROT_WRITE);
+    if (r < 0) return (int)r;
+    uintptr_t base = (uintptr_t)r;
+    uintptr_t start = alloc_align_up(base, align);
+    size_t head = start - base;
+    size_t tail = slack - head;
+    /* Trimming cannot fail for ranges inside a mapping we own, short of the
+     * kernel running out of VMA slots; then the slack simply stays mapped. */
+    if (head) (void)alloc_sys_unmap((void *)base, head);
+    if (tail) (void)alloc_sys_unmap((void *)(start + size), tail);
+    *out = (void *)start;
+    return 0;
+}
+
+int alloc_os_unmap(void *addr, size_t len)
+{
+    if (len == 0 || !alloc_is_aligned(addr, alloc_os_page_size())) return -EINVAL;
+    size_t size = round_to_pages(len);
+    if (size == 0) return -EINVAL;
+    return alloc_sys_unmap(addr, size);
+}
+
+int alloc_os_remap(void *addr, size_t old_len, size_t new_len, bool may_move, void **out)
+{
+    if (old_len == 0 || new_len == 0 || !alloc_is_aligned(addr, alloc_os_page_size())) return -EINVAL;
+    size_t old_size = round_to_pages(old_len);
+    size_t new_size = round_to_pages(new_len);
+    if (old_size == 0) return -EINVAL;
+    if (new_size == 0) return -ENOMEM;
+    if (old_size == new_size) {
+        *out = addr;
+        return 0;
+    }
+    intptr_t r = alloc_sys_remap(addr, old_size, new_size, may_move);
+    if (r < 0) return (int)r;
+    *out = (void *)r;
+    return 0;
+}
+
+int alloc_os_purge(void *addr, size_t len, bool lazy)
+{
+    if (len == 0 || !alloc_is_aligned(addr, alloc_os_page_size())) return -EINVAL;
+    size_t size = round_to_pages(len);
+    if (size == 0) return -EINVAL;
+    if (lazy) {
+        int r = alloc_sys_advise(addr, size, ALLOC_SYS_ADVISE_FREE);
+        if (r != -EINVAL) return r; /* kernels before 4.5 lack MADV_FREE: fall through */
+    }
+    return alloc_sys_advise(addr, size, ALLOC_SYS_ADVISE_DONTNEED);
+}
+
+int alloc_os_protect(void *addr, size_t len, enum alloc_os_prot prot)
+{
+    if (len == 0 || !alloc_is_aligned(addr, alloc_os_page_size())) return -EINVAL;
+    size_t size = round_to_pages(len);
+    if (size == 0) return -EINVAL;
+    int sys_prot = ALLOC_SYS_PROT_NONE;
+    if (prot & ALLOC_OS_PROT_READ) sys_prot |= ALLOC_SYS_PROT_READ;
+    if (prot == ALLOC_OS_PROT_READ_WRITE) sys_prot |= ALLOC_SYS_PROT_WRITE;
+    return alloc_sys_protect(addr, size, sys_prot);
+}
+
+int alloc_os_hint_huge(void *addr, size_t len)
+{
+    if (len == 0 || !alloc_is_aligned(addr, alloc_os_page_size())) return -EINVAL;
+    size_t size = round_to_pages(len);
+    if (size == 0) return -EINVAL;
+    return alloc_sys_advise(addr, size, ALLOC_SYS_ADVISE_HUGEPAGE);
+}
+
+void alloc_os_write_stderr(const char *buf, size_t len)
+{
+    while (len > 0) {
+        intptr_t n = alloc_sys_write_stderr(buf, len);
+        if (n == -EINTR) continue;
+        if (n <= 0) return;
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+_Noreturn void alloc_os_abort(void) { alloc_sys_abort(); }
