@@ -56,8 +56,6 @@ Test(os, map_with_large_alignment)
         cr_assert_eq(alloc_os_map(5 * page, align, &p), 0, "align %zu", align);
         cr_assert(alloc_is_aligned(p, align), "%p not aligned to %zu", p, align);
         memset(p, 1, 5 * page);
-        /* the trimmed head and tail are given back */
-        cr_assert(!page_is_mapped((char *)p + 5 * page) || align == 2 * page);
         cr_assert_eq(alloc_os_unmap(p, 5 * page), 0);
     }
     void *mib = NULL;
