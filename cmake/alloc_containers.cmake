@@ -1,0 +1,21 @@
+# Container tests and examples: tell them which strategies this build has, so
+# they run over every one of them (ALLOC_TEST_HAVE_<FOLDER> per enabled src/
+# folder that has sources).
+file(GLOB ALLOC_SRC_FOLDERS LIST_DIRECTORIES true ${PROJECT_SOURCE_DIR}/src/*)
+set(ALLOC_ENABLED_FOLDER_DEFS "")
+foreach(dir ${ALLOC_SRC_FOLDERS})
+  if(IS_DIRECTORY ${dir})
+    get_filename_component(folder ${dir} NAME)
+    alloc_folder_enabled(${folder} enabled)
+    file(GLOB folder_sources ${dir}/*.c)
+    if(enabled AND folder_sources AND NOT folder STREQUAL "os")
+      string(TOUPPER ${folder} upper)
+      list(APPEND ALLOC_ENABLED_FOLDER_DEFS ALLOC_TEST_HAVE_${upper}=1)
+    endif()
+  endif()
+endforeach()
+foreach(t test_containers)
+  if(TARGET ${t})
+    target_compile_definitions(${t} PRIVATE ${ALLOC_ENABLED_FOLDER_DEFS})
+  endif()
+endforeach()
