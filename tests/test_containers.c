@@ -212,7 +212,7 @@ ParameterizedTest(int *param, containers, vec_ops)
 {
     fixture f = open_backing(*param);
     enum { N = 3000 };
-    static int model[N + 8];
+    static int model[2 * N + 8];
     size_t n = 0;
     int_vec v;
     int_vec_init(&v, f.a);
