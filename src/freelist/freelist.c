@@ -1,0 +1,976 @@
+/*
+ * freelist.c: a coalescing free-list heap with boundary tags; TLSF segregated
+ * fit by default, first fit and best fit over an address-ordered list.
+ *
+ * The algorithm
+ * -------------
+ * The heap is a set of regions; each region is tiled exactly by blocks,
+ * ended by a zero-size sentinel that is always "used". A block is a header
+ * word followed by its payload:
+ *
+ *       block b                                      next block
+ *       v                                            v
+ *       +--------+-----------------------------------+--------+----
+ *       | size|f | payload (size - 8 bytes)          | size|f | ...
+ *       +--------+-----------------------------------+--------+----
+ *                ^ 16-byte aligned
+ *
+ * size counts the header and is a multiple of 16; blocks start 8 bytes
+ * before a 16-byte boundary, so every payload is 16-aligned. The low bits of
+ * the header hold flags: FREE (this block is free), PREV_FREE (the block
+ * before it is free) and FIRST (it is the first block of its region). A free
+ * block also keeps two list links at the start of its payload and a footer
+ * (its size) in its last word:
+ *
+ *       | size|FREE | next | prev | ...unused... | size | (next block: PREV_FREE)
+ *
+ * The footer is the "boundary tag" of Knuth: it lets free find the block
+ * before it in O(1), but it is only needed when that block is free, so a used
+ * block needs no footer and its payload runs up to the next header. That is
+ * why a live allocation costs one word, not two (the trick TLSF uses).
+ *
+ * free(b) marks b free, then merges it with the block after it if that one is
+ * free (read its header at b + size) and with the block before it if the
+ * PREV_FREE bit says so (read the footer at b - 8, then that block's header),
+ * so two free blocks are never adjacent. alloc takes a free block of at least
+ * the needed size off its list, splits off the rest as a new free block when
+ * the rest can hold a free block (ALLOC_FREELIST_MIN_BLOCK, 32 bytes),
+ * otherwise hands over the whole block. An aligned request first splits off
+ * the leading gap before the aligned payload as a free block of its own.
+ *
+ * Finding a free block is the policy's job:
+ *  - TLSF (Masmano et al., "TLSF: a new dynamic memory allocator for
+ *    real-time systems", 2004): free blocks live in 56 x 32 lists by size
+ *    class. The first level is the power of two of the size, the second level
+ *    splits each power of two into 32 equal ranges; blocks under 512 bytes
+ *    get 32 exact classes of 16 bytes. A bitmap per level says which lists are
+ *    non-empty. A request is rounded up to the next class boundary, so any
+ *    block of the first non-empty class at or above it fits: two
+ *    find-first-set instructions find it. Insert and remove are O(1) too.
+ *    Waste of the rounding is under 1/32 of the request.
+ *  - First fit and best fit (Knuth, TAOCP vol. 1, 2.5): one list of all free
+ *    blocks in address order, walked from the lowest address. Keeping address
+ *    order makes free O(free blocks) when the block has no free neighbour;
+ *    with a free neighbour the merged block simply takes the neighbour's place.
+ *
+ * Bounds: TLSF alloc and free O(1) (growing the heap adds one backing
+ * allocation); list policies O(free blocks). resize is O(1) plus the policy's
+ * insert/remove; remap that moves adds a copy. Overhead: 8 bytes per live
+ * block plus rounding to 16 (at most 23), minimum block 32 bytes; per region
+ * a 48-byte descriptor at its start and an 8-byte sentinel at its end.
+ *
+ * Regions: a region's descriptor sits at its 16-aligned start; the first
+ * block follows at a fixed offset, so a block flagged FIRST finds its region
+ * in O(1). That is how free notices a region that has become entirely free
+ * (its first block is free and reaches the sentinel) and gives it back to
+ * the backing allocator, or keeps it while empty regions add up to at most
+ * retain_bytes (hysteresis).
+ *
+ * Sanitizers: everything not handed out (headers, free blocks, the tail of a
+ * block after len) is poisoned for ASan and no-access for Valgrind; the heap
+ * opens each metadata word for the instant it reads or writes it (word_get,
+ * word_set). Each live block is a Valgrind mempool chunk of the heap.
+ */
+#include <errno.h>
+
+#include "../core/internal.h"
+#include "../core/trace.h"
+#include "alloc/freelist.h"
+#include "alloc/os.h"
+#include "alloc/page.h"
+
+#define HDR ALLOC_FREELIST_HEADER
+#define GRAN ALLOC_FREELIST_GRANULE
+#define MIN_BLOCK ALLOC_FREELIST_MIN_BLOCK
+#define SL_LOG2 ALLOC_FREELIST_SL_LOG2
+#define SL_COUNT ALLOC_FREELIST_SL_COUNT
+#define FL_COUNT ALLOC_FREELIST_FL_COUNT
+/* Blocks below this size have exact classes (fl 0): 32 classes of 16 bytes. */
+#define SMALL_LIMIT ((size_t)SL_COUNT * GRAN)
+
+#define F_FREE ((size_t)1)
+#define F_PREV_FREE ((size_t)2)
+#define F_FIRST ((size_t)4)
+#define F_MASK (GRAN - 1)
+
+_Static_assert(sizeof(size_t) == sizeof(void *), "block links share words with sizes");
+_Static_assert(GRAN > HDR && GRAN % HDR == 0, "payloads must be granule-aligned after a header");
+_Static_assert(MIN_BLOCK % GRAN == 0 && MIN_BLOCK >= HDR + 2 * sizeof(void *) + HDR, "free block must fit");
+_Static_assert(SMALL_LIMIT == 512, "class mapping assumes 512-byte small limit");
+
+typedef struct alloc_freelist_region {
+    struct alloc_freelist_region *next, *prev;
+    void *base;      /* what the backing allocator returned, or the caller's buffer */
+    size_t base_len; /* its length (as passed to the backing allocator, or the buffer size) */
+    char *sentinel;  /* the end sentinel's header; blocks tile [first block, sentinel) */
+    bool owned;      /* from the backing allocator, so it can be given back */
+    bool empty;      /* entirely free and kept for reuse (counted in retained_bytes) */
+} region;
+
+/* The first block of a region starts this far from the region's start. */
+#define FIRST_OFFSET ((sizeof(region) + HDR + GRAN - 1) / GRAN * GRAN - HDR)
+_Static_assert(FIRST_OFFSET + HDR + GRAN - 1 <= ALLOC_FREELIST_REGION_OVERHEAD, "region overhead documented");
+
+/* --- metadata access ---------------------------------------------------------
+ * Every read or write of a header, footer or link goes through these, so the
+ * sanitizers see the word as accessible only while the heap touches it. */
+
+static inline size_t word_get(const void *p)
+{
+#if ALLOC_TRACK_ENABLED
+    ALLOC_TRACK_DEFINED(p, sizeof(size_t));
+    size_t v = *(const size_t *)p;
+    ALLOC_TRACK_NOACCESS(p, sizeof(size_t));
+    return v;
+#else
+    return *(const size_t *)p;
+#endif
+}
+
+static inline void word_set(void *p, size_t v)
+{
+#if ALLOC_TRACK_ENABLED
+    ALLOC_TRACK_UNDEFINED(p, sizeof(size_t));
+    *(size_t *)p = v;
+    ALLOC_TRACK_NOACCESS(p, sizeof(size_t));
+#else
+    *(size_t *)p = v;
+#endif
+}
+
+static inline size_t hdr(const char *b) { return word_get(b); }
+static inline void set_hdr(char *b, size_t v) { word_set(b, v); }
+static inline size_t size_of(size_t h) { return h & ~F_MASK; }
+static inline char *payload_of(char *b) { return b + HDR; }
+static inline char *block_of(const void *p) { return (char *)p - HDR; }
+static inline char *link_next(const char *b) { return (char *)word_get(b + HDR); }
+static inline char *link_prev(const char *b) { return (char *)word_get(b + HDR + sizeof(void *)); }
+static inline void set_next(char *b, const char *n) { word_set(b + HDR, (size_t)(uintptr_t)n); }
+static inline void set_prev(char *b, const char *p) { word_set(b + HDR + sizeof(void *), (size_t)(uintptr_t)p); }
+static inline void set_footer(char *b, size_t size) { word_set(b + size - HDR, size); }
+
+static inline void set_flag(char *b, size_t flag) { set_hdr(b, hdr(b) | flag); }
+static inline void clear_flag(char *b, size_t flag) { set_hdr(b, hdr(b) & ~flag); }
+
+static inline region *region_of_first(char *b) { return (region *)(void *)(b - FIRST_OFFSET); }
+static inline char *first_block(region *r) { return (char *)r + FIRST_OFFSET; }
+
+/* Block size for a payload of len bytes: header + len rounded up to the
+ * granule, at least the minimum block. Callers ensure len <= ALLOC_MAX_LEN. */
+static inline size_t block_need(size_t len)
+{
+    size_t n = (len + HDR + GRAN - 1) & ~(GRAN - 1);
+    return n < MIN_BLOCK ? MIN_BLOCK : n;
+}
+
+/* Index of the highest set bit of x (x != 0). */
+static inline unsigned msb(size_t x)
+{
+    return (unsigned)(sizeof(unsigned long long) * 8 - 1) - (unsigned)__builtin_clzll((unsigned long long)x);
+}
+
+/* --- TLSF class mapping -------------------------------------------------------- */
+
+static inline void mapping(size_t size, unsigned *fl, unsigned *sl)
+{
+    if (size < SMALL_LIMIT) {
+        *fl = 0;
+        *sl = (unsigned)(size / GRAN);
+    } else {
+        unsigned f = msb(size);
+        *sl = (unsigned)(size >> (f - SL_LOG2)) ^ SL_COUNT;
+        *fl = f - (msb(SMALL_LIMIT) - 1);
+    }
+}
+
+/* --- free lists -------------------------------------------------------------- */
+
+static void list_remove(alloc_freelist *h, char *b, size_t size)
+{
+    char *n = link_next(b), *p = link_prev(b);
+    if (n) set_prev(n, p);
+    if (h->policy == ALLOC_FREELIST_TLSF) {
+        unsigned fl, sl;
+        mapping(size, &fl, &sl);
+        if (p) {
+            set_next(p, n);
+        } else {
+            ALLOC_CHECK(h->heads[fl][sl] == b, "freelist: free block %p not at the head of its class", (void *)b);
+            h->heads[fl][sl] = n;
+            if (!n) {
+                h->sl_bitmap[fl] &= ~(1u << sl);
+                if (!h->sl_bitmap[fl]) h->fl_bitmap &= ~((uint64_t)1 << fl);
+            }
+        }
+    } else if (p) {
+        set_next(p, n);
+    } else {
+        h->addr_head = n;
+    }
+    h->free_bytes -= size;
+    h->free_blocks--;
+}
+
+/* Links a free block (header and footer already written) into its list.
+ * after: for the list policies, the free block known to precede b in address
+ * order or NULL when unknown (then found by walking). */
+static void list_insert(alloc_freelist *h, char *b, size_t size, char *after, bool after_known)
+{
+    ALLOC_TRACE("freelist insert %p %zu", (void *)b, size);
+    if (h->policy == ALLOC_FREELIST_TLSF) {
+        unsigned fl, sl;
+        mapping(size, &fl, &sl);
+        char *head = h->heads[fl][sl];
+        set_next(b, head);
+        set_prev(b, NULL);
+        if (head) set_prev(head, b);
+        h->heads[fl][sl] = b;
+        h->sl_bitmap[fl] |= 1u << sl;
+        h->fl_bitmap |= (uint64_t)1 << fl;
+    } else {
+        if (!after_known) {
+            after = NULL;
+            for (char *c = h->addr_head; c && c < b; c = link_next(c)) after = c;
+        }
+        char *n = after ? link_next(after) : (char *)h->addr_head;
+        set_next(b, n);
+        set_prev(b, after);
+        if (n) set_prev(n, b);
+        if (after)
+            set_next(after, b);
+        else
+            h->addr_head = b;
+    }
+    h->free_bytes += size;
+    h->free_blocks++;
+}
+
+/* Writes b as a free block of size (flags: FREE plus the given ones) with its
+ * footer, and tells the next block its predecessor is free. */
+static void make_free(char *b, size_t size, size_t flags)
+{
+    set_hdr(b, size | F_FREE | flags);
+    set_footer(b, size);
+    set_flag(b + size, F_PREV_FREE);
+}
+
+/* --- search ------------------------------------------------------------------ */
+
+/* Bytes between block b and the first payload aligned to align inside it
+ * that leaves either no gap or a gap that can be a free block. */
+static inline size_t align_gap(const char *b, size_t align)
+{
+    uintptr_t pay = (uintptr_t)b + HDR;
+    size_t gap = (size_t)(alloc_align_up(pay, align) - pay);
+    if (gap != 0 && gap < MIN_BLOCK) gap += align; /* align > GRAN here, so align >= MIN_BLOCK */
+    return gap;
+}
+
+static char *find_tlsf(alloc_freelist *h, size_t need)
+{
+    if (need > SIZE_MAX / 2) return NULL; /* no block is that large; keeps the rounding from overflowing */
+    size_t rounded = need;
+    if (need >= SMALL_LIMIT) rounded += ((size_t)1 << (msb(need) - SL_LOG2)) - 1;
+    unsigned fl, sl;
+    mapping(rounded, &fl, &sl);
+    if (fl < FL_COUNT) {
+        uint32_t sl_map = h->sl_bitmap[fl] & (~0u << sl);
+        if (!sl_map) {
+            uint64_t fl_map = fl + 1 < 64 ? h->fl_bitmap & (~(uint64_t)0 << (fl + 1)) : 0;
+            if (fl_map) {
+                fl = (unsigned)__builtin_ctzll(fl_map);
+                sl_map = h->sl_bitmap[fl];
+            }
+        }
+        if (sl_map) return h->heads[fl][(unsigned)__builtin_ctz(sl_map)];
+    }
+    /* The good-fit rounding skipped the request's own class: its head may fit. */
+    mapping(need, &fl, &sl);
+    char *b = h->heads[fl][sl];
+    if (b && size_of(hdr(b)) >= need) return b;
+    return NULL;
+}
+
+static char *find_list(alloc_freelist *h, size_t need, size_t align)
+{
+    char *best = NULL;
+    size_t best_size = SIZE_MAX;
+    for (char *b = h->addr_head; b; b = link_next(b)) {
+        size_t size = size_of(hdr(b));
+        size_t gap = align > GRAN ? align_gap(b, align) : 0;
+        if (size < gap || size - gap < need) continue;
+        if (h->policy == ALLOC_FREELIST_FIRST_FIT || size == need) return b;
+        if (size < best_size) {
+            best = b;
+            best_size = size;
+        }
+    }
+    return best;
+}
+
+/* --- regions ------------------------------------------------------------------ */
+
+/* Lays out a region over [mem, mem + len): descriptor, one free block,
+ * sentinel. Returns NULL if len is too small. */
+static region *region_setup(alloc_freelist *h, void *mem, size_t len, void *base, size_t base_len, bool owned)
+{
+    uintptr_t start = alloc_align_up((uintptr_t)mem, GRAN);
+    if (start - (uintptr_t)mem > len) return NULL;
+    uintptr_t end = (uintptr_t)mem + len;
+    if (end - start < FIRST_OFFSET + MIN_BLOCK + GRAN) return NULL;
+    uintptr_t sent = ((end - GRAN) & ~(uintptr_t)(GRAN - 1)) + (GRAN - HDR);
+    region *r = (region *)start;
+    char *b = first_block(r);
+    size_t size = (size_t)((char *)sent - b);
+    if (size < MIN_BLOCK) return NULL;
+    *r = (region){NULL, NULL, base, base_len, (char *)sent, owned, false};
+    ALLOC_TRACK_NOACCESS(b, (size_t)(end - (uintptr_t)b));
+    set_hdr(r->sentinel, 0);
+    make_free(b, size, F_FIRST);
+    r->next = h->regions;
+    if (h->regions) h->regions->prev = r;
+    h->regions = r;
+    h->region_count++;
+    alloc_stats_note_reserve(&h->stats, base_len);
+    list_insert(h, b, size, NULL, false);
+    ALLOC_TRACE("freelist region %p %zu", (void *)r, size);
+    return r;
+}
+
+static void region_unlink(alloc_freelist *h, region *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        h->regions = r->next;
+    if (r->next) r->next->prev = r->prev;
+    h->region_count--;
+    alloc_stats_note_release(&h->stats, r->base_len);
+}
+
+/* Gives an owned region back; its single free block is not on any list. */
+static void region_release(alloc_freelist *h, region *r)
+{
+    void *base = r->base;
+    size_t base_len = r->base_len;
+    region_unlink(h, r);
+    ALLOC_TRACE("freelist release %p %zu", base, base_len);
+    /* Hand the memory back without poison: the next owner of these addresses
+     * must not inherit our shadow state. */
+    ALLOC_TRACK_UNDEFINED(base, base_len);
+    alloc_free_at(h->backing, base, base_len, GRAN, ALLOC_RET_ADDR());
+}
+
+static bool is_page_backing(const alloc_freelist *h) { return h->backing.vtable == &alloc_page_vtable; }
+
+/* Adds a region with room for a block of need bytes at the given alignment. */
+static bool grow(alloc_freelist *h, size_t need, size_t align)
+{
+    if (!h->can_grow) return false;
+    size_t room = need;
+    /* Room for the leading gap of an aligned block, the region's own
+     * overhead and the alignment of the backing memory. */
+    size_t extra = (align > GRAN ? align + MIN_BLOCK : 0) + ALLOC_FREELIST_REGION_OVERHEAD + GRAN;
+    if (room > ALLOC_MAX_LEN - extra) return false;
+    room += extra;
+    if (room < h->region_size) room = h->region_size;
+    if (is_page_backing(h)) {
+        size_t page = alloc_os_page_size();
+        if (room > ALLOC_MAX_LEN - page) return false;
+        room = alloc_align_up(room, page);
+    }
+    void *mem = alloc_bytes_at(h->backing, room, GRAN, ALLOC_RET_ADDR());
+    if (!mem) return false;
+    region *r = region_setup(h, mem, room, mem, room, true);
+    ALLOC_CHECK(r != NULL, "freelist: grown region of %zu bytes too small", room);
+    return true;
+}
+
+/* --- taking and giving blocks ------------------------------------------------------ */
+
+/* Splits the tail of used block b (size bytes) beyond need into a free block
+ * when it is big enough to be one. Returns b's final size. The block after b
+ * must not be free (callers merge it first). */
+static size_t trim_tail(alloc_freelist *h, char *b, size_t size, size_t need)
+{
+    size_t rest = size - need;
+    if (rest < MIN_BLOCK) return size;
+    char *t = b + need;
+    ALLOC_TRACE("freelist split %p %zu -> %zu + %zu", (void *)b, size, need, rest);
+    make_free(t, rest, 0);
+    list_insert(h, t, rest, NULL, false);
+    set_hdr(b, need | (hdr(b) & (F_PREV_FREE | F_FIRST)));
+    return need;
+}
+
+/* A used block of at least need bytes whose payload is aligned to align, or
+ * NULL (nothing changed but perhaps a grown region). need is a block size. */
+static char *take(alloc_freelist *h, size_t need, size_t align)
+{
+    size_t search = need;
+    if (align > GRAN) {
+        if (need > SIZE_MAX - align - MIN_BLOCK) return NULL;
+        if (h->policy == ALLOC_FREELIST_TLSF) search = need + align + MIN_BLOCK;
+    }
+    char *b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
+    if (!b) {
+        if (!grow(h, need, align)) return NULL;
+        b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
+        ALLOC_CHECK(b != NULL, "freelist: no block of %zu bytes in a region grown for it", need);
+    }
+    size_t hb = hdr(b);
+    size_t size = size_of(hb);
+    ALLOC_CHECK((hb & F_FREE) && !(hb & F_PREV_FREE), "freelist: block %p on a free list has tag %zx", (void *)b,
+                hb);
+    list_remove(h, b, size);
+    if (hb & F_FIRST) {
+        region *r = region_of_first(b);
+        if (r->empty) {
+            r->empty = false;
+            h->retained_bytes -= r->base_len;
+        }
+    }
+    size_t flags = hb & F_FIRST;
+    if (align > GRAN) {
+        size_t gap = align_gap(b, align);
+        if (gap) {
+            /* The leading gap becomes a free block of its own; its
+             * predecessor is used (no two free blocks are adjacent). */
+            ALLOC_TRACE("freelist split %p %zu -> %zu + %zu", (void *)b, size, gap, size - gap);
+            set_hdr(b, gap | F_FREE | flags);
+            set_footer(b, gap);
+            list_insert(h, b, gap, NULL, false);
+            b += gap;
+            size -= gap;
+            flags = F_PREV_FREE;
+        }
+    }
+    set_hdr(b, size | flags);
+    clear_flag(b + size, F_PREV_FREE);
+    size = trim_tail(h, b, size, need);
+    h->used_blocks++;
+    h->used_block_bytes += size;
+    return b;
+}
+
+/* Whether a free block spans its whole region. */
+static inline bool spans_region(char *b, size_t hb)
+{
+    return (hb & F_FIRST) && size_of(hdr(b + size_of(hb))) == 0;
+}
+
+/* Frees used block b: merges with free neighbours, then lists the result or
+ * gives its region back. */
+static void give(alloc_freelist *h, char *b)
+{
+    size_t hb = hdr(b);
+    size_t size = size_of(hb);
+    h->used_blocks--;
+    h->used_block_bytes -= size;
+    char *after = NULL;
+    bool after_known = false;
+    char *next = b + size;
+    size_t hn = hdr(next);
+    ALLOC_CHECK(!(hn & F_PREV_FREE), "freelist: block %p after %p says its predecessor is free", (void *)next,
+                (void *)b);
+    if (hn & F_FREE) {
+        size_t nsize = size_of(hn);
+        ALLOC_TRACE("freelist merge %p %zu + %p %zu", (void *)b, size, (void *)next, nsize);
+        if (h->policy != ALLOC_FREELIST_TLSF) {
+            after = link_prev(next); /* the merged block takes next's place */
+            after_known = true;
+        }
+        list_remove(h, next, nsize);
+        size += nsize;
+    }
+    if (hb & F_PREV_FREE) {
+        size_t psize = word_get(b - HDR);
+        char *prev = b - psize;
+        size_t hp = hdr(prev);
+        ALLOC_CHECK((hp & F_FREE) && size_of(hp) == psize && psize >= MIN_BLOCK,
+                    "freelist: footer before %p (%zu) disagrees with its block's tag %zx", (void *)b, psize, hp);
+        ALLOC_TRACE("freelist merge %p %zu + %p %zu", (void *)prev, psize, (void *)b, size);
+        if (h->policy != ALLOC_FREELIST_TLSF) {
+            after = link_prev(prev);
+            after_known = true;
+        }
+        list_remove(h, prev, psize);
+        b = prev;
+        hb = hp;
+        size += psize;
+    }
+    size_t flags = hb & F_FIRST;
+    make_free(b, size, flags);
+    if (spans_region(b, size | flags)) {
+        region *r = region_of_first(b);
+        if (r->owned) {
+            if (h->retained_bytes + r->base_len > h->retain_bytes) {
+                clear_flag(b + size, F_PREV_FREE);
+                region_release(h, r);
+                return;
+            }
+            r->empty = true;
+            h->retained_bytes += r->base_len;
+        }
+    }
+    list_insert(h, b, size, after, after_known);
+}
+
+/* --- debug validation of a pointer handed back ------------------------------------------ */
+
+static region *region_containing(const alloc_freelist *h, const void *p)
+{
+    for (region *r = h->regions; r; r = r->next)
+        if ((const char *)p >= first_block(r) && (const char *)p < r->sentinel) return r;
+    return NULL;
+}
+
+/* Debug builds: whether mem is a live block of h that matches len and align
+ * (when len != 0). Reports misuse (returning false) or corruption. */
+static bool validate_live(const alloc_freelist *h, const void *mem, size_t len, size_t align, uintptr_t ret_addr,
+                          const char *op)
+{
+    char site[ALLOC_SITE_BUF];
+    region *r = alloc_is_aligned(mem, GRAN) ? region_containing(h, mem) : NULL;
+    if (!r || (char *)mem - HDR < first_block(r)) {
+        alloc_report_misuse("freelist: %s of %p, which this heap did not hand out (called from %s)", op, mem,
+                            alloc_describe_addr(ret_addr, site, sizeof site));
+        return false;
+    }
+    char *b = block_of(mem);
+    size_t hb = hdr(b);
+    if (hb & F_FREE) {
+        alloc_report_misuse("freelist: %s of %p, which is already free (double free; called from %s)", op, mem,
+                            alloc_describe_addr(ret_addr, site, sizeof site));
+        return false;
+    }
+    size_t size = size_of(hb);
+    ALLOC_CHECK(size >= MIN_BLOCK && size <= (size_t)(r->sentinel - b),
+                "freelist: tag of %p gives size %zu beyond its region", mem, size);
+    size_t hn = hdr(b + size);
+    ALLOC_CHECK(!(hn & F_PREV_FREE) && (size_of(hn) == 0 || size_of(hn) <= (size_t)(r->sentinel - (b + size))),
+                "freelist: tag after %p (%zx) disagrees with it", mem, hn);
+    if (hb & F_PREV_FREE) {
+        size_t psize = word_get(b - HDR);
+        ALLOC_CHECK(psize >= MIN_BLOCK && psize <= (size_t)(b - first_block(r)) && psize % GRAN == 0,
+                    "freelist: footer before %p gives size %zu beyond its region", mem, psize);
+        size_t hp = hdr(b - psize);
+        ALLOC_CHECK((hp & F_FREE) && size_of(hp) == psize, "freelist: footer before %p disagrees with tag %zx",
+                    mem, hp);
+    }
+    if (len && (size - HDR < len || size - block_need(len) >= MIN_BLOCK)) {
+        alloc_report_misuse("freelist: %s of %p with len %zu, but the block holds %zu bytes (called from %s)", op, mem,
+                            len, size - HDR, alloc_describe_addr(ret_addr, site, sizeof site));
+        return false;
+    }
+    if (len && !alloc_is_aligned(mem, align)) {
+        alloc_report_misuse("freelist: %s of %p with align %zu, which it does not have (called from %s)", op, mem,
+                            align, alloc_describe_addr(ret_addr, site, sizeof site));
+        return false;
+    }
+    return true;
+}
+
+static void debug_fill(void *p, size_t n, int byte)
+{
+#if ALLOC_DEBUG_CHECKS
+    ALLOC_TRACK_UNDEFINED(p, n);
+    memset(p, byte, n);
+    ALLOC_TRACK_NOACCESS(p, n);
+#else
+    (void)p, (void)n, (void)byte;
+#endif
+}
+
+/* --- vtable -------------------------------------------------------------------------- */
+
+static void *fl_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
+{
+    alloc_freelist *h = ctx;
+    (void)ret_addr;
+    ALLOC_ASSERT(alloc_is_pow2(align));
+    if (ALLOC_UNLIKELY(len > ALLOC_MAX_LEN || len == 0)) {
+        alloc_stats_note_failed(&h->stats);
+        return NULL;
+    }
+    char *b = take(h, block_need(len), align);
+    if (!b) {
+        alloc_stats_note_failed(&h->stats);
+        return NULL;
+    }
+    char *p = payload_of(b);
+    debug_fill(p, size_of(hdr(b)) - HDR, ALLOC_FILL_ALLOCATED);
+    ALLOC_TRACK_UNDEFINED(p, len);
+    ALLOC_TRACK_POOL_ALLOC(h, p, len);
+    alloc_stats_note_alloc(&h->stats, len);
+    return p;
+}
+
+static void release_block(alloc_freelist *h, char *p, size_t len)
+{
+    char *b = block_of(p);
+    ALLOC_TRACK_NOACCESS(p, len);
+    ALLOC_TRACK_POOL_FREE(h, p);
+    debug_fill(p, size_of(hdr(b)) - HDR, ALLOC_FILL_FREED);
+    give(h, b);
+    alloc_stats_note_free(&h->stats, len);
+}
+
+static void fl_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr)
+{
+    alloc_freelist *h = ctx;
+    if (ALLOC_DEBUG_CHECKS) {
+        if (!validate_live(h, mem, len, align, ret_addr, "free")) {
+            alloc_stats_note_misuse(&h->stats);
+            return;
+        }
+    } else if (hdr(block_of(mem)) & F_FREE) {
+        char site[ALLOC_SITE_BUF];
+        alloc_report_misuse("freelist: free of %p, which is already free (double free; called from %s)", mem,
+                            alloc_describe_addr(ret_addr, site, sizeof site));
+        alloc_stats_note_misuse(&h->stats);
+        return;
+    }
+    release_block(h, mem, len);
+}
+
+/* In-place resize of used block b to hold new_len; false if it cannot. */
+static bool resize_block(alloc_freelist *h, char *b, size_t new_len)
+{
+    if (new_len > ALLOC_MAX_LEN) return false;
+    size_t need = block_need(new_len);
+    size_t hb = hdr(b);
+    size_t size = size_of(hb);
+    char *next = b + size;
+    size_t hn = hdr(next);
+    if (need > size) {
+        if (!(hn & F_FREE) || size + size_of(hn) < need) return false;
+        size_t nsize = size_of(hn);
+        ALLOC_TRACE("freelist merge %p %zu + %p %zu", (void *)b, size, (void *)next, nsize);
+        list_remove(h, next, nsize);
+        h->used_block_bytes += nsize;
+        size += nsize;
+        set_hdr(b, size | (hb & F_MASK));
+        clear_flag(b + size, F_PREV_FREE);
+    } else if (size - need >= MIN_BLOCK && (hn & F_FREE)) {
+        /* The freed tail merges with the free block after it. */
+        size_t nsize = size_of(hn);
+        size_t rest = size - need;
+        ALLOC_TRACE("freelist split %p %zu -> %zu + %zu", (void *)b, size, need, rest);
+        ALLOC_TRACE("freelist merge %p %zu + %p %zu", (void *)(b + need), rest, (void *)next, nsize);
+        char *after = link_prev(next);
+        list_remove(h, next, nsize);
+        set_hdr(b, need | (hb & F_MASK));
+        make_free(b + need, rest + nsize, 0);
+        list_insert(h, b + need, rest + nsize, after, true);
+        h->used_block_bytes -= rest;
+        return true;
+    }
+    size_t final = trim_tail(h, b, size, need);
+    h->used_block_bytes -= size - final;
+    return true;
+}
+
+static bool fl_resize(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
+{
+    alloc_freelist *h = ctx;
+    if (ALLOC_DEBUG_CHECKS && !validate_live(h, mem, len, align, ret_addr, "resize")) {
+        alloc_stats_note_misuse(&h->stats);
+        return false;
+    }
+    char *p = mem;
+    if (new_len < len) ALLOC_TRACK_NOACCESS(p + new_len, len - new_len);
+    if (!resize_block(h, block_of(mem), new_len)) return false; /* only growth fails */
+    if (new_len > len) ALLOC_TRACK_UNDEFINED(p + len, new_len - len);
+    ALLOC_TRACK_POOL_CHANGE(h, p, p, new_len);
+    alloc_stats_note_resize(&h->stats, len, new_len, true);
+    return true;
+}
+
+static void *fl_remap(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
+{
+    alloc_freelist *h = ctx;
+    if (ALLOC_DEBUG_CHECKS && !validate_live(h, mem, len, align, ret_addr, "remap")) {
+        alloc_stats_note_misuse(&h->stats);
+        return NULL;
+    }
+    char *p = mem;
+    if (new_len <= ALLOC_MAX_LEN && new_len >= len) {
+        if (resize_block(h, block_of(mem), new_len)) {
+            ALLOC_TRACK_UNDEFINED(p + len, new_len - len);
+            ALLOC_TRACK_POOL_CHANGE(h, p, p, new_len);
+            alloc_stats_note_resize(&h->stats, len, new_len, false);
+            return mem;
+        }
+    } else if (new_len < len) {
+        ALLOC_TRACK_NOACCESS(p + new_len, len - new_len);
+        resize_block(h, block_of(mem), new_len);
+        ALLOC_TRACK_POOL_CHANGE(h, p, p, new_len);
+        alloc_stats_note_resize(&h->stats, len, new_len, false);
+        return mem;
+    }
+    /* Move: a new block, the contents, then the old block back. */
+    char *nb = new_len <= ALLOC_MAX_LEN ? take(h, block_need(new_len), align) : NULL;
+    if (!nb) {
+        alloc_stats_note_failed(&h->stats);
+        return NULL;
+    }
+    char *q = payload_of(nb);
+    ALLOC_TRACK_UNDEFINED(q, new_len);
+    ALLOC_TRACK_POOL_ALLOC(h, q, new_len);
+    memcpy(q, p, len);
+    ALLOC_TRACK_NOACCESS(p, len);
+    ALLOC_TRACK_POOL_FREE(h, p);
+    debug_fill(p, size_of(hdr(block_of(p))) - HDR, ALLOC_FILL_FREED);
+    give(h, block_of(p));
+    alloc_stats_note_resize(&h->stats, len, new_len, false);
+    return q;
+}
+
+static const alloc_vtable freelist_vtable = {fl_alloc, fl_resize, fl_remap, fl_free};
+
+/* --- public ---------------------------------------------------------------------------- */
+
+int alloc_freelist_init(alloc_freelist *heap, const alloc_freelist_config *config)
+{
+    alloc_freelist_config c = config ? *config : (alloc_freelist_config){0};
+    if ((unsigned)c.policy > ALLOC_FREELIST_BEST_FIT) return -EINVAL;
+    if (c.buffer_size && !c.buffer) return -EINVAL;
+    if (c.buffer && c.buffer_size < ALLOC_FREELIST_MIN_BUFFER) return -EINVAL;
+    if (c.no_grow && !c.buffer) return -EINVAL;
+    if (c.region_size > ALLOC_MAX_LEN) return -EINVAL;
+    memset(heap, 0, sizeof *heap);
+    heap->policy = c.policy;
+    heap->can_grow = !c.no_grow;
+    heap->backing = c.backing.vtable ? c.backing : alloc_page_allocator();
+    heap->region_size = c.region_size ? c.region_size : ALLOC_FREELIST_DEFAULT_REGION_SIZE;
+    heap->retain_bytes = c.retain_bytes ? c.retain_bytes : heap->region_size;
+    ALLOC_TRACK_POOL_CREATE(heap);
+    if (c.buffer) {
+        region *r = region_setup(heap, c.buffer, c.buffer_size, c.buffer, c.buffer_size, false);
+        ALLOC_CHECK(r != NULL, "freelist: buffer of %zu bytes too small", c.buffer_size);
+    }
+    return 0;
+}
+
+void alloc_freelist_deinit(alloc_freelist *heap)
+{
+    region *r = heap->regions;
+    while (r) {
+        region *next = r->next;
+        if (r->owned) {
+            region_release(heap, r);
+        } else {
+            /* The caller's buffer goes back unpoisoned. */
+            void *base = r->base;
+            size_t len = r->base_len;
+            region_unlink(heap, r);
+            ALLOC_TRACK_UNDEFINED(base, len);
+        }
+        r = next;
+    }
+    ALLOC_TRACK_POOL_DESTROY(heap);
+    memset(heap, 0, sizeof *heap);
+}
+
+allocator alloc_freelist_allocator(alloc_freelist *heap) { return (allocator){heap, &freelist_vtable}; }
+
+int alloc_freelist_add_buffer(alloc_freelist *heap, void *buffer, size_t size)
+{
+    if (!buffer || size < ALLOC_FREELIST_MIN_BUFFER) return -EINVAL;
+    return region_setup(heap, buffer, size, buffer, size, false) ? 0 : -EINVAL;
+}
+
+size_t alloc_freelist_usable_size(const alloc_freelist *heap, const void *ptr)
+{
+    if (ALLOC_DEBUG_CHECKS && !validate_live(heap, ptr, 0, 1, ALLOC_RET_ADDR(), "usable_size")) return 0;
+    (void)heap;
+    return size_of(hdr(block_of(ptr))) - HDR;
+}
+
+void alloc_freelist_free_unsized(alloc_freelist *heap, void *ptr, uintptr_t ret_addr)
+{
+    if (!ptr) return;
+    if (ALLOC_DEBUG_CHECKS && !validate_live(heap, ptr, 0, 1, ret_addr, "free")) {
+        alloc_stats_note_misuse(&heap->stats);
+        return;
+    }
+    size_t hb = hdr(block_of(ptr));
+    if (hb & F_FREE) {
+        char site[ALLOC_SITE_BUF];
+        alloc_report_misuse("freelist: free of %p, which is already free (double free; called from %s)", ptr,
+                            alloc_describe_addr(ret_addr, site, sizeof site));
+        alloc_stats_note_misuse(&heap->stats);
+        return;
+    }
+    release_block(heap, ptr, size_of(hb) - HDR);
+}
+
+bool alloc_freelist_owns(const alloc_freelist *heap, const void *ptr)
+{
+    return region_containing(heap, ptr) != NULL;
+}
+
+size_t alloc_freelist_trim(alloc_freelist *heap)
+{
+    size_t given = 0;
+    region *r = heap->regions;
+    while (r) {
+        region *next = r->next;
+        if (r->empty) {
+            char *b = first_block(r);
+            size_t size = size_of(hdr(b));
+            list_remove(heap, b, size);
+            clear_flag(b + size, F_PREV_FREE);
+            r->empty = false;
+            heap->retained_bytes -= r->base_len;
+            given += r->base_len;
+            region_release(heap, r);
+        }
+        r = next;
+    }
+    return given;
+}
+
+const char *alloc_freelist_policy_name(alloc_freelist_policy policy)
+{
+    switch (policy) {
+    case ALLOC_FREELIST_TLSF: return "tlsf";
+    case ALLOC_FREELIST_FIRST_FIT: return "first-fit";
+    case ALLOC_FREELIST_BEST_FIT: return "best-fit";
+    }
+    return "?";
+}
+
+/* --- walking and checking ----------------------------------------------------------------- */
+
+bool alloc_freelist_walk(const alloc_freelist *heap, alloc_freelist_walker walker, void *user)
+{
+    for (region *r = heap->regions; r; r = r->next) {
+        for (char *b = first_block(r); b < r->sentinel;) {
+            size_t hb = hdr(b);
+            size_t size = size_of(hb);
+            if (size == 0) return true; /* corrupt: never loop forever (the checker reports it) */
+            if (!walker(payload_of(b), size - HDR, !(hb & F_FREE), user)) return false;
+            b += size;
+        }
+    }
+    return true;
+}
+
+bool alloc_freelist_check(const alloc_freelist *heap)
+{
+    const alloc_freelist *h = heap;
+    size_t free_blocks = 0, free_bytes = 0, used_blocks = 0, used_bytes = 0, regions = 0, reserved = 0,
+           retained = 0;
+    for (region *r = h->regions; r; r = r->next) {
+        if (++regions > h->region_count) return false;
+        if (r->next && r->next->prev != r) return false;
+        reserved += r->base_len;
+        if (r->empty) {
+            if (!r->owned) return false;
+            retained += r->base_len;
+        }
+        char *b = first_block(r);
+        bool prev_free = false;
+        size_t region_blocks = 0;
+        while (b < r->sentinel) {
+            size_t hb = hdr(b);
+            size_t size = size_of(hb);
+            if (size < MIN_BLOCK || size > (size_t)(r->sentinel - b)) return false;
+            if (!!(hb & F_PREV_FREE) != prev_free) return false;
+            if (!!(hb & F_FIRST) != (b == first_block(r))) return false;
+            bool is_free = (hb & F_FREE) != 0;
+            if (is_free) {
+                if (prev_free) return false; /* two adjacent free blocks */
+                if (word_get(b + size - HDR) != size) return false;
+                free_blocks++;
+                free_bytes += size;
+            } else {
+                used_blocks++;
+                used_bytes += size;
+            }
+            prev_free = is_free;
+            region_blocks++;
+            b += size;
+        }
+        if (b != r->sentinel) return false;
+        size_t hs = hdr(r->sentinel);
+        if (size_of(hs) != 0 || (hs & F_FREE) || !!(hs & F_PREV_FREE) != prev_free) return false;
+        if (r->empty && region_blocks != 1) return false;
+    }
+    if (regions != h->region_count || free_blocks != h->free_blocks || free_bytes != h->free_bytes ||
+        used_blocks != h->used_blocks || used_bytes != h->used_block_bytes || retained != h->retained_bytes)
+        return false;
+    if (reserved != h->stats.bytes_reserved) return false;
+    if (h->used_blocks != h->stats.alloc_count - h->stats.free_count) return false;
+    if (h->stats.bytes_in_use > used_bytes) return false;
+    if (!alloc_stats_consistent(&h->stats)) return false;
+
+    /* The lists: links mutual, every entry free, counts match the walk. */
+    size_t listed_blocks = 0;
+    if (h->policy == ALLOC_FREELIST_TLSF) {
+        if (h->addr_head) return false;
+        for (unsigned fl = 0; fl < FL_COUNT; fl++) {
+            if (!!(h->fl_bitmap & ((uint64_t)1 << fl)) != (h->sl_bitmap[fl] != 0)) return false;
+            for (unsigned sl = 0; sl < SL_COUNT; sl++) {
+                const char *c = h->heads[fl][sl];
+                if (!!(h->sl_bitmap[fl] & (1u << sl)) != (c != NULL)) return false;
+                const char *prev = NULL;
+                for (; c; prev = c, c = link_next(c)) {
+                    if (++listed_blocks > free_blocks || !region_containing(h, c)) return false;
+                    size_t hc = hdr(c);
+                    unsigned f, s;
+                    mapping(size_of(hc), &f, &s);
+                    if (!(hc & F_FREE) || f != fl || s != sl || link_prev(c) != prev) return false;
+                }
+            }
+        }
+        if (h->fl_bitmap >> FL_COUNT) return false;
+    } else {
+        if (h->fl_bitmap) return false;
+        const char *prev = NULL;
+        for (const char *c = h->addr_head; c; prev = c, c = link_next(c)) {
+            if (++listed_blocks > free_blocks || !region_containing(h, c)) return false;
+            if (!(hdr(c) & F_FREE) || link_prev(c) != prev || (prev && prev >= c)) return false;
+        }
+    }
+    /* Entries are distinct (mutual links, bounded length, one class per
+     * size or strict address order) free blocks inside the heap; as many as
+     * the walk found, so every free block is listed exactly once. */
+    return listed_blocks == free_blocks;
+}
+
+void alloc_freelist_stats(const alloc_freelist *heap, alloc_stats *out) { *out = heap->stats; }
+
+void alloc_freelist_heap_info(const alloc_freelist *heap, alloc_freelist_info *out)
+{
+    const alloc_freelist *h = heap;
+    size_t largest = 0;
+    if (h->policy == ALLOC_FREELIST_TLSF) {
+        if (h->fl_bitmap) {
+            unsigned fl = msb((size_t)h->fl_bitmap);
+            unsigned sl = msb((size_t)h->sl_bitmap[fl]);
+            for (const char *c = h->heads[fl][sl]; c; c = link_next(c)) {
+                size_t s = size_of(hdr(c));
+                if (s > largest) largest = s;
+            }
+        }
+    } else {
+        for (const char *c = h->addr_head; c; c = link_next(c)) {
+            size_t s = size_of(hdr(c));
+            if (s > largest) largest = s;
+        }
+    }
+    *out = (alloc_freelist_info){
+        .base = h->stats,
+        .free_bytes = h->free_bytes,
+        .largest_free = largest,
+        .free_blocks = h->free_blocks,
+        .used_blocks = h->used_blocks,
+        .overhead_bytes = h->used_block_bytes - h->stats.bytes_in_use,
+        .region_count = h->region_count,
+        .retained_bytes = h->retained_bytes,
+        .fragmentation = h->free_bytes ? 1.0 - (double)largest / (double)h->free_bytes : 0.0,
+    };
+}
