@@ -401,6 +401,9 @@ ALLOC_API void alloc_map_deinit(alloc_map *m);
 
 /**
  * @brief The value slot of key, inserting it with value 0 if absent.
+ * @param m the map.
+ * @param key the key's bytes (copied into the map on insert; any bytes, NUL included).
+ * @param key_len the key's length in bytes (0 is a valid, empty key).
  * @param inserted set to true iff the key was added (may be NULL).
  * @param err set to 0, -ENOMEM or -EOVERFLOW (may be NULL).
  * @return the value's address, valid until the next insert or remove; NULL on
