@@ -167,6 +167,7 @@ typedef struct fixture {
 static fixture open_backing(int i)
 {
     fixture f;
+    memset(&f, 0, sizeof f);
     f.b = backing_at((size_t)i);
     cr_assert(f.b->make(&f.inst), "%s: make failed", f.b->name);
     f.val = malloc(sizeof *f.val);
@@ -654,3 +655,75 @@ Test(containers, map_oom_every_point)
     }
     free(val);
 }
+
+#ifdef ALLOC_TEST_HAVE_FAILING
+#include "alloc/failing.h"
+
+/* A container workload for the every-failure driver: must leak nothing and
+ * report out of memory whenever it cannot finish. */
+static int container_workload(allocator a, void *user)
+{
+    (void)user;
+    int_vec v;
+    int_vec_init(&v, a);
+    alloc_str s;
+    alloc_str_init(&s, a);
+    alloc_map m;
+    alloc_map_init(&m, a);
+    int rc = ALLOC_TEST_OUT_OF_MEMORY;
+    for (int i = 0; i < 300; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i % 50);
+        uint64_t *slot = alloc_map_upsert(&m, key, strlen(key), NULL, NULL);
+        if (!slot) goto out;
+        ++*slot;
+        if (int_vec_push(&v, i) != 0) goto out;
+        if (alloc_str_appendf(&s, "%d;", i) != 0) goto out;
+    }
+    rc = (v.len == 300 && m.len == 50 && *alloc_map_get(&m, "k7", 2) == 6 && alloc_map_check(&m) &&
+          int_vec_check(&v) && alloc_str_check(&s))
+             ? ALLOC_TEST_OK
+             : 99;
+out:
+    alloc_map_deinit(&m);
+    alloc_str_deinit(&s);
+    int_vec_deinit(&v);
+    return rc;
+}
+
+Test(containers, every_allocation_failure)
+{
+    /* The exact-size retry after a failed growth step may absorb a single
+     * failure, which is allowed; leaks and crashes are not. */
+    alloc_failure_options opt = {.allow_swallowed = true};
+    alloc_failure_report r;
+    alloc_failure_status st = alloc_check_all_failures(alloc_c_allocator(), container_workload, NULL, &opt, &r);
+    cr_assert_eq(st, ALLOC_FAILURES_PASSED, "%s at allocation %llu of %llu (test returned %d, leaked %zu)",
+                 alloc_failure_status_name(st), (unsigned long long)r.failing_index,
+                 (unsigned long long)r.allocations, r.test_result, r.leaked_blocks);
+    cr_assert(r.allocations > 20, "the workload made only %llu allocations", (unsigned long long)r.allocations);
+}
+#endif
+
+#ifdef ALLOC_TEST_HAVE_POOL
+#include "alloc/pool.h"
+
+/* A pool serves one size: a vector over it grows until its buffer would pass
+ * the object size, then reports -ENOMEM and keeps its elements. */
+Test(containers, vec_over_pool_stops_at_object_size)
+{
+    alloc_pool pool;
+    alloc_pool_config cfg = {.obj_size = 256, .obj_align = 16};
+    cr_assert_eq(alloc_pool_init(&pool, &cfg), 0);
+    int_vec v;
+    int_vec_init(&v, alloc_pool_allocator(&pool));
+    int err;
+    while ((err = int_vec_push(&v, (int)v.len)) == 0) cr_assert(alloc_pool_check(&pool));
+    cr_assert_eq(err, -ENOMEM);
+    cr_assert_eq(v.cap * sizeof(int), 256, "the exact fallback should fill the slot: cap %zu", v.cap);
+    for (size_t i = 0; i < v.len; i++) cr_assert_eq(v.items[i], (int)i);
+    int_vec_deinit(&v);
+    cr_assert(alloc_pool_check(&pool));
+    alloc_pool_deinit(&pool);
+}
+#endif

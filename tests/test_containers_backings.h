@@ -67,11 +67,116 @@ static void destroy_bump(backing_instance *inst)
 }
 #endif
 
+#ifdef ALLOC_TEST_HAVE_FREELIST
+#include "alloc/freelist.h"
+static bool make_freelist(backing_instance *inst)
+{
+    inst->state = malloc(sizeof(alloc_freelist));
+    if (!inst->state || alloc_freelist_init(inst->state, NULL) != 0) return false;
+    inst->a = alloc_freelist_allocator(inst->state);
+    return true;
+}
+static bool make_freelist_fixed(backing_instance *inst)
+{
+    /* A fixed heap in a caller buffer (never grows): the embedded case. */
+    inst->buf = malloc(BACKING_BUF_SIZE);
+    inst->state = malloc(sizeof(alloc_freelist));
+    alloc_freelist_config cfg = {.policy = ALLOC_FREELIST_BEST_FIT, .buffer = inst->buf,
+                                 .buffer_size = BACKING_BUF_SIZE, .no_grow = true};
+    if (!inst->buf || !inst->state || alloc_freelist_init(inst->state, &cfg) != 0) return false;
+    inst->a = alloc_freelist_allocator(inst->state);
+    return true;
+}
+static bool check_freelist(backing_instance *inst) { return alloc_freelist_check(inst->state); }
+static void destroy_freelist(backing_instance *inst)
+{
+    alloc_freelist_deinit(inst->state);
+    free(inst->state);
+    free(inst->buf);
+}
+#endif
+
+#ifdef ALLOC_TEST_HAVE_DEBUG
+#include "alloc/debug.h"
+/* The debug wrapper around the libc allocator: its own contract checks see
+ * every call the containers make. */
+static bool make_debug(backing_instance *inst)
+{
+    inst->state = malloc(sizeof(alloc_debug));
+    alloc_debug_options opt = alloc_debug_default_options();
+    opt.leaks_are_misuse = true;
+    if (!inst->state || alloc_debug_init(inst->state, alloc_c_allocator(), &opt) != 0) return false;
+    inst->a = alloc_debug_allocator(inst->state);
+    return true;
+}
+static bool check_debug(backing_instance *inst) { return alloc_debug_check(inst->state); }
+static void destroy_debug(backing_instance *inst)
+{
+    size_t leaked = alloc_debug_deinit(inst->state);
+    free(inst->state);
+    if (leaked) abort();
+}
+#endif
+
+#ifdef ALLOC_TEST_HAVE_LOCKED
+#include "alloc/locked.h"
+static bool make_locked(backing_instance *inst)
+{
+    inst->state = malloc(sizeof(alloc_locked));
+    if (!inst->state || alloc_locked_init(inst->state, alloc_page_allocator(), ALLOC_LOCK_SPIN) != 0) return false;
+    inst->a = alloc_locked_allocator(inst->state);
+    return true;
+}
+static bool check_locked(backing_instance *inst) { return alloc_locked_check(inst->state); }
+static void destroy_locked(backing_instance *inst)
+{
+    alloc_locked_deinit(inst->state);
+    free(inst->state);
+}
+#endif
+
+#ifdef ALLOC_TEST_HAVE_FAILING
+#include "alloc/failing.h"
+/* The failing wrapper with resize and remap always refused: every growth
+ * takes the alloc + copy + free rung. */
+static bool make_failing(backing_instance *inst)
+{
+    inst->state = malloc(sizeof(alloc_failing));
+    if (!inst->state) return false;
+    alloc_failing_options opt = alloc_failing_default_options();
+    opt.fail_resize = true;
+    opt.fail_remap = true;
+    alloc_failing_init(inst->state, alloc_c_allocator(), &opt);
+    inst->a = alloc_failing_allocator(inst->state);
+    return true;
+}
+static bool check_failing(backing_instance *inst) { return alloc_failing_check(inst->state); }
+static void destroy_failing(backing_instance *inst)
+{
+    size_t live = alloc_failing_deinit(inst->state);
+    free(inst->state);
+    if (live) abort();
+}
+#endif
+
 static const backing backings[] = {
     {"page", make_page, destroy_nothing, check_page, false},
     {"c", make_c, destroy_nothing, NULL, false},
 #ifdef ALLOC_TEST_HAVE_BUMP
     {"bump", make_bump, destroy_bump, check_bump, true},
+#endif
+#ifdef ALLOC_TEST_HAVE_FREELIST
+    {"freelist", make_freelist, destroy_freelist, check_freelist, false},
+    {"freelist-fixed", make_freelist_fixed, destroy_freelist, check_freelist, false},
+#endif
+#ifdef ALLOC_TEST_HAVE_DEBUG
+    {"debug(c)", make_debug, destroy_debug, check_debug, false},
+#endif
+#ifdef ALLOC_TEST_HAVE_LOCKED
+    {"locked(page)", make_locked, destroy_locked, check_locked, false},
+#endif
+#ifdef ALLOC_TEST_HAVE_FAILING
+    {"failing(c, no resize)", make_failing, destroy_failing, check_failing, false},
 #endif
 };
 
