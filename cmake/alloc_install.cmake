@@ -21,6 +21,18 @@ install(TARGETS alloc alloc_shared EXPORT allocTargets
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/alloc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.h")
 
+# The global adapter: alloc::global (the engine, alloc_global_* names) and,
+# where malloc may be replaced (no sanitizer), alloc::global_malloc (object
+# files defining malloc & co., linked into an executable to replace malloc).
+if(TARGET alloc_global)
+  set_target_properties(alloc_global PROPERTIES EXPORT_NAME global)
+  install(TARGETS alloc_global EXPORT allocTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endif()
+if(TARGET alloc_global_malloc)
+  set_target_properties(alloc_global_malloc PROPERTIES EXPORT_NAME global_malloc)
+  install(TARGETS alloc_global_malloc EXPORT allocTargets
+    OBJECTS DESTINATION ${CMAKE_INSTALL_LIBDIR}/alloc-objects)
+endif()
 # The LD_PRELOAD library is a plugin, not something to link against: it is
 # installed next to the libraries but not exported.
 if(TARGET alloc_preload)
@@ -90,6 +102,9 @@ if(ALLOC_TESTS AND ALLOC_TOP_LEVEL)
   set(ALLOC_PKG_ARGS -DBUILD_DIR=${PROJECT_BINARY_DIR} -DSOURCE_DIR=${PROJECT_SOURCE_DIR}
       -DPREFIX=${ALLOC_PKG_WORK}/prefix -DC_COMPILER=${CMAKE_C_COMPILER} "-DC_FLAGS=${ALLOC_PKG_FLAGS}"
       "-DSTRATEGIES=${ALLOC_PKG_STRATEGIES}" "-DGENERATOR=${CMAKE_GENERATOR}")
+  if(TARGET alloc_global_malloc)
+    list(APPEND ALLOC_PKG_ARGS -DEXPECT_GLOBAL=ON)
+  endif()
   foreach(mode install find_package pkg_config add_subdirectory)
     add_test(NAME package_${mode}
       COMMAND ${CMAKE_COMMAND} -DMODE=${mode} -DWORK_DIR=${ALLOC_PKG_WORK}/${mode} ${ALLOC_PKG_ARGS}

@@ -8,6 +8,7 @@
 #   C_FLAGS       extra flags (sanitizers) the consumers must use as well
 #   STRATEGIES    the ALLOC_STRATEGIES list of the alloc build ("," separated)
 #   GENERATOR     CMake generator of the alloc build
+#   EXPECT_GLOBAL the build has the global adapter's malloc replacement
 cmake_minimum_required(VERSION 3.20)
 
 function(run)
@@ -42,6 +43,9 @@ elseif(MODE STREQUAL "find_package")
   run(${CMAKE_COMMAND} --build ${WORK_DIR})
   run(${WORK_DIR}/consumer_static)
   run(${WORK_DIR}/consumer_shared)
+  if(EXPECT_GLOBAL)
+    run(${WORK_DIR}/consumer_global)
+  endif()
 elseif(MODE STREQUAL "pkg_config")
   file(REMOVE_RECURSE ${WORK_DIR})
   separate_arguments(flags UNIX_COMMAND "${C_FLAGS}")
