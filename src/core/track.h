@@ -65,6 +65,8 @@ int __asan_address_is_poisoned(void const volatile *addr);
 #define ALLOC_TRACK_POOL_FREE(pool, p) VALGRIND_MEMPOOL_FREE((pool), (p))
 #define ALLOC_TRACK_POOL_CHANGE(pool, old_p, new_p, n) \
     VALGRIND_MEMPOOL_CHANGE((pool), (old_p), (new_p), (n))
+/* Forgets every block of pool outside [p, p+n) (savepoint rollback, reset). */
+#define ALLOC_TRACK_POOL_TRIM(pool, p, n) VALGRIND_MEMPOOL_TRIM((pool), (p), (n))
 #define ALLOC_TRACK_MALLOCLIKE(p, n) VALGRIND_MALLOCLIKE_BLOCK((p), (n), 0, 0)
 #define ALLOC_TRACK_FREELIKE(p) VALGRIND_FREELIKE_BLOCK((p), 0)
 #define ALLOC_TRACK_RESIZEINPLACE(p, old_n, new_n) VALGRIND_RESIZEINPLACE_BLOCK((p), (old_n), (new_n), 0)
@@ -80,6 +82,7 @@ int __asan_address_is_poisoned(void const volatile *addr);
 #define ALLOC_TRACK_POOL_FREE(pool, p) ((void)(pool), (void)(p))
 #define ALLOC_TRACK_POOL_CHANGE(pool, old_p, new_p, n) \
     ((void)(pool), (void)(old_p), (void)(new_p), (void)(n))
+#define ALLOC_TRACK_POOL_TRIM(pool, p, n) ((void)(pool), (void)(p), (void)(n))
 #define ALLOC_TRACK_MALLOCLIKE(p, n) ((void)(p), (void)(n))
 #define ALLOC_TRACK_FREELIKE(p) ((void)(p))
 #define ALLOC_TRACK_RESIZEINPLACE(p, old_n, new_n) ((void)(p), (void)(old_n), (void)(new_n))

@@ -1,0 +1,177 @@
+/*
+ * bump.h: the bump allocator over a fixed buffer.
+ *
+ * The caller hands over a buffer (on the stack, static, or from another
+ * allocator); every allocation advances one pointer through it. Only the most
+ * recent allocation can be freed or resized; everything else comes back at
+ * once by reset, or in LIFO slices by savepoints (mark + rollback).
+ *
+ * Contract of the handle (on top of alloc.h):
+ *   alloc   aligns the top up to align, hands out len bytes, moves the top.
+ *           NULL iff padding + len does not fit in the bytes left; a failed
+ *           alloc changes nothing but failed_count. Not zeroed. O(1).
+ *   resize  only the most recent allocation (mem + len == top), in place, up
+ *           to the end of the buffer. Any other block: false. O(1).
+ *   remap   resize, else NULL (nothing in a fixed buffer can move somewhere
+ *           a resize could not reach).
+ *   free    the most recent allocation: the top returns to mem. Any other
+ *           block: no-op (its bytes come back at rollback or reset), counted
+ *           by alloc_bump_stranded(). Debug builds report a pointer outside
+ *           the handed-out region as misuse. O(1).
+ * Alignment: any power of two (the padding must fit in the buffer).
+ * Overhead: no header; at most align - 1 bytes of padding per allocation.
+ * Padding in front of a freed most-recent block is reclaimed only by rollback
+ * or reset.
+ *
+ * Cost per alloc, measured with callgrind (x86_64, gcc 12 -O2, release build
+ * of the library, 1e6 allocations of 16..64 bytes at align 8, instructions per
+ * allocation including ~4 of loop overhead, stats bookkeeping included):
+ *   alloc_bump_alloc_fast (inline)          31
+ *   through the vtable (alloc_bytes)        37
+ *   thread-safe handle, uncontended CAS     44
+ *
+ * Stats (alloc_bump_stats): bytes_in_use sums the lengths of blocks not yet
+ * freed, rolled back or reset; bytes_reserved is the buffer's size; a
+ * non-last free still subtracts its length from bytes_in_use.
+ *
+ * Thread safety: none, except the handle from alloc_bump_allocator_threadsafe,
+ * whose alloc, resize and free are lock-free (one compare-and-swap loop on the
+ * top). Reset, rollback, check and the single-threaded handle must not run
+ * concurrently with anything else on the same bump.
+ *
+ * Sanitizers: bytes not handed out are poisoned (ASan) and no-access
+ * (Valgrind); blocks released by free, rollback or reset are poisoned again,
+ * so a read through a stale pointer is reported. Under ASan block starts are
+ * kept 8-aligned (its poisoning granularity). alloc_bump_deinit unpoisons the
+ * buffer before the caller gets it back.
+ */
+#ifndef ALLOC_BUMP_H
+#define ALLOC_BUMP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/alloc.h"
+#include "alloc/stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* State of one bump allocator; lives in caller memory. Fields are private
+ * (they are visible only for the inline fast path and sizeof). */
+typedef struct alloc_bump {
+    _Atomic uintptr_t top; /* next free byte; base <= top <= end */
+    uintptr_t base;
+    uintptr_t end;
+    unsigned slow;         /* non-zero: every alloc takes the out-of-line path (tracking builds) */
+    alloc_stats stats;     /* single-threaded operations */
+    uint64_t stranded;     /* non-last frees */
+    /* Counters of the thread-safe handle, merged by alloc_bump_stats. */
+    _Atomic uint64_t ts_alloc_count, ts_free_count, ts_resize_count, ts_failed_count, ts_stranded;
+    _Atomic size_t ts_bytes_in_use, ts_peak;
+} alloc_bump;
+
+/* A savepoint: the top at the time it was taken. */
+typedef struct alloc_bump_mark {
+    uintptr_t top;
+    size_t bytes_in_use;
+} alloc_bump_mark;
+
+/*
+ * Initialises b over buf[0, cap). The buffer must outlive b and must not be
+ * used by anyone else until alloc_bump_deinit.
+ * Returns 0, or EINVAL (b untouched) iff b is NULL, buf is NULL with cap > 0,
+ * cap > ALLOC_MAX_LEN, or buf + cap wraps around. O(1) (O(cap) when sanitizer
+ * tracking is on: the buffer is poisoned).
+ */
+ALLOC_API int alloc_bump_init(alloc_bump *b, void *buf, size_t cap);
+
+/* Releases everything and unpoisons the buffer; b may be initialised again.
+ * Returns nothing: there is nothing to fail. O(1) (O(cap) when tracking). */
+ALLOC_API void alloc_bump_deinit(alloc_bump *b);
+
+/* The handle (ctx = b). Not thread-safe. */
+ALLOC_API allocator alloc_bump_allocator(alloc_bump *b);
+
+/* A handle whose alloc, resize and free are lock-free (ctx = b). Several
+ * threads may use it at once; see the header comment for what must not. */
+ALLOC_API allocator alloc_bump_allocator_threadsafe(alloc_bump *b);
+
+/*
+ * Out-of-line allocation (what the vtable calls): len > 0, align a power of
+ * two. Returns NULL iff it does not fit (or, in debug builds, align is not a
+ * power of two); counts the failure. O(1).
+ */
+ALLOC_API void *alloc_bump_alloc(alloc_bump *b, size_t len, size_t align);
+
+/* Releases everything handed out (the top returns to the buffer's start;
+ * released bytes are poisoned). Peaks and counts stay. O(1) (O(used) when
+ * tracking or in debug builds, which fill released bytes with 0x55). */
+ALLOC_API void alloc_bump_reset(alloc_bump *b);
+
+/* Takes a savepoint. O(1). */
+ALLOC_API alloc_bump_mark alloc_bump_save(const alloc_bump *b);
+
+/*
+ * Releases everything allocated after m was taken (bytes poisoned; debug
+ * builds fill them with 0x55). Marks taken later than m become invalid.
+ * Returns 0, or EINVAL (nothing changed; misuse reported in debug builds,
+ * counted in misuse_count) iff m lies above the current top or outside the
+ * buffer — i.e. an older rollback or a reset already released it.
+ * bytes_in_use returns to its value at the mark (or stays, if lower).
+ * O(1) (O(released) when tracking or in debug builds).
+ */
+ALLOC_API int alloc_bump_rollback(alloc_bump *b, alloc_bump_mark m);
+
+/* true iff p points into the handed-out part of the buffer [start, top). O(1). */
+ALLOC_API bool alloc_bump_owns(const alloc_bump *b, const void *p);
+
+/* Bytes between the top and the end of the buffer (an alloc with align 1 of
+ * at most this many bytes succeeds). O(1). */
+ALLOC_API size_t alloc_bump_remaining(const alloc_bump *b);
+
+/* Bytes handed out so far, padding included (top - start). O(1). */
+ALLOC_API size_t alloc_bump_used(const alloc_bump *b);
+
+/* Frees that could not give memory back because the block was not the most
+ * recent one; never decreases. O(1). */
+ALLOC_API uint64_t alloc_bump_stranded(const alloc_bump *b);
+
+/* Fills *out (both handles' operations merged). O(1). */
+ALLOC_API void alloc_bump_stats(const alloc_bump *b, alloc_stats *out);
+
+/* Invariant check: base <= top <= end, stats consistent, under tracking the
+ * bytes above the top are poisoned. true iff they hold. O(1) (the poison
+ * probe looks at a few bytes). */
+ALLOC_API bool alloc_bump_check(const alloc_bump *b);
+
+/*
+ * Inline fast path for hot loops (benchmarks, parsers): the same as
+ * alloc_bump_alloc, minus the call. Preconditions: len > 0, align a power of
+ * two (not checked here). Not thread-safe. Falls back to the out-of-line path
+ * when the block does not fit (which then counts the failure) and in builds
+ * with sanitizer tracking.
+ */
+ALLOC_INLINE void *alloc_bump_alloc_fast(alloc_bump *b, size_t len, size_t align)
+{
+    uintptr_t top = atomic_load_explicit(&b->top, memory_order_relaxed);
+    size_t avail = (size_t)(b->end - top);
+    size_t pad = (size_t)(-top & (align - 1));
+    if (ALLOC_UNLIKELY(b->slow | (len > avail) | (pad > avail - len))) return alloc_bump_alloc(b, len, align);
+    uintptr_t p = top + pad;
+    atomic_store_explicit(&b->top, p + len, memory_order_relaxed);
+    b->stats.alloc_count++;
+    size_t in_use = b->stats.bytes_in_use + len;
+    b->stats.bytes_in_use = in_use;
+    if (in_use > b->stats.peak_bytes_in_use) b->stats.peak_bytes_in_use = in_use;
+    return (void *)p;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ALLOC_BUMP_H */
