@@ -10,7 +10,8 @@ the right line:
   - a comment standing on its own line, outside function bodies, documents
     what follows it;
   - a comment after code on the same line documents that member (/**<);
-  - section separators (a comment opening with a run of - or =) stay plain.
+  - section separators (a comment opening with a run of - or =) stay plain;
+  - a struct whose comment says its fields are private is shown as opaque.
 Comments already in Doxygen form are left alone. Comments inside function
 bodies and macro bodies are left alone.
 Usage (by Doxygen's INPUT_FILTER): doxygen_filter.py FILE
@@ -178,10 +179,40 @@ def group_runs(text):
     return '\n'.join(lines)
 
 
+def hide_private_fields(text):
+    """A struct whose comment says its fields are private (state kept in the
+    caller's memory only for sizeof and inline fast paths) is documented as
+    opaque: its members are left out of the reference. Adds no lines."""
+    lines = text.split('\n')
+    i = 0
+    while i < len(lines):
+        if lines[i].lstrip().startswith('/*'):
+            j = i
+            while '*/' not in lines[j] and j + 1 < len(lines):
+                j += 1
+            comment = ' '.join(lines[i:j + 1]).lower()
+            k = j + 1
+            if (k < len(lines) and re.match(r'(typedef\s+)?struct\b', lines[k]) and lines[k].rstrip().endswith('{')
+                    and re.search(r'\b(fields|members)\b[^.]*\bprivate\b', comment)):
+                depth = 0
+                for m in range(k, len(lines)):
+                    code = lines[m].split('/*')[0]
+                    depth += code.count('{') - code.count('}')
+                    if depth == 0:
+                        lines[k] = lines[k] + ' /** @cond ALLOC_PRIVATE */'
+                        lines[m] = '/** @endcond */' + lines[m]
+                        i = m
+                        break
+            i = j + 1
+            continue
+        i += 1
+    return '\n'.join(lines)
+
+
 def main():
     with open(sys.argv[1], encoding='utf-8') as f:
         text = f.read()
-    sys.stdout.write(convert(group_runs(text)))
+    sys.stdout.write(convert(group_runs(hide_private_fields(text))))
 
 
 if __name__ == '__main__':
