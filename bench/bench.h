@@ -72,7 +72,8 @@ typedef struct bench_params {
     size_t churn_live;     /* live blocks in churn-4k and latency */
     size_t churn64_live;   /* live blocks in churn-64k (see util.c) */
     size_t churn_ops;      /* replacements after the fill */
-    size_t realloc_max;    /* final size of the growing buffer */
+    size_t realloc_max;    /* final size of the growing buffer (doubling) */
+    size_t realloc_step_max; /* final size of the growing buffer (+16 B) */
     size_t realloc_rounds; /* growths per sample (doubling) */
     size_t prodcons_n;     /* blocks handed over */
     size_t large_n;        /* large allocations */

@@ -3,7 +3,9 @@
  * allocator), the generic handle impl every strategy contender uses, and the
  * transport-only baseline of the producer/consumer workload.
  */
+#define _GNU_SOURCE 1
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "alloc/c_allocator.h"
 #include "alloc/page.h"
@@ -147,4 +149,72 @@ BENCH_CONTENDER(transport_row, {
     .impl = &bench_impl_transport,
     .create = transport_create,
     .destroy = transport_destroy,
+})
+
+/* --- harness floor -------------------------------------------------------------------
+ * The cheapest possible "allocator": a pointer that walks a buffer and wraps
+ * around (the buffer holds twice the workload's live bytes, so a wrapped
+ * block is never live), and a free that does nothing. Its time and
+ * instruction count are what the harness itself costs per operation (tags,
+ * page touches, the loop): subtract it from any row to see the allocator
+ * alone.
+ */
+typedef struct floor_state {
+    unsigned char *buf;
+    size_t off, cap;
+} floor_state;
+
+static void *f_alloc(void *st, size_t len, size_t align)
+{
+    floor_state *f = (floor_state *)st;
+    size_t off = (f->off + align - 1) & ~(align - 1);
+    if (off + len > f->cap) off = 0;
+    f->off = off + len;
+    return f->buf + off;
+}
+
+static bool f_reset(void *st)
+{
+    ((floor_state *)st)->off = 0;
+    return true;
+}
+
+static const bench_ops floor_ops = {f_alloc, t_free, t_realloc, f_reset};
+BENCH_IMPL(bench_impl_floor, "floor", &floor_ops)
+
+static int floor_create(const bench_need *need, void **state, const char **why)
+{
+    floor_state *f = (floor_state *)bench_scratch(sizeof *f);
+    size_t cap = 2 * (need->max_live_bytes + need->max_live_count * need->align) + ((size_t)1 << 20);
+    void *buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (!f || buf == MAP_FAILED) {
+        bench_scratch_free(f, sizeof *f);
+        if (buf != MAP_FAILED) munmap(buf, cap);
+        *why = "cannot map the buffer";
+        return -1;
+    }
+    f->buf = (unsigned char *)buf;
+    f->off = 0;
+    f->cap = cap;
+    *state = f;
+    return 0;
+}
+
+static void floor_destroy(void *state)
+{
+    floor_state *f = (floor_state *)state;
+    munmap(f->buf, f->cap);
+    bench_scratch_free(f, sizeof *f);
+}
+
+BENCH_CONTENDER(floor_row, {
+    .name = "floor",
+    .family = "baseline",
+    .what = "no allocator: a wrapping pointer and a free that does nothing (the harness's own cost)",
+    .flags = BENCH_BASELINE,
+    .workloads = WL_BIT(WL_PAIRED) | WL_BIT(WL_LIFO) | WL_BIT(WL_BATCH_FIFO) | WL_BIT(WL_BATCH_RANDOM) |
+                 WL_BIT(WL_BATCH_FREEALL),
+    .impl = &bench_impl_floor,
+    .create = floor_create,
+    .destroy = floor_destroy,
 })

@@ -210,10 +210,10 @@ static void write_json(FILE *f, const report_run *run)
     fprintf(f,
             "  \"params\": {\"scale\": %g, \"seed\": %llu, \"paired_n\": %zu, \"lifo_blocks\": %zu, \"batch_n\": %zu, "
             "\"churn_live\": %zu, \"churn_ops\": %zu, \"latency_ops\": %zu, \"realloc_max\": %zu, "
-            "\"realloc_rounds\": %zu, \"prodcons_n\": %zu, \"large_n\": %zu, \"large_min\": %zu, \"large_max\": %zu, "
+            "\"realloc_rounds\": %zu, \"realloc_step_max\": %zu, \"prodcons_n\": %zu, \"large_n\": %zu, \"large_min\": %zu, \"large_max\": %zu, "
             "\"large_live\": %zu},\n",
             p->scale, (unsigned long long)p->seed, p->paired_n, p->lifo_blocks, p->batch_n, p->churn_live,
-            p->churn_ops, p->latency_ops, p->realloc_max, p->realloc_rounds, p->prodcons_n, p->large_n, p->large_min,
+            p->churn_ops, p->latency_ops, p->realloc_max, p->realloc_rounds, p->realloc_step_max, p->prodcons_n, p->large_n, p->large_min,
             p->large_max, p->large_live);
     fprintf(f, "  \"results\": [");
     for (size_t i = 0; i < run->count; i++) {
@@ -380,9 +380,9 @@ static void write_markdown(FILE *f, const report_run *run, bool plots)
             run->date, run->machine, run->command, run->reps,
             run->callgrind ? "; collection only inside the measured sections" : "");
     fprintf(f, "- scale: %g (paired %zu pairs, lifo %zu blocks, batch %zu blocks, churn %zu live / %zu replacements, "
-               "realloc to %zu MiB, large %zu blocks of %zu-%zu KiB, prodcons %zu blocks)\n",
+               "realloc to %zu MiB (+16 B steps to %zu MiB), large %zu blocks of %zu-%zu KiB, prodcons %zu blocks)\n",
             run->params.scale, run->params.paired_n, run->params.lifo_blocks, run->params.batch_n,
-            run->params.churn_live, run->params.churn_ops, run->params.realloc_max >> 20, run->params.large_n,
+            run->params.churn_live, run->params.churn_ops, run->params.realloc_max >> 20, run->params.realloc_step_max >> 20, run->params.large_n,
             run->params.large_min >> 10, run->params.large_max >> 10, run->params.prodcons_n);
     fprintf(f, "- wall time of the run: %.0f s\n\n", run->seconds);
 

@@ -34,7 +34,7 @@ const bench_workload_info bench_workloads[WL_COUNT] = {
     [WL_CHURN_4K] = {"churn-4k", "replacement (free+alloc)", "128Ki live blocks of 16 B-4 KiB, random replace"},
     [WL_CHURN_64K] = {"churn-64k", "replacement (free+alloc)", "16Ki live blocks of 16 B-64 KiB, random replace"},
     [WL_REALLOC_DOUBLE] = {"realloc-double", "realloc call", "one buffer 16 B -> 64 MiB, doubling"},
-    [WL_REALLOC_STEP] = {"realloc-step", "realloc call", "one buffer 16 B -> 64 MiB, +16 B per call"},
+    [WL_REALLOC_STEP] = {"realloc-step", "realloc call", "one buffer 16 B -> 16 MiB, +16 B per call"},
     [WL_PRODCONS] = {"prodcons", "block handed over", "one thread allocates 64 B blocks, another frees them"},
     [WL_LARGE] = {"large", "alloc+free (pages touched)", "5-25 MiB blocks, at most 20 live"},
     [WL_LATENCY] = {"latency", "single alloc or free", "churn-4k with every operation timed"},
@@ -60,19 +60,22 @@ void bench_params_init(bench_params *p, double scale, uint64_t seed)
      * page by page: a minute per contender. churn-64k keeps 16Ki (512 MiB
      * live, still far beyond every cache) so the default run stays short. */
     p->churn64_live = scaled(16384, scale, 64);
-    p->churn_ops = scaled(1000000, scale, 200);
-    p->latency_ops = scaled(1000000, scale, 200);
+    p->churn_ops = scaled(500000, scale, 200);
+    p->latency_ops = scaled(500000, scale, 200);
     /* Sizes shrink with the scale too (down to a floor that still crosses
      * the mallocs' mmap thresholds), so a smoke run stays small. */
     size_t rmax = scaled((size_t)64 << 20, scale, (size_t)256 << 10);
     p->realloc_max = 16;
     while (p->realloc_max < rmax) p->realloc_max *= 2;
     p->realloc_rounds = 2;
-    p->prodcons_n = scaled(2000000, scale, 1000);
+    /* +16 B steps to 64 MiB would be 4M realloc calls, seconds per sample
+     * for the mallocs that copy; 16 MiB (1M calls) shows the same growth. */
+    p->realloc_step_max = p->realloc_max / 4 < 65536 ? p->realloc_max : p->realloc_max / 4;
+    p->prodcons_n = scaled(1000000, scale, 1000);
     p->large_live = 20;
-    /* Three turns of the 20-block live set: each allocation faults in 5-25
+    /* Two turns of the 20-block live set: each allocation faults in 5-25
      * MiB unless the allocator reuses memory, which is what this shows. */
-    p->large_n = scaled(60, scale, 30);
+    p->large_n = scaled(40, scale, 30);
     p->large_min = scaled((size_t)5 << 20, scale, (size_t)128 << 10);
     p->large_max = scaled((size_t)25 << 20, scale, (size_t)640 << 10);
 }

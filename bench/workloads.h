@@ -358,7 +358,8 @@ WL_INLINE int wl_realloc(const bench_ops *ops, void *st, const bench_params *p, 
         }
         uint64_t tag = wl_tag(r + 1);
         wl_touch(b, len, tag);
-        while (len < p->realloc_max) {
+        size_t max = step ? p->realloc_step_max : p->realloc_max;
+        while (len < max) {
             size_t nl = step ? len + step : len * 2;
             unsigned char *nb = (unsigned char *)ops->realloc(st, b, len, nl, 8);
             if (!nb) {
