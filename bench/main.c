@@ -29,6 +29,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,10 +395,17 @@ static void describe_machine(report_run *run)
         if (fgets(thp, sizeof thp, f)) thp[strcspn(thp, "\n")] = '\0';
         fclose(f);
     }
+    /* Other work on the machine skews every wall-clock figure: say how busy it was. */
+    char load[64] = "?";
+    f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fgets(load, sizeof load, f)) load[strcspn(load, " ")] = '\0';
+        fclose(f);
+    }
     snprintf(run->machine, sizeof run->machine,
              "%s, %ld logical CPUs, %.1f GiB RAM; Linux %s (%s); transparent huge pages: %s; glibc %s; "
-             "compiler %s; built %s",
-             model, cpus, mem, u.release, u.machine, thp, gnu_get_libc_version(), __VERSION__,
+             "compiler %s; load average (1 min) at the start: %s; built %s",
+             model, cpus, mem, u.release, u.machine, thp, gnu_get_libc_version(), __VERSION__, load,
 #if defined(NDEBUG)
              "release (-O2 -DNDEBUG)"
 #else
@@ -504,6 +512,8 @@ int main(int argc, char **argv)
         /* A pair that hangs (a deadlock in a thread-safe strategy) ends the
          * child, not the whole run. */
         if (o.timeout > 0) alarm((unsigned)o.timeout);
+        /* And a child whose driver was interrupted does not run on alone. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         return run_child(child_c, child_w, o.reps, &params, check_each);
     }
 
