@@ -197,6 +197,19 @@ ALLOC_API allocator alloc_freelist_allocator(alloc_freelist *heap);
 ALLOC_API int alloc_freelist_add_buffer(alloc_freelist *heap, void *buffer, size_t size);
 
 /*
+ * Like the vtable's alloc, but the allocation is the whole block: its length
+ * (for the stats, and for a later sized free or resize) is
+ * alloc_freelist_usable_size(ptr), at least len and at most len + 23. For
+ * callers that free without a length (the malloc adapter pairs it with
+ * alloc_freelist_free_unsized so bytes_in_use stays exact). Returns NULL,
+ * changing nothing, iff len is 0 or above ALLOC_MAX_LEN, align is not a
+ * power of two, or no block fits and the heap cannot grow. Not zeroed.
+ * O(1) (TLSF) / O(free blocks) (list policies), plus a backing allocation
+ * when the heap grows.
+ */
+ALLOC_API void *alloc_freelist_alloc_usable(alloc_freelist *heap, size_t len, size_t align);
+
+/*
  * Bytes usable at ptr, a live allocation of heap: at least the length it was
  * allocated or resized with, at most that plus 23 bytes (rounding and a
  * remainder too small to split off). The malloc adapter's malloc_usable_size.
@@ -207,10 +220,11 @@ ALLOC_API size_t alloc_freelist_usable_size(const alloc_freelist *heap, const vo
 
 /*
  * Frees ptr without knowing its length (the malloc adapter's free): like the
- * vtable's free with len = the block's usable size. Stats count the usable
- * size as the freed length, so a heap that mixes sized and unsized frees
- * should allocate with lengths equal to usable sizes (the adapter does).
- * ptr NULL does nothing. O(1) (TLSF); O(free blocks) for the list policies.
+ * vtable's free with len = the block's usable size, which is the length stats
+ * subtract: exact for blocks from alloc_freelist_alloc_usable; for blocks
+ * allocated with a smaller len, bytes_in_use drops by at most 23 bytes more
+ * than was counted (never below zero). ptr NULL does nothing.
+ * O(1) (TLSF); O(free blocks) for the list policies.
  */
 ALLOC_API void alloc_freelist_free_unsized(alloc_freelist *heap, void *ptr, uintptr_t ret_addr);
 

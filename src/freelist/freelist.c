@@ -584,12 +584,11 @@ static void debug_fill(void *p, size_t n, int byte)
 
 /* --- vtable -------------------------------------------------------------------------- */
 
-static void *fl_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
+/* Allocates len bytes; whole_block: hand out (and count) the block's usable
+ * size rather than len. */
+static inline void *alloc_common(alloc_freelist *h, size_t len, size_t align, bool whole_block)
 {
-    alloc_freelist *h = ctx;
-    (void)ret_addr;
-    ALLOC_ASSERT(alloc_is_pow2(align));
-    if (ALLOC_UNLIKELY(len > ALLOC_MAX_LEN || len == 0)) {
+    if (ALLOC_UNLIKELY(len > ALLOC_MAX_LEN || len == 0 || !alloc_is_pow2(align))) {
         alloc_stats_note_failed(&h->stats);
         return NULL;
     }
@@ -599,21 +598,31 @@ static void *fl_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
         return NULL;
     }
     char *p = payload_of(b);
-    debug_fill(p, size_of(hdr(b)) - HDR, ALLOC_FILL_ALLOCATED);
+    size_t usable = size_of(hdr(b)) - HDR;
+    if (whole_block) len = usable;
+    debug_fill(p, usable, ALLOC_FILL_ALLOCATED);
     ALLOC_TRACK_UNDEFINED(p, len);
     ALLOC_TRACK_POOL_ALLOC(h, p, len);
     alloc_stats_note_alloc(&h->stats, len);
     return p;
 }
 
-static void release_block(alloc_freelist *h, char *p, size_t len)
+static void *fl_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
+{
+    (void)ret_addr;
+    return alloc_common(ctx, len, align, false);
+}
+
+/* Frees the block at p, of which len bytes were handed out; counted is the
+ * length the stats subtract. */
+static void release_block(alloc_freelist *h, char *p, size_t len, size_t counted)
 {
     char *b = block_of(p);
     ALLOC_TRACK_NOACCESS(p, len);
     ALLOC_TRACK_POOL_FREE(h, p);
     debug_fill(p, size_of(hdr(b)) - HDR, ALLOC_FILL_FREED);
     give(h, b);
-    alloc_stats_note_free(&h->stats, len);
+    alloc_stats_note_free(&h->stats, counted);
 }
 
 static void fl_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr)
@@ -631,7 +640,7 @@ static void fl_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t re
         alloc_stats_note_misuse(&h->stats);
         return;
     }
-    release_block(h, mem, len);
+    release_block(h, mem, len, len);
 }
 
 /* In-place resize of used block b to hold new_len; false if it cannot. */
@@ -781,6 +790,11 @@ int alloc_freelist_add_buffer(alloc_freelist *heap, void *buffer, size_t size)
     return region_setup(heap, buffer, size, buffer, size, false) ? 0 : -EINVAL;
 }
 
+void *alloc_freelist_alloc_usable(alloc_freelist *heap, size_t len, size_t align)
+{
+    return alloc_common(heap, len, align, true);
+}
+
 size_t alloc_freelist_usable_size(const alloc_freelist *heap, const void *ptr)
 {
     if (ALLOC_DEBUG_CHECKS && !validate_live(heap, ptr, 0, 1, ALLOC_RET_ADDR(), "usable_size")) return 0;
@@ -803,7 +817,11 @@ void alloc_freelist_free_unsized(alloc_freelist *heap, void *ptr, uintptr_t ret_
         alloc_stats_note_misuse(&heap->stats);
         return;
     }
-    release_block(heap, ptr, size_of(hb) - HDR);
+    size_t usable = size_of(hb) - HDR;
+    /* A block allocated with less than its usable size must not take
+     * bytes_in_use below zero. */
+    size_t counted = usable < heap->stats.bytes_in_use ? usable : heap->stats.bytes_in_use;
+    release_block(heap, ptr, usable, counted);
 }
 
 bool alloc_freelist_owns(const alloc_freelist *heap, const void *ptr)
