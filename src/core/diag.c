@@ -5,8 +5,12 @@
  */
 #include <stdarg.h>
 
-#include "alloc/os.h"
 #include "internal.h"
+#if defined(ALLOC_FREESTANDING) && ALLOC_FREESTANDING
+#include "alloc/freestanding.h"
+#else
+#include "alloc/os.h"
+#endif
 
 static alloc_misuse_handler misuse_handler;
 static void *misuse_user;
@@ -49,7 +53,7 @@ static void put_unsigned(out_buf *o, unsigned long long v, unsigned base)
     while (n) put_char(o, digits[--n]);
 }
 
-static size_t format_va(char *buf, size_t cap, const char *fmt, va_list ap)
+size_t alloc_format_va(char *buf, size_t cap, const char *fmt, va_list ap)
 {
     out_buf o = {buf, cap, 0};
     for (const char *f = fmt; *f; f++) {
@@ -116,7 +120,7 @@ size_t alloc_format(char *buf, size_t cap, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    size_t n = format_va(buf, cap, fmt, ap);
+    size_t n = alloc_format_va(buf, cap, fmt, ap);
     va_end(ap);
     return n;
 }
@@ -125,11 +129,28 @@ size_t alloc_format(char *buf, size_t cap, const char *fmt, ...)
 
 #define MESSAGE_CAP 1024
 
+#if defined(ALLOC_FREESTANDING) && ALLOC_FREESTANDING
+/* No operating system: the program routes text and fatal ends through these
+ * weak hooks (alloc/freestanding.h) by defining its own. */
+__attribute__((weak)) void alloc_freestanding_write(const char *text, size_t len)
+{
+    (void)text, (void)len;
+}
+
+__attribute__((weak)) _Noreturn void alloc_freestanding_abort(void) { __builtin_trap(); }
+
+#define diag_write alloc_freestanding_write
+#define diag_abort alloc_freestanding_abort
+#else
+#define diag_write alloc_os_write_stderr
+#define diag_abort alloc_os_abort
+#endif
+
 static void write_line(const char *prefix, const char *msg)
 {
     char line[MESSAGE_CAP + 32];
     size_t n = alloc_format(line, sizeof line, "%s%s\n", prefix, msg);
-    alloc_os_write_stderr(line, n < sizeof line ? n : sizeof line - 1);
+    diag_write(line, n < sizeof line ? n : sizeof line - 1);
 }
 
 void alloc_report_misuse(const char *fmt, ...)
@@ -137,14 +158,14 @@ void alloc_report_misuse(const char *fmt, ...)
     char msg[MESSAGE_CAP];
     va_list ap;
     va_start(ap, fmt);
-    format_va(msg, sizeof msg, fmt, ap);
+    alloc_format_va(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (misuse_handler) {
         misuse_handler(msg, misuse_user);
         return;
     }
     write_line("alloc: misuse: ", msg);
-    alloc_os_abort();
+    diag_abort();
 }
 
 _Noreturn void alloc_report_corruption(const char *fmt, ...)
@@ -152,9 +173,9 @@ _Noreturn void alloc_report_corruption(const char *fmt, ...)
     char msg[MESSAGE_CAP];
     va_list ap;
     va_start(ap, fmt);
-    format_va(msg, sizeof msg, fmt, ap);
+    alloc_format_va(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (misuse_handler) misuse_handler(msg, misuse_user);
     write_line("alloc: corrupted heap metadata: ", msg);
-    alloc_os_abort();
+    diag_abort();
 }

@@ -15,6 +15,7 @@
 #ifndef ALLOC_CORE_INTERNAL_H
 #define ALLOC_CORE_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +56,9 @@
 #else
 #define ALLOC_ASSERT_EXPENSIVE(cond) ((void)0)
 #endif
+
+/* alloc_format with a va_list (diag.c); the trace emitter formats with it. */
+ALLOC_HIDDEN size_t alloc_format_va(char *buf, size_t cap, const char *fmt, va_list ap);
 
 /* Debug fill patterns (after SQLite memsys5): fresh blocks 0xAA, freed 0x55. */
 #define ALLOC_FILL_ALLOCATED 0xAA
