@@ -29,6 +29,12 @@ size_t alloc_os_page_size(void)
 
 const char *alloc_os_backend_name(void) { return alloc_sys_backend_name(); }
 
+/* Whether an address-or-error result of a back end is an error. Not simply
+ * r < 0: on 32-bit systems mappings above 2 GiB are negative as intptr_t.
+ * Errors are -1..-4095 (the kernel's own convention), and no mapping can
+ * start in the last page of the address space. */
+static bool sys_failed(intptr_t r) { return r < 0 && r >= -4095; }
+
 /* len rounded up to whole pages, or 0 if that overflows past ALLOC_MAX_LEN. */
 static size_t round_to_pages(size_t len)
 {
@@ -45,14 +51,14 @@ int alloc_os_map(size_t len, size_t align, void **out)
     if (size == 0) return -ENOMEM;
     if (align <= page) {
         intptr_t r = alloc_sys_map(size, ALLOC_SYS_PROT_READ | ALLOC_SYS_PROT_WRITE);
-        if (r < 0) return (int)r;
+        if (sys_failed(r)) return (int)r;
         *out = (void *)r;
         return 0;
     }
     size_t slack = align - page;
     if (size > ALLOC_MAX_LEN - slack) return -ENOMEM;
     intptr_t r = alloc_sys_map(size + slack, ALLOC_SYS_PROT_READ | ALLOC_SYS_PROT_WRITE);
-    if (r < 0) return (int)r;
+    if (sys_failed(r)) return (int)r;
     uintptr_t base = (uintptr_t)r;
     uintptr_t start = alloc_align_up(base, align);
     size_t head = start - base;
@@ -85,7 +91,7 @@ int alloc_os_remap(void *addr, size_t old_len, size_t new_len, bool may_move, vo
         return 0;
     }
     intptr_t r = alloc_sys_remap(addr, old_size, new_size, may_move);
-    if (r < 0) return (int)r;
+    if (sys_failed(r)) return (int)r;
     *out = (void *)r;
     return 0;
 }
