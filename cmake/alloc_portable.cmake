@@ -1,0 +1,42 @@
+# The portable test suite (tests/portable): the conformance rows and the page
+# provider checked by a plain-C runner, for the targets where Criterion cannot
+# be installed next to the host's copy: cross-compiled aarch64 (run under
+# qemu-user through the toolchain's CMAKE_CROSSCOMPILING_EMULATOR) and -m32.
+# Native builds run it too, so it never drifts from the Criterion suite
+# unnoticed. Registered with ctest as "portable".
+option(ALLOC_PORTABLE_TESTS "Build the plain-C portable test suite (tests/portable)" ${ALLOC_TOP_LEVEL})
+
+if(ALLOC_PORTABLE_TESTS)
+  file(GLOB ALLOC_PORTABLE_ROWS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/conformance/rows_*.c)
+  foreach(src ${ALLOC_PORTABLE_ROWS})
+    get_filename_component(name ${src} NAME_WE)
+    string(REGEX REPLACE "^rows_([a-z0-9]+).*$" "\\1" folder ${name})
+    alloc_folder_enabled(${folder} enabled)
+    if(NOT enabled)
+      list(REMOVE_ITEM ALLOC_PORTABLE_ROWS ${src})
+    endif()
+  endforeach()
+  add_executable(portable_tests
+    tests/portable/harness.c tests/portable/conformance_checks.c tests/portable/os_checks.c
+    ${ALLOC_PORTABLE_ROWS})
+  target_link_libraries(portable_tests PRIVATE alloc Threads::Threads)
+  target_include_directories(portable_tests PRIVATE
+    ${PROJECT_SOURCE_DIR}/tests/portable ${PROJECT_SOURCE_DIR}/tests/conformance ${ALLOC_INTERNAL_INCLUDE})
+  # The checks fill and verify every byte of up to 256 MiB of live blocks:
+  # optimised, they take seconds rather than minutes (more so under qemu).
+  # The library itself keeps the configuration's flags.
+  target_compile_options(portable_tests PRIVATE ${ALLOC_WARNINGS} -O2)
+  if(ALLOC_OS_BACKEND STREQUAL "asm")
+    set(expect_asm 1)
+  else()
+    set(expect_asm 0)
+  endif()
+  target_compile_definitions(portable_tests PRIVATE ALLOC_DEBUG=${ALLOC_DEBUG} ALLOC_PORTABLE_EXPECT_ASM=${expect_asm})
+  if(ALLOC_VALGRIND)
+    target_compile_definitions(portable_tests PRIVATE ALLOC_TRACK_VALGRIND=1)
+  endif()
+  enable_testing()
+  add_test(NAME portable COMMAND portable_tests)
+  set_tests_properties(portable PROPERTIES TIMEOUT 900 ENVIRONMENT
+    "ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:allocator_may_return_null=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1;TSAN_OPTIONS=halt_on_error=1")
+endif()
