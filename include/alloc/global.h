@@ -1,0 +1,182 @@
+/*
+ * global.h: the global adapter. Any `allocator` as the process's malloc family,
+ * in-process or, unchanged programs, through LD_PRELOAD=liballoc_preload.so.
+ *
+ * Two ways in:
+ *   - LD_PRELOAD=.../liballoc_preload.so program: the library exports malloc,
+ *     free, calloc, realloc, reallocarray, posix_memalign, aligned_alloc,
+ *     memalign, valloc, pvalloc, malloc_usable_size, free_sized,
+ *     free_aligned_sized and glibc's __libc_* aliases. ALLOC_STRATEGY in the
+ *     environment picks the strategy behind them (see below), ALLOC_STATS=1
+ *     prints the statistics at exit on standard error.
+ *   - In a program: link the CMake target alloc::global_malloc (object files
+ *     that define the malloc names, so the executable's malloc interposes the C
+ *     library's for every shared object), then call
+ *         alloc_global_install(my_arena_handle, 0);
+ *     to make any handle the process's malloc from that point on. The plain
+ *     alloc::global target has the same engine under alloc_global_* names only,
+ *     for programs that want the adapter without replacing malloc.
+ *
+ * Strategies (ALLOC_STRATEGY, or alloc_global_select):
+ *   default   size classes of 32 B .. 256 KiB (16 B header included) carved
+ *             from spans, with a per-thread cache per class; blocks above
+ *             256 KiB each get their own mapping from the page allocator.
+ *   page      every block its own mapping (page granularity; a debugging aid:
+ *             use-after-free of a freed large block faults).
+ *   <name>    any strategy of the library that registers itself (arena, bump,
+ *             freelist, pools) when it was compiled in: every request goes
+ *             straight to it under one lock. Bump and arena as malloc are a
+ *             real use: batch programs that never free get pointer-bump speed,
+ *             and free does nothing.
+ *   An unknown or absent name prints one warning and keeps the default.
+ *
+ * Semantics are glibc's: malloc(0) returns a unique non-NULL block; every block
+ * is aligned to 16; failures return NULL with errno ENOMEM (sizes above
+ * PTRDIFF_MAX, calloc and reallocarray overflow); realloc(NULL, n) is
+ * malloc(n); realloc(p, 0) frees p and returns NULL; a failed realloc leaves p
+ * valid; posix_memalign returns EINVAL for an alignment that is not a power of
+ * two multiple of sizeof(void *) and leaves *out untouched; memalign,
+ * aligned_alloc round a non-power-of-two alignment up (glibc 2.36); free(NULL)
+ * does nothing; free never changes errno.
+ *
+ * Size and alignment are recovered on free from a 16-byte header in front of
+ * every block (its usable length, where the underlying block starts, which
+ * source it came from, and a check word keyed by a per-process secret). So
+ * the overhead is 16 bytes per block plus rounding to the size class (at most
+ * 25 % above 128 B), or, for an alignment A > 16, A bytes in front of the
+ * block. A pointer that carries no valid header (not from this adapter, or
+ * already freed) is reported through alloc_report_misuse with the caller's
+ * address, which by default prints one line and aborts; the adapter never
+ * follows such a pointer. (A pointer whose 16 preceding bytes are unmapped
+ * faults while being checked, which ends the process all the same.)
+ *
+ * Threads: every function is thread-safe. Small blocks go through a cache per
+ * thread (initial-exec TLS) in front of one lock per size class, so threads
+ * mostly do not share a lock; a thread's cache goes back to the classes when
+ * it exits (a pthread key created in a constructor, never inside malloc).
+ * Fork: handlers registered with pthread_atfork take every lock before fork
+ * and release them in both parent and child, so the child can allocate even if
+ * another thread was inside malloc. Initialisation is lazy and never calls
+ * malloc (no dlsym, stdio, or pthread_key_create on that path).
+ *
+ * Time: malloc and free of a cached class are O(1) without locks (a few dozen
+ * instructions); a cache miss takes one class lock and moves a batch; large
+ * blocks cost one mmap/munmap (realloc of those is one mremap, no copy).
+ * Spans are kept for reuse by their class and not returned to the system.
+ */
+#ifndef ALLOC_GLOBAL_H
+#define ALLOC_GLOBAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "alloc/alloc.h"
+#include "alloc/stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Flags for alloc_global_install. */
+enum {
+    /* The handle is safe to call from several threads at once (the page
+     * allocator, a locked wrapper): the adapter adds no lock around it. */
+    ALLOC_GLOBAL_THREAD_SAFE = 1u << 0,
+};
+
+/* The largest number of handles alloc_global_install accepts over a process's life. */
+#define ALLOC_GLOBAL_MAX_INSTALLED 8
+
+/*
+ * Makes `a` the source of every later allocation of the malloc family (and of
+ * the alloc_global_* functions). Blocks allocated before stay valid and are
+ * freed to the allocator they came from (each header names its source).
+ * Precondition: `a` stays usable while any block from it is live; its
+ * alignment limit is at least 16 (the adapter asks for 16 or the requested
+ * alignment, and 16 + alignment more bytes for the header).
+ * Returns 0, or -ENOSPC after ALLOC_GLOBAL_MAX_INSTALLED installs.
+ * Thread-safe, but blocks being allocated concurrently may come from either
+ * the old or the new source. O(1).
+ */
+ALLOC_API int alloc_global_install(allocator a, unsigned flags);
+
+/*
+ * Selects a strategy by name (as ALLOC_STRATEGY does): "default", "page", or a
+ * strategy compiled into the library. Returns 0, or -ENOENT for a name not
+ * available (nothing changes). Thread-safe; same caveat as install. O(1).
+ */
+ALLOC_API int alloc_global_select(const char *name);
+
+/* The name of the strategy new blocks currently come from ("default", "page",
+ * "installed", ...). Never NULL. */
+ALLOC_API const char *alloc_global_strategy_name(void);
+
+/*
+ * The malloc family under the adapter's own names (what the exported malloc,
+ * free, ... call). Same semantics as the C functions, documented above.
+ * Thread-safe. Memory is not zeroed except by calloc.
+ */
+ALLOC_API void *alloc_global_malloc(size_t size) ALLOC_MALLOC_ATTR;
+ALLOC_API void alloc_global_free(void *p);
+ALLOC_API void *alloc_global_calloc(size_t n, size_t size) ALLOC_MALLOC_ATTR;
+ALLOC_API void *alloc_global_realloc(void *p, size_t size);
+ALLOC_API void *alloc_global_reallocarray(void *p, size_t n, size_t size);
+ALLOC_API int alloc_global_posix_memalign(void **out, size_t align, size_t size);
+ALLOC_API void *alloc_global_memalign(size_t align, size_t size) ALLOC_MALLOC_ATTR;
+ALLOC_API void *alloc_global_aligned_alloc(size_t align, size_t size) ALLOC_MALLOC_ATTR;
+ALLOC_API void *alloc_global_valloc(size_t size) ALLOC_MALLOC_ATTR;
+ALLOC_API void *alloc_global_pvalloc(size_t size) ALLOC_MALLOC_ATTR;
+/* The bytes usable at p (at least what was asked for); 0 for NULL. */
+ALLOC_API size_t alloc_global_usable_size(const void *p);
+/* free with the size (and alignment) the caller asked for. A size larger than
+ * the block's usable size is misuse: reported, and the block is not freed. */
+ALLOC_API void alloc_global_free_sized(void *p, size_t size);
+ALLOC_API void alloc_global_free_aligned_sized(void *p, size_t align, size_t size);
+
+/*
+ * The adapter as an `allocator` handle (thread-safe; any alignment; remap
+ * moves large blocks with mremap). Lets library code that takes a handle use
+ * whatever the process's malloc is.
+ */
+ALLOC_API allocator alloc_global_allocator(void);
+
+/*
+ * Process-wide statistics. bytes_in_use counts usable bytes of live blocks
+ * (header and rounding excluded, which bytes_reserved includes); counts are
+ * summed over every thread's cache, read without stopping the threads, so a
+ * snapshot taken while other threads allocate is approximate. peak_bytes_in_use
+ * is the highest in-use total seen at a stats read or a cache refill (a lower
+ * bound of the true peak). Counts and peaks never decrease. O(threads).
+ */
+ALLOC_API void alloc_global_stats(alloc_stats *out);
+
+/*
+ * Invariant check: every class free list and the calling thread's cache hold
+ * only freed blocks of the right class with intact headers, counts agree, and
+ * the stats are consistent. Takes the class locks one at a time. O(free blocks).
+ * Returns true iff everything holds.
+ */
+ALLOC_API bool alloc_global_check(void);
+
+/* Writes the stats as text to file descriptor fd with write(2); what
+ * ALLOC_STATS=1 does at exit. Never allocates. */
+ALLOC_API void alloc_global_print_stats(int fd);
+
+/* Gives the calling thread's cached blocks back to their classes (done
+ * automatically at thread exit). */
+ALLOC_API void alloc_global_thread_flush(void);
+
+/*
+ * The fork handlers (registered with pthread_atfork automatically); public for
+ * programs that fork by other means. prepare takes every lock of the adapter;
+ * parent and child release them.
+ */
+ALLOC_API void alloc_global_fork_prepare(void);
+ALLOC_API void alloc_global_fork_parent(void);
+ALLOC_API void alloc_global_fork_child(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ALLOC_GLOBAL_H */

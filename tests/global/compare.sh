@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# compare.sh PROBE PROBE_INPROC PRELOAD_LIB: the edge-case probe must print the
+# same lines over glibc, over the adapter in-process (default and with an
+# installed handle) and under LD_PRELOAD (default and ALLOC_STRATEGY=page);
+# foreign and double frees must end in SIGABRT with the adapter's message.
+set -u
+probe=$1 inproc=$2 lib=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+
+"$probe" >"$tmp/glibc.out" 2>&1 || { echo "probe failed under glibc"; cat "$tmp/glibc.out"; exit 1; }
+run() { # name command...
+  local name=$1
+  shift
+  "$@" >"$tmp/$name.out" 2>&1
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "FAIL $name: exit status $rc"
+    cat "$tmp/$name.out"
+    status=1
+  elif ! diff -u "$tmp/glibc.out" "$tmp/$name.out"; then
+    echo "FAIL $name: output differs from glibc"
+    status=1
+  else
+    echo "ok   $name ($(wc -l <"$tmp/$name.out") lines identical to glibc)"
+  fi
+}
+run inproc "$inproc"
+run inproc-installed "$inproc" install
+run inproc-page env ALLOC_STRATEGY=page "$inproc"
+run preload env LD_PRELOAD="$lib" "$probe"
+run preload-page env LD_PRELOAD="$lib" ALLOC_STRATEGY=page "$probe"
+
+death() { # name expect-message command...
+  local name=$1 msg=$2
+  shift 2
+  ( "$@" >"$tmp/$name.out" 2>&1 ) 2>/dev/null
+  local rc=$?
+  if [ "$rc" -ne 134 ]; then
+    echo "FAIL $name: exit status $rc, expected SIGABRT (134)"
+    cat "$tmp/$name.out"
+    status=1
+  elif ! grep -q "$msg" "$tmp/$name.out"; then
+    echo "FAIL $name: no '$msg' in the report"
+    cat "$tmp/$name.out"
+    status=1
+  else
+    echo "ok   $name: $(grep -m1 "$msg" "$tmp/$name.out")"
+  fi
+}
+death glibc-foreign "" "$probe" foreign
+death inproc-foreign "not allocated by alloc" "$inproc" foreign
+death preload-foreign "not allocated by alloc" env LD_PRELOAD="$lib" "$probe" foreign
+death inproc-double "double free" "$inproc" double
+death preload-double "double free" env LD_PRELOAD="$lib" "$probe" double
+exit $status
