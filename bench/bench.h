@@ -181,7 +181,14 @@ extern const bench_impl bench_impl_malloc;
 
 /* --- utilities (util.c) ---------------------------------------------------- */
 
+/* The clock of the measured sections: the calling thread's CPU time (user +
+ * system, so page faults count) when bench_cpu_clock is true, the default,
+ * else wall time. CPU time is what an allocator costs; on a shared machine it
+ * is also far steadier than wall time, which counts time spent descheduled.
+ * The two-thread workload always uses wall time (bench_wall_ns). */
+extern bool bench_cpu_clock;
 double bench_now_ns(void);
+double bench_wall_ns(void);
 /* Resident set size of the process, bytes (from /proc/self/statm). */
 double bench_rss_bytes(void);
 /* RSS growth since bench_rss_set_base (called once per child, before the

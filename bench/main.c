@@ -206,6 +206,8 @@ static void usage(FILE *f)
             "                     checks after each sample, no plots; exit status 1 on any failure\n"
             "  --no-plots         skip gnuplot\n"
             "  --timeout S        seconds before a pair is abandoned (default 120)\n"
+            "  --clock cpu|wall   measured sections timed by the thread's CPU time (default) or wall\n"
+            "                     time; prodcons always uses wall time\n"
             "  --list             list contenders and workloads and exit\n");
 }
 
@@ -279,6 +281,10 @@ static void run_pair(const options *o, const char *exe, const bench_contender *c
     argv[a++] = "--timeout";
     argv[a++] = timeout;
     if (o->smoke) argv[a++] = "--check";
+    if (!bench_cpu_clock) {
+        argv[a++] = "--clock";
+        argv[a++] = "wall";
+    }
     argv[a] = NULL;
 
     /* Environment: ours, with LD_PRELOAD set for preloaded mallocs and removed otherwise. */
@@ -468,6 +474,13 @@ int main(int argc, char **argv)
         } else if (strcmp(arg, "--timeout") == 0) {
             NEED_VAL();
             o.timeout = atoi(val);
+        } else if (strcmp(arg, "--clock") == 0) {
+            NEED_VAL();
+            if (strcmp(val, "cpu") != 0 && strcmp(val, "wall") != 0) {
+                fprintf(stderr, "alloc-bench: --clock is cpu or wall\n");
+                return 2;
+            }
+            bench_cpu_clock = strcmp(val, "cpu") == 0;
         } else if (strcmp(arg, "--callgrind") == 0) {
             o.callgrind = true;
         } else if (strcmp(arg, "--smoke") == 0) {
@@ -551,6 +564,7 @@ int main(int argc, char **argv)
     run->params = params;
     run->reps = o.callgrind ? 1 : o.reps;
     run->callgrind = o.callgrind;
+    run->cpu_clock = bench_cpu_clock;
     describe_machine(run);
     {
         size_t len = 0;
@@ -585,17 +599,17 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    double start = bench_now_ns();
+    double start = bench_wall_ns();
     int failures = 0;
     for (size_t i = 0; i < run->count; i++) {
         report_result *r = &run->results[i];
         fprintf(stderr, "[%3zu/%zu] %-10s %-15s ", i + 1, run->count, r->contender->name,
                 bench_workloads[r->workload].name);
         fflush(stderr);
-        double t0 = bench_now_ns();
+        double t0 = bench_wall_ns();
         run_pair(&o, exe, r->contender, r->workload, r);
         report_summarise(r);
-        double secs = (bench_now_ns() - t0) / 1e9;
+        double secs = (bench_wall_ns() - t0) / 1e9;
         if (r->status == REPORT_OK) {
             if (o.callgrind)
                 fprintf(stderr, "%10.1f instr/op", r->instr_per_op);
@@ -608,7 +622,7 @@ int main(int argc, char **argv)
         }
         fprintf(stderr, "  (%.1f s)\n", secs);
     }
-    run->seconds = (bench_now_ns() - start) / 1e9;
+    run->seconds = (bench_wall_ns() - start) / 1e9;
     report_ratios(run);
 
     int rc = report_write(run, o.out, o.plots);

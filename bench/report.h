@@ -37,6 +37,7 @@ typedef struct report_run {
     bench_params params;
     int reps;
     bool callgrind;
+    bool cpu_clock; /* measured sections timed by thread CPU time (else wall) */
     char machine[1024];
     char command[1024];
     char date[64];
