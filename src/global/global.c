@@ -707,6 +707,9 @@ static void direct_free(void *user, const hdr *h, uintptr_t ret_addr)
     NOTE(frees, 1);
     NOTE_SIZE(in_use_sub, h->len);
     ALLOC_TRACK_FREELIKE(user);
+    /* Hand the memory back as it came: the source (or the kernel, for pages
+     * reused by a later mapping) must not inherit our header's poisoning. */
+    ALLOC_TRACK_UNDEFINED(live, HDR);
     int saved = errno; /* free never changes errno, whatever the source does */
     if (s->locked) pthread_mutex_lock(&s->lock);
     alloc_free_at(s->a, (char *)user - offset, h->len + offset, offset, ret_addr);
@@ -777,6 +780,7 @@ static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
         size_t offset = block_offset(h.meta);
         if (len <= ALLOC_MAX_LEN - offset) {
             char *base = (char *)p - offset;
+            ALLOC_TRACK_DEFINED(hdr_of(p), HDR); /* the header moves with the block */
             if (s->locked) pthread_mutex_lock(&s->lock);
             char *moved = alloc_remap_at(s->a, base, h.len + offset, offset, len + offset, ret_addr);
             if (s->locked) pthread_mutex_unlock(&s->lock);
@@ -792,6 +796,7 @@ static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
                 NOTE_SIZE(in_use_sub, h.len);
                 return user;
             }
+            ALLOC_TRACK_NOACCESS(hdr_of(p), HDR);
         }
     }
     void *fresh = alloc_impl(len, HDR, false, ret_addr);
