@@ -123,6 +123,7 @@ typedef struct bench_ops {
 typedef int (*bench_workload_fn)(void *st, const bench_params *p, bench_sample *out);
 typedef struct bench_impl {
     const char *name;
+    bool (*reset)(void *st); /* ops->reset: between samples, untimed */
     bench_workload_fn run[WL_COUNT];
 } bench_impl;
 
@@ -147,9 +148,12 @@ typedef struct bench_contender {
     unsigned flags;
     unsigned workloads;  /* WL_BIT mask of the workloads it joins */
     const bench_impl *impl;
-    /* Makes a fresh state for one sample (NULL state is fine for stateless
-     * contenders). Returns 0, or an error with *why set when the contender
-     * cannot meet the need (the sample is then reported as skipped). */
+    /* Makes the state the samples of one child run on (NULL is fine for
+     * stateless contenders): created once, reset between samples where the
+     * contender has a reset, destroyed after the last, so every contender
+     * runs warm after the first sample, as a malloc does. Returns 0, or an
+     * error with *why set when the contender cannot meet the need (the pair
+     * is then reported as skipped). */
     int (*create)(const bench_need *need, void **state, const char **why);
     void (*destroy)(void *state);
     /* Invariant check after every sample (the smoke test relies on it). */

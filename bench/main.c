@@ -149,30 +149,33 @@ static int run_child(const char *cname, const char *wname, int reps, const bench
     if (c->flags & BENCH_MALLOC) print_malloc_version();
     bench_need need = need_of(w, p);
     bench_rss_set_base();
+    void *st = NULL;
+    const char *why = "cannot meet the workload's needs";
+    if (c->create(&need, &st, &why) != 0) {
+        printf("status skip %s\n", why);
+        return 0;
+    }
     for (int r = 0; r < reps; r++) {
-        void *st = NULL;
-        const char *why = "cannot meet the workload's needs";
-        if (c->create(&need, &st, &why) != 0) {
-            printf("status skip %s\n", why);
-            return 0;
-        }
         bench_sample s = {0};
+        if (r > 0) c->impl->reset(st); /* untimed; frees-all where the workload left blocks behind */
         int rc = c->impl->run[w](st, p, &s);
         bool ok = !check_each || !c->check || c->check(st);
-        c->destroy(st);
         if (rc != 0) {
+            c->destroy(st);
             printf("status fail workload returned %s\n", rc == -ENOMEM ? "out of memory"
                                                           : rc == -EFAULT ? "a block lost its contents"
                                                                           : strerror(-rc));
             return 1;
         }
         if (!ok) {
+            c->destroy(st);
             printf("status fail invariant check failed after the sample\n");
             return 1;
         }
         print_sample(&s);
         fflush(stdout);
     }
+    c->destroy(st);
     printf("status ok\n");
     return 0;
 }

@@ -520,7 +520,8 @@ WL_INLINE void *wl_consumer(const bench_ops *ops, void *argp)
     {                                                                                                    \
         return wl_churn(opsp, st, p, o, 4096, true);                                                     \
     }                                                                                                    \
-    const bench_impl ident = {label,                                                                     \
+    static bool ident##_reset(void *st) { return (opsp)->reset(st); }                                    \
+    const bench_impl ident = {label, ident##_reset,                                                      \
                               {ident##_paired, ident##_lifo, ident##_bfifo, ident##_brandom,             \
                                ident##_bfreeall, ident##_churn4k, ident##_churn64k, ident##_rdouble,     \
                                ident##_rstep, ident##_prodcons, ident##_large, ident##_latency}};
