@@ -68,17 +68,6 @@ int alloc_str_append(alloc_str *s, const void *p, size_t n)
 
 int alloc_str_append_cstr(alloc_str *s, const char *z) { return alloc_str_append(s, z, strlen(z)); }
 
-int alloc_str_push(alloc_str *s, char c)
-{
-    if (ALLOC_UNLIKELY(s->cap - s->len < 2)) {
-        int err = reserve(s, 1, ALLOC_RET_ADDR());
-        if (err) return err;
-    }
-    s->data[s->len++] = c;
-    s->data[s->len] = '\0';
-    return 0;
-}
-
 int alloc_str_vappendf(alloc_str *s, const char *fmt, va_list ap)
 {
     va_list again;
