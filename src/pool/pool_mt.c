@@ -362,13 +362,9 @@ int alloc_pool_mt_preheat(alloc_pool_mt *pool, size_t count)
         free_now = total > live ? total - live : 0;
         if (free_now >= count) return 0;
         /* grow() hands slot 0 to its caller: give it straight back */
-        void *obj = grow(pool, false);
+        void *obj = grow(pool, true);
         if (!obj) return -ENOMEM;
-        ALLOC_TRACK_UNDEFINED(obj, pool->stride);
-        void *last = obj;
-        (void)last;
-        ALLOC_TRACK_NOACCESS(obj, pool->stride);
-        push_chain(pool, obj, obj);
+        push_chain(pool, obj, obj); /* still poisoned: it was never handed out */
     }
 }
 

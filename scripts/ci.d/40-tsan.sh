@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# ThreadSanitizer over the multi-thread tests.
+#
+# Criterion cannot start under TSan (its inheritable arena collides with TSan's
+# memory layout: "Could not initialize inheritable arena"), so the tests that
+# matter here are plain programs with their own main, named tests/test_*_stress.c;
+# this job runs exactly those. The libc back end is used because TSan intercepts
+# mmap/munmap from libc but not raw system calls: with the asm back end it would
+# keep stale history for reused addresses and report false races.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib.sh
+ensure_packages libtsan2
+configure_build tsan -DALLOC_WERROR=ON -DALLOC_OS_BACKEND=libc
+ctest --preset tsan -R '_stress$'
