@@ -67,6 +67,25 @@ static void destroy_bump(backing_instance *inst)
 }
 #endif
 
+#ifdef ALLOC_TEST_HAVE_ARENA
+#include "alloc/arena.h"
+static bool make_arena(backing_instance *inst)
+{
+    /* Small chunks so containers cross chunk boundaries and large requests. */
+    alloc_arena_options opt = {.first_chunk = 4096, .max_chunk = (size_t)1 << 20, .large_threshold = 16384};
+    inst->state = malloc(sizeof(alloc_arena));
+    if (!inst->state || alloc_arena_init(inst->state, &opt) != 0) return false;
+    inst->a = alloc_arena_allocator(inst->state);
+    return true;
+}
+static bool check_arena(backing_instance *inst) { return alloc_arena_check(inst->state); }
+static void destroy_arena(backing_instance *inst)
+{
+    alloc_arena_deinit(inst->state);
+    free(inst->state);
+}
+#endif
+
 #ifdef ALLOC_TEST_HAVE_FREELIST
 #include "alloc/freelist.h"
 static bool make_freelist(backing_instance *inst)
@@ -164,6 +183,9 @@ static const backing backings[] = {
     {"c", make_c, destroy_nothing, NULL, false},
 #ifdef ALLOC_TEST_HAVE_BUMP
     {"bump", make_bump, destroy_bump, check_bump, true},
+#endif
+#ifdef ALLOC_TEST_HAVE_ARENA
+    {"arena", make_arena, destroy_arena, check_arena, false},
 #endif
 #ifdef ALLOC_TEST_HAVE_FREELIST
     {"freelist", make_freelist, destroy_freelist, check_freelist, false},
