@@ -11,7 +11,9 @@ the right line:
     what follows it;
   - a comment after code on the same line documents that member (/**<);
   - section separators (a comment opening with a run of - or =) stay plain;
-  - a struct whose comment says its fields are private is shown as opaque.
+  - a struct whose comment says its fields are private is shown as opaque;
+  - one comment after several declarators (`size_t a, b; /* ... */`)
+    documents all of them.
 Comments already in Doxygen form are left alone. Comments inside function
 bodies and macro bodies are left alone.
 Usage (by Doxygen's INPUT_FILTER): doxygen_filter.py FILE
@@ -209,10 +211,24 @@ def hide_private_fields(text):
     return '\n'.join(lines)
 
 
+MULTI_DECL = re.compile(r'^(\s+)([A-Za-z_][^/;{}()#=]*\w\s*,\s*[^;()]*;)\s*/\*(?![*!<])(.*)\*/\s*$')
+
+
+def multi_declarators(text):
+    """`size_t a, b; /* what */` documents both members: Doxygen would give
+    the comment to the last one only, so the line becomes a member group
+    whose documentation is shared. Adds no lines."""
+    out = []
+    for line in text.split('\n'):
+        m = MULTI_DECL.match(line)
+        out.append(m.group(1) + '/**@{*/ /**' + m.group(3) + '*/ ' + m.group(2) + ' /**@}*/' if m else line)
+    return '\n'.join(out)
+
+
 def main():
     with open(sys.argv[1], encoding='utf-8') as f:
         text = f.read()
-    sys.stdout.write(convert(group_runs(hide_private_fields(text))))
+    sys.stdout.write(convert(group_runs(hide_private_fields(multi_declarators(text)))))
 
 
 if __name__ == '__main__':
