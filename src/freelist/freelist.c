@@ -187,6 +187,7 @@ static inline void mapping(size_t size, unsigned *fl, unsigned *sl)
 
 static void list_remove(alloc_freelist *h, char *b, size_t size)
 {
+    ALLOC_TRACE("freelist remove %p %zu", (void *)b, size);
     char *n = link_next(b), *p = link_prev(b);
     if (n) set_prev(n, p);
     if (h->policy == ALLOC_FREELIST_TLSF) {
@@ -333,7 +334,7 @@ static region *region_setup(alloc_freelist *h, void *mem, size_t len, void *base
     h->region_count++;
     alloc_stats_note_reserve(&h->stats, base_len);
     list_insert(h, b, size, NULL, false);
-    ALLOC_TRACE("freelist region %p %zu", (void *)r, size);
+    ALLOC_TRACE("freelist region add %p %zu", (void *)r, size);
     return r;
 }
 
@@ -354,7 +355,7 @@ static void region_release(alloc_freelist *h, region *r)
     void *base = r->base;
     size_t base_len = r->base_len;
     region_unlink(h, r);
-    ALLOC_TRACE("freelist release %p %zu", base, base_len);
+    ALLOC_TRACE("freelist region release %p %zu", base, base_len);
     /* Hand the memory back without poison: the next owner of these addresses
      * must not inherit our shadow state. */
     ALLOC_TRACK_UNDEFINED(base, base_len);
@@ -445,9 +446,19 @@ static char *take(alloc_freelist *h, size_t need, size_t align)
             flags = F_PREV_FREE;
         }
     }
+    size_t rest = size - need;
+    if (rest >= MIN_BLOCK) {
+        /* Split: the tail stays free, so the next block's PREV_FREE stays. */
+        char *t = b + need;
+        ALLOC_TRACE("freelist split %p %zu -> %zu + %zu", (void *)b, size, need, rest);
+        set_hdr(t, rest | F_FREE);
+        set_footer(t, rest);
+        list_insert(h, t, rest, NULL, false);
+        size = need;
+    } else {
+        clear_flag(b + size, F_PREV_FREE);
+    }
     set_hdr(b, size | flags);
-    clear_flag(b + size, F_PREV_FREE);
-    size = trim_tail(h, b, size, need);
     h->used_blocks++;
     h->used_block_bytes += size;
     return b;
