@@ -35,8 +35,16 @@ if(ALLOC_PORTABLE_TESTS)
   if(ALLOC_VALGRIND)
     target_compile_definitions(portable_tests PRIVATE ALLOC_TRACK_VALGRIND=1)
   endif()
+  # Under an emulator (qemu-user) the same checks run over less memory: block
+  # lengths capped at 64 KiB, and a longer time before a case counts as hung.
+  if(CMAKE_CROSSCOMPILING_EMULATOR)
+    set(default_args -L 65536 -t 900)
+  else()
+    set(default_args "")
+  endif()
+  set(ALLOC_PORTABLE_ARGS "${default_args}" CACHE STRING "Arguments of the portable suite's ctest run (see tests/portable/harness.c)")
   enable_testing()
-  add_test(NAME portable COMMAND portable_tests)
+  add_test(NAME portable COMMAND portable_tests ${ALLOC_PORTABLE_ARGS})
   set_tests_properties(portable PROPERTIES TIMEOUT 900 ENVIRONMENT
     "ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:allocator_may_return_null=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1;TSAN_OPTIONS=halt_on_error=1")
 endif()

@@ -1,10 +1,13 @@
 /*
  * harness.c: runs the portable suite (harness.h). Usage:
- *     portable_tests [-l] [SUBSTRING...]
- * -l lists the case names; SUBSTRINGs select the cases whose name contains
- * any of them. Every case runs in its own child process; the parent prints
- * one PASS/FAIL line per case and the closing count, and exits non-zero if
- * anything failed or nothing ran.
+ *     portable_tests [-l] [-j JOBS] [-t SECONDS] [-L MAX_LEN] [SUBSTRING...]
+ * -l lists the case names; -j runs that many cases at once (default: the
+ * number of CPUs); -t is the time after which a case counts as hung (default
+ * 300 s); -L caps the lengths the conformance cases ask for (and live bytes
+ * at 64 times that): under an emulator the same checks then run over less
+ * memory. SUBSTRINGs select the cases whose name contains any of them. Every case runs in its own child process; the parent prints one
+ * PASS/FAIL line per case as it ends and the closing count, and exits
+ * non-zero if anything failed or nothing ran.
  */
 #if !defined(_GNU_SOURCE)
 #define _GNU_SOURCE 1
@@ -16,14 +19,15 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 
-/* A case that takes longer than this (qemu-user included) counts as hung. */
-#define CASE_SECONDS 120
-
 static const char *current_case = "?";
+/* A case that takes longer than this counts as hung (-t). */
+static unsigned case_seconds = 300;
+size_t pt_len_cap;
 
 void pt_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
@@ -45,78 +49,153 @@ static bool selected(const char *name, int argc, char **argv, int first)
     return false;
 }
 
-/* Runs one case in a child; true iff it ended as expected. */
-static bool run_case(const char *name, const pt_case *c, const void *param)
+typedef struct job {
+    char name[160];
+    const pt_case *c;
+    const void *param;
+    pid_t pid;
+    double started;
+} job;
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Starts one case in a child process. */
+static pid_t start_case(job *j)
 {
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
         perror("fork");
-        return false;
+        return -1;
     }
     if (pid == 0) {
-        current_case = name;
+        current_case = j->name;
         /* Death cases are expected: no core files (qemu-user writes its own). */
         struct rlimit no_core = {0, 0};
         setrlimit(RLIMIT_CORE, &no_core);
-        alarm(CASE_SECONDS);
-        c->fn(param);
+        alarm(case_seconds);
+        j->c->fn(j->param);
         fflush(stdout);
         _exit(0);
     }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
-    }
-    if (c->expect_signal == 0) {
+    return pid;
+}
+
+/* true iff the child's end is what the case expects. */
+static bool judge(const job *j, int status)
+{
+    int want = j->c->expect_signal;
+    if (want == 0) {
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
         if (WIFSIGNALED(status))
-            fprintf(stderr, "%s: killed by signal %d (%s)\n", name, WTERMSIG(status), strsignal(WTERMSIG(status)));
+            fprintf(stderr, "%s: killed by signal %d (%s)\n", j->name, WTERMSIG(status), strsignal(WTERMSIG(status)));
         return false;
     }
-    if (WIFSIGNALED(status) && WTERMSIG(status) == c->expect_signal) return true;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == want) return true;
     if (WIFSIGNALED(status))
-        fprintf(stderr, "%s: expected signal %d, got signal %d\n", name, c->expect_signal, WTERMSIG(status));
+        fprintf(stderr, "%s: expected signal %d, got signal %d\n", j->name, want, WTERMSIG(status));
     else
-        fprintf(stderr, "%s: expected signal %d, exited with %d\n", name, c->expect_signal, WEXITSTATUS(status));
+        fprintf(stderr, "%s: expected signal %d, exited with %d\n", j->name, want, WEXITSTATUS(status));
     return false;
+}
+
+static job *jobs;
+static size_t job_count, job_cap;
+
+static void add_job(const char *name, const pt_case *c, const void *param)
+{
+    if (job_count == job_cap) {
+        job_cap = job_cap ? 2 * job_cap : 256;
+        jobs = realloc(jobs, job_cap * sizeof *jobs);
+        if (!jobs) {
+            perror("realloc");
+            exit(2);
+        }
+    }
+    job *j = &jobs[job_count++];
+    snprintf(j->name, sizeof j->name, "%s", name);
+    j->c = c;
+    j->param = param;
+    j->pid = 0;
 }
 
 int main(int argc, char **argv)
 {
-    bool list = argc > 1 && strcmp(argv[1], "-l") == 0;
-    int first = list ? 2 : 1;
-    unsigned passed = 0, failed = 0;
-    char name[256];
+    int first = 1;
+    bool list = false;
+    long parallel = sysconf(_SC_NPROCESSORS_ONLN);
+    while (first < argc && argv[first][0] == '-') {
+        if (strcmp(argv[first], "-l") == 0) {
+            list = true;
+            first++;
+        } else if (strcmp(argv[first], "-j") == 0 && first + 1 < argc) {
+            parallel = strtol(argv[first + 1], NULL, 10);
+            first += 2;
+        } else if (strcmp(argv[first], "-t") == 0 && first + 1 < argc) {
+            case_seconds = (unsigned)strtoul(argv[first + 1], NULL, 10);
+            first += 2;
+        } else if (strcmp(argv[first], "-L") == 0 && first + 1 < argc) {
+            pt_len_cap = (size_t)strtoull(argv[first + 1], NULL, 10);
+            first += 2;
+        } else {
+            fprintf(stderr, "usage: %s [-l] [-j JOBS] [-t SECONDS] [-L MAX_LEN] [SUBSTRING...]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (parallel < 1) parallel = 1;
     setvbuf(stdout, NULL, _IOLBF, 0);
 
+    char name[256];
     for (size_t i = 0; i < pt_os_case_count; i++) {
-        const pt_case *c = &pt_os_cases[i];
-        snprintf(name, sizeof name, "os/%s", c->name);
-        if (!selected(name, argc, argv, first)) continue;
-        if (list) {
-            puts(name);
-            continue;
-        }
-        bool ok = run_case(name, c, NULL);
-        printf("%s %s\n", ok ? "PASS" : "FAIL", name);
-        ok ? passed++ : failed++;
+        snprintf(name, sizeof name, "os/%s", pt_os_cases[i].name);
+        if (selected(name, argc, argv, first)) add_job(name, &pt_os_cases[i], NULL);
     }
-    for (size_t r = 0; r < pt_row_count(); r++) {
+    for (size_t r = 0; r < pt_row_count(); r++)
         for (size_t i = 0; i < pt_conformance_case_count; i++) {
-            const pt_case *c = &pt_conformance_cases[i];
-            snprintf(name, sizeof name, "conformance/%s/%s", c->name, pt_row_name(r));
-            if (!selected(name, argc, argv, first)) continue;
-            if (list) {
-                puts(name);
-                continue;
+            snprintf(name, sizeof name, "conformance/%s/%s", pt_conformance_cases[i].name, pt_row_name(r));
+            if (selected(name, argc, argv, first)) add_job(name, &pt_conformance_cases[i], pt_row(r));
+        }
+    if (list) {
+        for (size_t i = 0; i < job_count; i++) puts(jobs[i].name);
+        return 0;
+    }
+
+    /* Keep up to `parallel` children running; report each as it ends. */
+    unsigned passed = 0, failed = 0;
+    size_t next = 0, running = 0;
+    while (next < job_count || running > 0) {
+        while (next < job_count && running < (size_t)parallel) {
+            jobs[next].started = now_seconds();
+            jobs[next].pid = start_case(&jobs[next]);
+            if (jobs[next].pid < 0) {
+                printf("FAIL %s (could not start)\n", jobs[next].name);
+                failed++;
+            } else {
+                running++;
             }
-            bool ok = run_case(name, c, pt_row(r));
-            printf("%s %s\n", ok ? "PASS" : "FAIL", name);
+            next++;
+        }
+        if (running == 0) continue;
+        int status = 0;
+        pid_t pid = wait(&status);
+        if (pid < 0) continue;
+        for (size_t i = 0; i < next; i++) {
+            if (jobs[i].pid != pid) continue;
+            bool ok = judge(&jobs[i], status);
+            printf("%s %s (%.1f s)\n", ok ? "PASS" : "FAIL", jobs[i].name, now_seconds() - jobs[i].started);
             ok ? passed++ : failed++;
+            jobs[i].pid = 0;
+            running--;
+            break;
         }
     }
-    if (list) return 0;
+    free(jobs);
     printf("portable: %u passed, %u failed\n", passed, failed);
     if (passed + failed == 0) {
         fprintf(stderr, "portable: no case matched\n");
