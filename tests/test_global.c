@@ -5,6 +5,7 @@
  * every step. Criterion runs each test in its own process, so installs and
  * selections do not leak between tests.
  */
+#define _DEFAULT_SOURCE 1
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc/diag.h"
 #include "alloc/global.h"
 #include "alloc/page.h"
 

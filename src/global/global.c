@@ -70,6 +70,18 @@
 #include "alloc/global.h"
 #include "alloc/os.h"
 #include "alloc/page.h"
+#if ALLOC_GLOBAL_HAVE_FREELIST
+#include "alloc/freelist.h"
+#endif
+#if ALLOC_GLOBAL_HAVE_SLAB
+#include "alloc/slab.h"
+#endif
+#if ALLOC_GLOBAL_HAVE_ARENA
+#include "alloc/arena.h"
+#endif
+#if ALLOC_GLOBAL_HAVE_BUMP
+#include "alloc/bump.h"
+#endif
 
 extern char **environ;
 
@@ -152,7 +164,19 @@ static inline size_t block_offset(uint32_t meta)
 
 /* --- sources (where direct blocks come from) ------------------------------- */
 
-enum { SRC_CLASSES = 0, SRC_PAGE = 1, SRC_FIRST_INSTALLED = 2, NSOURCES = 16 };
+/* Fixed sources first (the strategies of the library that are compiled in,
+ * set up on first selection), then the handles of alloc_global_install. */
+enum {
+    SRC_CLASSES = 0,
+    SRC_PAGE,
+    SRC_FREELIST,
+    SRC_POOLS,
+    SRC_ARENA,
+    SRC_BUMP,
+    SRC_FIRST_INSTALLED,
+    NSOURCES = 16
+};
+_Static_assert(SRC_FIRST_INSTALLED + ALLOC_GLOBAL_MAX_INSTALLED <= NSOURCES, "4 bits of source index");
 
 typedef struct source {
     allocator a;
@@ -165,7 +189,13 @@ typedef struct source {
 static source sources[NSOURCES] = {
     [SRC_CLASSES] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "default"},
     [SRC_PAGE] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "page"},
+    [SRC_FREELIST] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "freelist"},
+    [SRC_POOLS] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "pools"},
+    [SRC_ARENA] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "arena"},
+    [SRC_BUMP] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "bump"},
 };
+/* Set once a fixed source's strategy is initialised (under install_lock). */
+static _Atomic bool source_ready[SRC_FIRST_INSTALLED];
 static _Atomic unsigned source_count = SRC_FIRST_INSTALLED;
 /* Where new blocks come from: SRC_CLASSES (classes, large blocks to the page
  * allocator) or the index of a source that takes everything. */
@@ -280,6 +310,7 @@ static void warn(const char *fmt, const char *arg)
 }
 
 static int select_by_name(const char *name);
+static bool setup_fixed_source(unsigned idx);
 
 static void read_environment(void)
 {
@@ -310,6 +341,7 @@ static ALLOC_NOINLINE void init_slow(void)
         }
         sources[SRC_PAGE].a = alloc_page_allocator();
         sources[SRC_PAGE].fresh_zero = true;
+        setup_fixed_source(SRC_FREELIST); /* the default's middle sizes, if compiled in */
         read_environment();
         atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
         return;
@@ -691,6 +723,9 @@ static void *direct_alloc(unsigned src, size_t len, size_t align, bool zero, uin
     ALLOC_TRACK_MALLOCLIKE(user, len);
     note_direct_reserve(len + offset);
     NOTE(allocs, 1);
+    /* Strategies without classes never take a span: sample the peak here,
+     * every 256th direct block of a thread (the sum takes the registry lock). */
+    if ((atomic_load_explicit(&tc.c.allocs, memory_order_relaxed) & 255) == 0) sample_peak_in_use();
     NOTE_SIZE(in_use_add, len);
     return user;
 }
@@ -727,6 +762,22 @@ static inline void *fail_nomem(void)
     return NULL;
 }
 
+/* Where the default strategy puts a block too big for the classes: the free
+ * list (when compiled in) up to MID_MAX, which reuses memory between blocks
+ * of a few MiB; beyond it, or at alignments above a page, a mapping each. */
+#define MID_MAX ((size_t)4 << 20)
+
+static inline unsigned large_source(size_t len, size_t align)
+{
+#if ALLOC_GLOBAL_HAVE_FREELIST
+    if (len <= MID_MAX && align <= MAX_CLASS_ALIGN &&
+        atomic_load_explicit(&source_ready[SRC_FREELIST], memory_order_acquire))
+        return SRC_FREELIST;
+#endif
+    (void)len, (void)align;
+    return SRC_PAGE;
+}
+
 /* The allocation behind every entry point. align is a power of two >= 16. */
 static inline void *alloc_impl(size_t len, size_t align, bool zero, uintptr_t ret_addr)
 {
@@ -740,7 +791,7 @@ static inline void *alloc_impl(size_t len, size_t align, bool zero, uintptr_t re
             if (zero) memset(p, 0, len);
             return p;
         }
-        src = SRC_PAGE;
+        src = large_source(len, align);
     }
     void *p = direct_alloc(src, len, align, zero, ret_addr);
     if (ALLOC_UNLIKELY(!p)) return fail_nomem();
@@ -957,22 +1008,95 @@ void alloc_global_free_aligned_sized(void *p, size_t align, size_t size)
 
 /* --- selection ------------------------------------------------------------------- */
 
+/*
+ * The library's strategies as sources, each one static state set up on first
+ * use. None of their init functions allocates (they take memory from the page
+ * allocator on their first alloc), so this is safe inside malloc.
+ */
+#if ALLOC_GLOBAL_HAVE_FREELIST
+static alloc_freelist freelist_heap;
+#endif
+#if ALLOC_GLOBAL_HAVE_SLAB
+static alloc_slab slab_state;
+#endif
+#if ALLOC_GLOBAL_HAVE_ARENA
+static alloc_arena arena_state;
+#endif
+#if ALLOC_GLOBAL_HAVE_BUMP
+static alloc_bump bump_state;
+#define BUMP_RESERVATION ((size_t)4 << 30)
+#endif
+
+/* Sets up fixed source idx; true iff it is usable. Caller holds install_lock
+ * (or is the initialising thread). */
+static bool setup_fixed_source(unsigned idx)
+{
+    if (idx == SRC_CLASSES || idx == SRC_PAGE) return true;
+    if (atomic_load(&source_ready[idx])) return true;
+    source *s = &sources[idx];
+    switch (idx) {
+#if ALLOC_GLOBAL_HAVE_FREELIST
+    case SRC_FREELIST: {
+        /* Regions of 8 MiB, up to 32 MiB of empty ones kept: blocks of a few
+         * MiB are reused rather than mapped and unmapped every time. */
+        alloc_freelist_config cfg = {0};
+        cfg.region_size = (size_t)8 << 20;
+        cfg.retain_bytes = (size_t)32 << 20;
+        if (alloc_freelist_init(&freelist_heap, &cfg) != 0) return false;
+        s->a = alloc_freelist_allocator(&freelist_heap);
+        s->locked = true;
+        break;
+    }
+#endif
+#if ALLOC_GLOBAL_HAVE_SLAB
+    case SRC_POOLS:
+        if (alloc_slab_init(&slab_state, NULL) != 0) return false;
+        s->a = alloc_slab_allocator(&slab_state);
+        s->locked = true;
+        break;
+#endif
+#if ALLOC_GLOBAL_HAVE_ARENA
+    case SRC_ARENA: {
+        alloc_arena_options opts = {0};
+        opts.first_chunk = (size_t)1 << 20;
+        if (alloc_arena_init(&arena_state, &opts) != 0) return false;
+        s->a = alloc_arena_allocator(&arena_state);
+        s->locked = true;
+        break;
+    }
+#endif
+#if ALLOC_GLOBAL_HAVE_BUMP
+    case SRC_BUMP: {
+        /* One reservation; pages become real only when touched. */
+        void *buf = NULL;
+        if (alloc_os_map(BUMP_RESERVATION, alloc_os_page_size(), &buf) != 0) return false;
+        if (alloc_bump_init(&bump_state, buf, BUMP_RESERVATION) != 0) {
+            alloc_os_unmap(buf, BUMP_RESERVATION);
+            return false;
+        }
+        s->a = alloc_bump_allocator_threadsafe(&bump_state);
+        s->locked = false;
+        break;
+    }
+#endif
+    default: return false;
+    }
+    atomic_store(&source_ready[idx], true);
+    return true;
+}
+
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int select_by_name(const char *name)
 {
-    if (strcmp(name, "default") == 0 || strcmp(name, "pools") == 0) {
-        atomic_store(&active_source, SRC_CLASSES);
+    for (unsigned i = 0; i < SRC_FIRST_INSTALLED; i++) {
+        if (strcmp(sources[i].name, name) != 0) continue;
+        pthread_mutex_lock(&install_lock);
+        bool ok = setup_fixed_source(i);
+        pthread_mutex_unlock(&install_lock);
+        if (!ok) return -ENOENT;
+        atomic_store(&active_source, i);
         return 0;
-    }
-    if (strcmp(name, "page") == 0) {
-        atomic_store(&active_source, SRC_PAGE);
-        return 0;
-    }
-    unsigned n = atomic_load(&source_count);
-    for (unsigned i = SRC_FIRST_INSTALLED; i < n; i++) {
-        if (sources[i].name && strcmp(sources[i].name, name) == 0) {
-            atomic_store(&active_source, i);
-            return 0;
-        }
     }
     return -ENOENT;
 }
@@ -982,8 +1106,6 @@ int alloc_global_select(const char *name)
     ensure_init();
     return select_by_name(name);
 }
-
-static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int alloc_global_install(allocator a, unsigned flags)
 {

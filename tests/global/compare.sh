@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# compare.sh PROBE PROBE_INPROC PRELOAD_LIB: the edge-case probe must print the
-# same lines over glibc, over the adapter in-process (default and with an
-# installed handle) and under LD_PRELOAD (default and ALLOC_STRATEGY=page);
+# compare.sh PROBE PROBE_INPROC PRELOAD_LIB [STRATEGY...]: the edge-case probe
+# must print the same lines over glibc, over the adapter in-process (default
+# and with an installed handle) and under LD_PRELOAD (default, and with
+# ALLOC_STRATEGY set to page and to each STRATEGY named: those compiled in);
 # foreign and double frees must end in SIGABRT with the adapter's message.
 set -u
 probe=$1 inproc=$2 lib=$3
+shift 3
+strategies=(page "$@")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
@@ -30,7 +33,9 @@ run inproc "$inproc"
 run inproc-installed "$inproc" install
 run inproc-page env ALLOC_STRATEGY=page "$inproc"
 run preload env LD_PRELOAD="$lib" "$probe"
-run preload-page env LD_PRELOAD="$lib" ALLOC_STRATEGY=page "$probe"
+for s in "${strategies[@]}"; do
+  run "preload-$s" env LD_PRELOAD="$lib" ALLOC_STRATEGY="$s" "$probe"
+done
 
 death() { # name expect-message command...
   local name=$1 msg=$2
