@@ -1,0 +1,648 @@
+/*
+ * arena.c: the chained arena.
+ *
+ * Algorithm. Small requests are bump-allocated from the current chunk: align
+ * the top, check that padding + len fits before end, move the top. When it
+ * does not fit, the arena installs a new current chunk: a retained spare if
+ * one is large enough, else a fresh one from the backing allocator, sized
+ * max(next_size, header + align - 1 + len), after which next_size grows by
+ * growth_percent up to max_chunk (geometric growth: n bytes of small
+ * allocations cost O(log n) backing calls). The unused tail of the previous
+ * chunk is abandoned until a rollback or reset. Requests longer than
+ * large_threshold (or aligned beyond 4096) get a chunk of their own, kept in
+ * a separate doubly linked list, so a big buffer neither wastes the current
+ * chunk nor outlives its free: its free returns the chunk at once, in any
+ * order, and its resize/remap are the backing allocator's (mremap under the
+ * page allocator).
+ *
+ * The most recent small block is the one ending at the top (mem + len ==
+ * top, from the caller's len): its free pops it and its resize moves the top.
+ * Other small frees are no-ops (counted as stranded).
+ *
+ * Savepoints. Every chunk gets a sequence number from one counter when it is
+ * installed (a reused spare gets a new one). A mark records the counter, the
+ * current chunk's number and its top, and the reset epoch. Rolling back pops
+ * the shared chunks whose number is above the mark's chunk, frees large
+ * chunks numbered above the mark's counter, and restores the top. Before
+ * touching anything, rollback walks down to the mark's chunk and checks that
+ * it still exists with the top at or above the mark, so a stale mark is
+ * refused without damage. One popped chunk (the one right above the mark) is
+ * kept as a spare: a scratch scope in a loop that crosses a chunk boundary
+ * then reuses it instead of calling the backing allocator every iteration.
+ *
+ * Bounds. alloc: O(1) (plus one backing call when a chunk is needed). free,
+ * resize: O(1) (debug builds walk the chunks to validate the pointer).
+ * rollback, reset: O(chunks released). Space: 48-byte header per chunk
+ * (64-bit), padding per block, abandoned chunk tails (at most one request's
+ * worth of space per chunk, since a request that does not fit is at most
+ * large_threshold + 4095 bytes).
+ *
+ * Metadata layout. Each chunk begins with struct alloc_arena_chunk {prev,
+ * next, size, align, seq}; the shared chunks are singly linked newest-first through
+ * prev (cur -> older), the spares likewise, the large chunks doubly linked
+ * newest-first. Small data starts 48 bytes into a chunk; a large block
+ * starts at the header size rounded up to its alignment. Headers are
+ * poisoned (ASan/Valgrind) and read or written only through hdr_get/hdr_put.
+ * Each chunk is also a Valgrind mempool whose blocks are the allocations.
+ *
+ * Reference: Zig's std.heap.ArenaAllocator (reset modes), the scratch arenas
+ * of game engines (savepoints), Hanson's "Fast allocation and deallocation of
+ * memory based on object lifetimes" (1990).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "../core/internal.h"
+#include "../core/trace.h"
+#include "alloc/arena.h"
+#include "alloc/os.h"
+#include "alloc/page.h"
+
+typedef struct alloc_arena_chunk {
+    struct alloc_arena_chunk *prev; /* shared/spare: older chunk; large: newer neighbour */
+    struct alloc_arena_chunk *next; /* large: older neighbour; otherwise unused */
+    size_t size;                    /* bytes obtained from the backing allocator */
+    size_t align;                   /* alignment asked of it (needed to give the chunk back) */
+    uint64_t seq;
+} chunk;
+
+#define CHUNK_ALIGN ((size_t)16)
+#define HDR (((sizeof(chunk)) + CHUNK_ALIGN - 1) & ~(CHUNK_ALIGN - 1))
+#define SMALL_MAX_ALIGN ((size_t)4096)
+#define DEFAULT_FIRST ((size_t)16 << 10)
+#define DEFAULT_MAX ((size_t)16 << 20)
+#define DEFAULT_LARGE ((size_t)64 << 10)
+#define MIN_FIRST ((size_t)256)
+
+_Static_assert(HDR >= sizeof(chunk) && HDR % 16 == 0, "chunk data must stay 16-aligned");
+
+/* --- headers: poisoned at rest, accessed only through these ---------------- */
+
+static chunk hdr_get(const chunk *c)
+{
+    chunk h;
+    ALLOC_TRACK_DEFINED(c, sizeof h);
+    memcpy(&h, c, sizeof h);
+    ALLOC_TRACK_NOACCESS(c, sizeof h);
+    return h;
+}
+
+static void hdr_put(chunk *c, const chunk *h)
+{
+    ALLOC_TRACK_UNDEFINED(c, sizeof *h);
+    memcpy(c, h, sizeof *h);
+    ALLOC_TRACK_NOACCESS(c, sizeof *h);
+}
+
+static uintptr_t data_of(const chunk *c) { return (uintptr_t)c + HDR; }
+
+static size_t large_align(size_t align) { return align > CHUNK_ALIGN ? align : CHUNK_ALIGN; }
+static size_t large_offset(size_t align) { return alloc_align_up(sizeof(chunk), large_align(align)); }
+static chunk *large_of(const void *mem, size_t align) { return (chunk *)((uintptr_t)mem - large_offset(align)); }
+
+static bool is_large(const alloc_arena *a, size_t len, size_t align)
+{
+    return len > a->large_threshold || align > SMALL_MAX_ALIGN;
+}
+
+/* Debug builds write a pattern over released bytes before poisoning them. */
+static void released(uintptr_t from, uintptr_t to)
+{
+    if (from >= to) return;
+#if ALLOC_DEBUG_CHECKS
+    ALLOC_TRACK_UNDEFINED((void *)from, to - from);
+    memset((void *)from, ALLOC_FILL_FREED, to - from);
+#endif
+    ALLOC_TRACK_NOACCESS((void *)from, to - from);
+}
+
+static void report(const char *what, const void *mem, size_t len, uintptr_t ret_addr)
+{
+    char site[ALLOC_SITE_BUF];
+    alloc_report_misuse("arena: %s of %p (len %zu) at %s", what, mem, len,
+                        alloc_describe_addr(ret_addr, site, sizeof site));
+}
+
+/* Returns a chunk to the backing allocator in the state it was handed out. */
+static void give_back(alloc_arena *a, chunk *c, size_t size, size_t align, uintptr_t ret_addr)
+{
+    ALLOC_TRACK_POOL_DESTROY(c);
+    ALLOC_TRACK_UNDEFINED(c, size);
+    a->backing.vtable->free(a->backing.ctx, c, size, align, ret_addr);
+    alloc_stats_note_release(&a->stats, size);
+}
+
+/* --- init ------------------------------------------------------------------- */
+
+int alloc_arena_init(alloc_arena *a, const alloc_arena_options *opts)
+{
+    alloc_arena_options o = {0};
+    if (!a) return EINVAL;
+    if (opts) o = *opts;
+    if (!o.backing.vtable) o.backing = alloc_page_allocator();
+    if (!o.first_chunk) o.first_chunk = DEFAULT_FIRST;
+    if (!o.growth_percent) o.growth_percent = 200;
+    if (!o.max_chunk) o.max_chunk = o.first_chunk > DEFAULT_MAX ? o.first_chunk : DEFAULT_MAX;
+    if (!o.large_threshold) {
+        o.large_threshold = DEFAULT_LARGE;
+        if (o.large_threshold > o.max_chunk / 2) o.large_threshold = o.max_chunk / 2;
+    }
+    if (o.growth_percent < 100 || o.first_chunk < MIN_FIRST || o.first_chunk > o.max_chunk ||
+        o.max_chunk > ALLOC_MAX_LEN / 2 || o.large_threshold > o.max_chunk / 2)
+        return EINVAL;
+    memset(a, 0, sizeof *a);
+    a->backing = o.backing;
+    a->backing_is_page = o.backing.vtable == &alloc_page_vtable;
+    a->first_chunk = a->next_size = o.first_chunk;
+    a->max_chunk = o.max_chunk;
+    a->large_threshold = o.large_threshold;
+    a->growth_percent = o.growth_percent;
+    return 0;
+}
+
+/* --- chunks ------------------------------------------------------------------ */
+
+static void install(alloc_arena *a, chunk *c, size_t size)
+{
+    chunk h = {a->cur, NULL, size, CHUNK_ALIGN, ++a->seq};
+    hdr_put(c, &h);
+    a->cur = c;
+    a->top = data_of(c);
+    a->end = (uintptr_t)c + size;
+    a->chunk_count++;
+}
+
+/* Makes a chunk with at least `needed` bytes (header included) current.
+ * Returns false, changing nothing, iff the backing allocator fails. */
+static bool new_chunk(alloc_arena *a, size_t needed, uintptr_t ret_addr)
+{
+    if (a->spare) {
+        chunk h = hdr_get(a->spare);
+        if (h.size >= needed) {
+            chunk *c = a->spare;
+            a->spare = h.prev;
+            a->spare_count--;
+            install(a, c, h.size);
+            ALLOC_TRACE("arena reuse chunk %p size %zu", (void *)c, h.size);
+            return true;
+        }
+    }
+    size_t size = a->next_size > needed ? a->next_size : needed;
+    if (a->backing_is_page) {
+        size_t page = alloc_os_page_size();
+        if (size > ALLOC_MAX_LEN - page) return false;
+        size = alloc_align_up(size, page);
+    }
+    chunk *c = a->backing.vtable->alloc(a->backing.ctx, size, CHUNK_ALIGN, ret_addr);
+    if (!c) return false;
+    ALLOC_CHECK(alloc_is_aligned(c, CHUNK_ALIGN), "arena: backing allocator returned %p, not %zu-aligned",
+                (void *)c, CHUNK_ALIGN);
+    alloc_stats_note_reserve(&a->stats, size);
+    ALLOC_TRACK_POOL_CREATE(c);
+    ALLOC_TRACK_NOACCESS(c, size);
+    install(a, c, size);
+    /* Geometric growth, capped; the multiplication cannot overflow because
+     * next_size <= max_chunk <= ALLOC_MAX_LEN / 2 and the check below. */
+    size_t grown = a->next_size;
+    if (grown <= SIZE_MAX / a->growth_percent) grown = grown * a->growth_percent / 100;
+    else grown = a->max_chunk;
+    a->next_size = grown < a->max_chunk ? grown : a->max_chunk;
+    ALLOC_TRACE("arena new chunk %p size %zu", (void *)c, size);
+    return true;
+}
+
+/* Turns a popped shared chunk into the newest spare. */
+static void make_spare(alloc_arena *a, chunk *c, size_t size)
+{
+    ALLOC_TRACK_POOL_TRIM(c, c, 0);
+    ALLOC_TRACK_NOACCESS(c, size);
+    chunk h = {a->spare, NULL, size, CHUNK_ALIGN, 0};
+    hdr_put(c, &h);
+    a->spare = c;
+    a->spare_count++;
+}
+
+static void free_large_chunk(alloc_arena *a, chunk *c, uintptr_t ret_addr)
+{
+    chunk h = hdr_get(c);
+    if (h.prev) {
+        chunk p = hdr_get(h.prev);
+        p.next = h.next;
+        hdr_put(h.prev, &p);
+    } else {
+        a->large = h.next;
+    }
+    if (h.next) {
+        chunk n = hdr_get(h.next);
+        n.prev = h.prev;
+        hdr_put(h.next, &n);
+    }
+    a->large_count--;
+    give_back(a, c, h.size, h.align, ret_addr);
+}
+
+/* --- the vtable -------------------------------------------------------------- */
+
+static void *alloc_large(alloc_arena *a, size_t len, size_t align, uintptr_t ret_addr)
+{
+    size_t off = large_offset(align);
+    if (len > ALLOC_MAX_LEN - off) {
+        alloc_stats_note_failed(&a->stats);
+        return NULL;
+    }
+    size_t size = off + len;
+    chunk *c = a->backing.vtable->alloc(a->backing.ctx, size, large_align(align), ret_addr);
+    if (!c) {
+        alloc_stats_note_failed(&a->stats);
+        return NULL;
+    }
+    alloc_stats_note_reserve(&a->stats, size);
+    ALLOC_TRACK_POOL_CREATE(c);
+    ALLOC_TRACK_NOACCESS(c, off);
+    chunk h = {NULL, a->large, size, large_align(align), ++a->seq};
+    if (a->large) {
+        chunk n = hdr_get(a->large);
+        n.prev = c;
+        hdr_put(a->large, &n);
+    }
+    hdr_put(c, &h);
+    a->large = c;
+    a->large_count++;
+    void *p = (void *)((uintptr_t)c + off);
+    ALLOC_TRACK_UNDEFINED(p, len);
+    ALLOC_TRACK_POOL_ALLOC(c, p, len);
+    alloc_stats_note_alloc(&a->stats, len);
+    ALLOC_TRACE("arena large chunk %p size %zu", (void *)c, size);
+    return p;
+}
+
+static void *arena_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
+{
+    alloc_arena *a = ctx;
+    if (ALLOC_UNLIKELY(is_large(a, len, align))) return alloc_large(a, len, align, ret_addr);
+    uintptr_t top = a->top;
+    size_t avail = (size_t)(a->end - top);
+    size_t pad = (size_t)(-top & (align - 1));
+    if (ALLOC_UNLIKELY(len > avail || pad > avail - len)) {
+        /* len <= large_threshold <= ALLOC_MAX_LEN / 4 and align <= 4096: no overflow. */
+        if (!new_chunk(a, HDR + (align - 1) + len, ret_addr)) {
+            alloc_stats_note_failed(&a->stats);
+            return NULL;
+        }
+        top = a->top;
+        pad = (size_t)(-top & (align - 1));
+    }
+    uintptr_t p = top + pad;
+    a->top = p + len;
+    alloc_stats_note_alloc(&a->stats, len);
+    ALLOC_TRACK_UNDEFINED((void *)p, len);
+    ALLOC_TRACK_POOL_ALLOC(a->cur, (void *)p, len);
+    return (void *)p;
+}
+
+/* The shared chunk holding [mem, mem+len) in its handed-out part, or NULL. */
+static chunk *small_chunk_of(const alloc_arena *a, const void *mem, size_t len)
+{
+    uintptr_t limit = a->top;
+    for (chunk *c = a->cur; c;) {
+        chunk h = hdr_get(c);
+        if (alloc_range_inside(mem, len, (void *)data_of(c), (size_t)(limit - data_of(c)))) return c;
+        c = h.prev;
+        if (c) limit = (uintptr_t)c + hdr_get(c).size;
+    }
+    return NULL;
+}
+
+static bool large_listed(const alloc_arena *a, const chunk *target)
+{
+    for (chunk *c = a->large; c; c = hdr_get(c).next)
+        if (c == target) return true;
+    return false;
+}
+
+/* Debug builds: is this a block of ours? Reports misuse if not. */
+static bool valid_block(alloc_arena *a, const char *what, void *mem, size_t len, size_t align, uintptr_t ret_addr)
+{
+    bool ok;
+    if (is_large(a, len, align))
+        ok = alloc_is_aligned(mem, large_align(align)) && large_listed(a, large_of(mem, align)) &&
+             hdr_get(large_of(mem, align)).size == large_offset(align) + len;
+    else
+        ok = small_chunk_of(a, mem, len) != NULL;
+    if (!ok) {
+        alloc_stats_note_misuse(&a->stats);
+        report(what, mem, len, ret_addr);
+    }
+    return ok;
+}
+
+static bool arena_resize(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
+{
+    alloc_arena *a = ctx;
+    if (ALLOC_DEBUG_CHECKS && !valid_block(a, "resize", mem, len, align, ret_addr)) return false;
+    uintptr_t p = (uintptr_t)mem;
+    if (is_large(a, len, align)) {
+        if (!is_large(a, new_len, align)) return false; /* a block never changes class */
+        chunk *c = large_of(mem, align);
+        chunk h = hdr_get(c);
+        size_t off = large_offset(align);
+        if (new_len > ALLOC_MAX_LEN - off) return false;
+        if (!a->backing.vtable->resize(a->backing.ctx, c, h.size, large_align(align), off + new_len, ret_addr))
+            return false;
+        if (off + new_len > h.size)
+            alloc_stats_note_reserve(&a->stats, off + new_len - h.size);
+        else
+            alloc_stats_note_release(&a->stats, h.size - (off + new_len));
+        h.size = off + new_len;
+        hdr_put(c, &h);
+        if (new_len > len) ALLOC_TRACK_UNDEFINED((void *)(p + len), new_len - len);
+        ALLOC_TRACK_POOL_CHANGE(c, mem, mem, new_len);
+    } else {
+        if (is_large(a, new_len, align) || p + len != a->top || new_len > (size_t)(a->end - p)) return false;
+        a->top = p + new_len;
+        if (new_len > len)
+            ALLOC_TRACK_UNDEFINED((void *)(p + len), new_len - len);
+        else
+            released(p + new_len, p + len);
+        ALLOC_TRACK_POOL_CHANGE(a->cur, mem, mem, new_len);
+    }
+    alloc_stats_note_resize(&a->stats, len, new_len, true);
+    return true;
+}
+
+static void *arena_remap(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
+{
+    alloc_arena *a = ctx;
+    if (arena_resize(ctx, mem, len, align, new_len, ret_addr)) return mem;
+    if (!is_large(a, len, align) || !is_large(a, new_len, align)) return NULL;
+    chunk *c = large_of(mem, align);
+    chunk h = hdr_get(c);
+    size_t off = large_offset(align);
+    if (new_len > ALLOC_MAX_LEN - off) return NULL;
+    /* The backing allocator may copy the chunk: let it read the header. */
+    ALLOC_TRACK_DEFINED(c, off);
+    chunk *nc = a->backing.vtable->remap(a->backing.ctx, c, h.size, large_align(align), off + new_len, ret_addr);
+    if (!nc) {
+        ALLOC_TRACK_NOACCESS(c, off);
+        return NULL;
+    }
+    ALLOC_TRACK_POOL_DESTROY(c);
+    ALLOC_TRACK_POOL_CREATE(nc);
+    if (off + new_len > h.size)
+        alloc_stats_note_reserve(&a->stats, off + new_len - h.size);
+    else
+        alloc_stats_note_release(&a->stats, h.size - (off + new_len));
+    h.size = off + new_len;
+    hdr_put(nc, &h);
+    if (h.prev) {
+        chunk n = hdr_get(h.prev);
+        n.next = nc;
+        hdr_put(h.prev, &n);
+    } else {
+        a->large = nc;
+    }
+    if (h.next) {
+        chunk n = hdr_get(h.next);
+        n.prev = nc;
+        hdr_put(h.next, &n);
+    }
+    ALLOC_TRACK_NOACCESS(nc, off);
+    void *q = (void *)((uintptr_t)nc + off);
+    ALLOC_TRACK_DEFINED(q, new_len < len ? new_len : len);
+    if (new_len > len) ALLOC_TRACK_UNDEFINED((char *)q + len, new_len - len);
+    ALLOC_TRACK_POOL_ALLOC(nc, q, new_len);
+    alloc_stats_note_resize(&a->stats, len, new_len, false);
+    return q;
+}
+
+static void arena_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr)
+{
+    alloc_arena *a = ctx;
+    if (ALLOC_DEBUG_CHECKS && !valid_block(a, "free", mem, len, align, ret_addr)) return;
+    if (is_large(a, len, align)) {
+        free_large_chunk(a, large_of(mem, align), ret_addr);
+    } else {
+        uintptr_t p = (uintptr_t)mem;
+#if ALLOC_TRACK_VALGRIND_ENABLED
+        chunk *owner = small_chunk_of(a, mem, len);
+        if (owner) ALLOC_TRACK_POOL_FREE(owner, mem);
+#endif
+        if (p + len == a->top)
+            a->top = p;
+        else
+            a->stranded++;
+        released(p, p + len);
+    }
+    alloc_stats_note_free(&a->stats, len);
+}
+
+static const alloc_vtable arena_vtable = {arena_alloc, arena_resize, arena_remap, arena_free};
+
+allocator alloc_arena_allocator(alloc_arena *a) { return (allocator){a, &arena_vtable}; }
+
+/* --- savepoints and reset -------------------------------------------------- */
+
+
+alloc_arena_mark alloc_arena_save(const alloc_arena *a)
+{
+    alloc_arena_mark m = {a->epoch, a->seq, 0, a->top, a->stats.bytes_in_use};
+    if (a->cur) m.chunk_seq = hdr_get(a->cur).seq;
+    return m;
+}
+
+static void free_large_newer_than(alloc_arena *a, uint64_t seq)
+{
+    while (a->large && hdr_get(a->large).seq > seq) free_large_chunk(a, a->large, 0);
+}
+
+/* Where the handed-out part of shared chunk c ends (the top for the current
+ * chunk; older chunks are treated as used to their end). */
+static uintptr_t used_end(const alloc_arena *a, const chunk *c, size_t size)
+{
+    return c == a->cur ? a->top : (uintptr_t)c + size;
+}
+
+static int stale(alloc_arena *a, const char *why)
+{
+    alloc_stats_note_misuse(&a->stats);
+    if (ALLOC_DEBUG_CHECKS) alloc_report_misuse("arena: rollback to a stale savepoint (%s)", why);
+    return EINVAL;
+}
+
+int alloc_arena_rollback(alloc_arena *a, alloc_arena_mark m)
+{
+    if (m.epoch != a->epoch) return stale(a, "taken before a reset");
+    if (m.seq > a->seq) return stale(a, "from the future");
+    /* Validate before changing anything: the mark's chunk must still be in
+     * the chain, with the top at or above the mark. */
+    chunk *target = NULL;
+    chunk th = {0};
+    if (m.chunk_seq) {
+        chunk *c = a->cur;
+        while (c) {
+            th = hdr_get(c);
+            if (th.seq <= m.chunk_seq) break;
+            c = th.prev;
+        }
+        if (!c || th.seq != m.chunk_seq) return stale(a, "its chunk was already released");
+        if (m.top < data_of(c) || m.top > used_end(a, c, th.size)) return stale(a, "above the current top");
+        target = c;
+    }
+    while (a->cur != target) {
+        chunk *c = a->cur;
+        chunk h = hdr_get(c);
+        released(data_of(c), used_end(a, c, h.size));
+        a->cur = h.prev;
+        a->chunk_count--;
+        if (h.prev == target)
+            make_spare(a, c, h.size); /* the next chunk a regrowing scope will want */
+        else
+            give_back(a, c, h.size, h.align, 0);
+        if (a->cur) a->top = (uintptr_t)a->cur + hdr_get(a->cur).size;
+    }
+    free_large_newer_than(a, m.seq);
+    if (target) {
+        released(m.top, a->top); /* a->top: the old top, or target's end if chunks were popped */
+        ALLOC_TRACK_POOL_TRIM(target, (void *)data_of(target), (size_t)(m.top - data_of(target)));
+        a->top = m.top;
+        a->end = (uintptr_t)target + th.size;
+    } else {
+        a->top = a->end = 0;
+    }
+    if (m.bytes_in_use < a->stats.bytes_in_use) a->stats.bytes_in_use = m.bytes_in_use;
+    return 0;
+}
+
+int alloc_arena_reset(alloc_arena *a, alloc_arena_reset_mode mode, size_t limit)
+{
+    if (mode != ALLOC_ARENA_FREE_ALL && mode != ALLOC_ARENA_RETAIN_CAPACITY && mode != ALLOC_ARENA_RETAIN_LIMIT)
+        return EINVAL;
+    if (mode == ALLOC_ARENA_FREE_ALL) limit = 0;
+    if (mode == ALLOC_ARENA_RETAIN_CAPACITY) limit = SIZE_MAX;
+    free_large_newer_than(a, 0);
+    /* Shared chunks newest (largest) first, then the old spares: keep while
+     * the running total stays within the limit; the kept ones become the
+     * spare list in that order, so the largest is used first. */
+    chunk *keep_head = NULL, *keep_tail = NULL;
+    size_t kept = 0, kept_count = 0;
+    chunk *c = a->cur;
+    bool in_chain = true;
+    while (c || in_chain) {
+        if (!c) {
+            in_chain = false;
+            c = a->spare;
+            continue;
+        }
+        chunk h = hdr_get(c);
+        if (in_chain) released(data_of(c), used_end(a, c, h.size));
+        if (h.size <= limit - kept) {
+            kept += h.size;
+            kept_count++;
+            ALLOC_TRACK_POOL_TRIM(c, c, 0);
+            chunk nh = {NULL, NULL, h.size, h.align, 0};
+            hdr_put(c, &nh);
+            if (keep_tail) {
+                chunk t = hdr_get(keep_tail);
+                t.prev = c;
+                hdr_put(keep_tail, &t);
+            } else {
+                keep_head = c;
+            }
+            keep_tail = c;
+        } else {
+            give_back(a, c, h.size, h.align, 0);
+        }
+        c = h.prev;
+    }
+    a->cur = NULL;
+    a->top = a->end = 0;
+    a->chunk_count = 0;
+    a->spare = keep_head;
+    a->spare_count = kept_count;
+    if (mode == ALLOC_ARENA_FREE_ALL) a->next_size = a->first_chunk;
+    a->epoch++;
+    alloc_stats_note_reset(&a->stats);
+    ALLOC_TRACE("arena reset mode %d kept %zu bytes", (int)mode, kept);
+    return 0;
+}
+
+void alloc_arena_deinit(alloc_arena *a)
+{
+    alloc_arena_reset(a, ALLOC_ARENA_FREE_ALL, 0);
+    ALLOC_ASSERT(a->stats.bytes_reserved == 0);
+}
+
+/* --- queries ------------------------------------------------------------------ */
+
+bool alloc_arena_owns(const alloc_arena *a, const void *p)
+{
+    if (small_chunk_of(a, p, 1)) return true;
+    for (chunk *c = a->large; c;) {
+        chunk h = hdr_get(c);
+        uintptr_t q = (uintptr_t)p, base = (uintptr_t)c;
+        if (q >= base + HDR && q < base + h.size) return true;
+        c = h.next;
+    }
+    return false;
+}
+
+void alloc_arena_get_info(const alloc_arena *a, alloc_arena_info *out)
+{
+    out->chunks = a->chunk_count;
+    out->large_chunks = a->large_count;
+    out->spare_chunks = a->spare_count;
+    out->bytes_reserved = a->stats.bytes_reserved;
+    out->chunk_free = (size_t)(a->end - a->top);
+    out->stranded_frees = a->stranded;
+}
+
+void alloc_arena_stats(const alloc_arena *a, alloc_stats *out) { *out = a->stats; }
+
+bool alloc_arena_check(const alloc_arena *a)
+{
+    size_t reserved = 0, n = 0;
+    if (!alloc_stats_consistent(&a->stats)) return false;
+    if (!a->cur) {
+        if (a->top || a->end || a->chunk_count) return false;
+    } else {
+        chunk h = hdr_get(a->cur);
+        if (a->end != (uintptr_t)a->cur + h.size || a->top < data_of(a->cur) || a->top > a->end) return false;
+    }
+    uint64_t last_seq = UINT64_MAX;
+    for (chunk *c = a->cur; c; n++) {
+        chunk h = hdr_get(c);
+        if (h.seq >= last_seq || h.seq > a->seq || h.size < HDR || h.align != CHUNK_ALIGN) return false;
+        last_seq = h.seq;
+        reserved += h.size;
+        c = h.prev;
+    }
+    if (n != a->chunk_count) return false;
+    n = 0;
+    for (chunk *c = a->spare; c; n++) {
+        chunk h = hdr_get(c);
+        reserved += h.size;
+        c = h.prev;
+    }
+    if (n != a->spare_count) return false;
+    n = 0;
+    last_seq = UINT64_MAX;
+    chunk *newer = NULL;
+    for (chunk *c = a->large; c; n++) {
+        chunk h = hdr_get(c);
+        if (h.prev != newer || h.seq >= last_seq || !alloc_is_pow2(h.align) || h.align < CHUNK_ALIGN) return false;
+        last_seq = h.seq;
+        reserved += h.size;
+        newer = c;
+        c = h.next;
+    }
+    if (n != a->large_count) return false;
+    if (reserved != a->stats.bytes_reserved) return false;
+#if ALLOC_TRACK_ASAN_ENABLED
+    if (a->cur) {
+        if (!ALLOC_ASAN_IS_POISONED(a->cur)) return false;
+        uintptr_t probe = alloc_align_up(a->top, 8);
+        if (probe < a->end && !ALLOC_ASAN_IS_POISONED((void *)probe)) return false;
+    }
+#endif
+    return true;
+}
