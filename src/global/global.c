@@ -1034,6 +1034,7 @@ static bool setup_fixed_source(unsigned idx)
     if (idx == SRC_CLASSES || idx == SRC_PAGE) return true;
     if (atomic_load(&source_ready[idx])) return true;
     source *s = &sources[idx];
+    (void)s; /* unused when no strategy is compiled in */
     switch (idx) {
 #if ALLOC_GLOBAL_HAVE_FREELIST
     case SRC_FREELIST: {
