@@ -89,6 +89,15 @@ Test(slab, class_ladder_and_fragmentation_bound)
         }
     }
     cr_assert_gt(worst, 0.24, "the documented worst case (%.4f) is reached", worst);
+    /* the hot path's lookup table agrees with the ladder */
+    allocator a = alloc_slab_allocator(s);
+    for (size_t len = 1; len <= 1100; len++) {
+        void *p = alloc_bytes(a, len, 8);
+        cr_assert_not_null(p);
+        cr_assert_eq(alloc_slab_block_size(p), alloc_slab_class_size(alloc_slab_class_of(s, len, 8)), "len %zu", len);
+        alloc_free(a, p, len, 8);
+    }
+    cr_assert(alloc_slab_check(s));
     cr_assert_eq(alloc_slab_class_of(s, 32769, 8), -1);
     cr_assert_eq(alloc_slab_class_of(s, 0, 8), -1);
     cr_assert_eq(alloc_slab_class_of(s, 8, 3), -1);
@@ -369,5 +378,25 @@ Test(slab_misuse, interior_pointer_aborts, .signal = SIGABRT)
     allocator a = death_setup(&s);
     char *p = alloc_bytes(a, 64, 8);
     alloc_free(a, p + 16, 64, 8);
+}
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+Test(slab_asan, use_after_free_is_reported, .signal = SIGABRT)
+{
+    alloc_slab *s = new_slab(NULL);
+    allocator a = alloc_slab_allocator(s);
+    volatile char *o = alloc_bytes(a, 100, 8);
+    void *other = alloc_bytes(a, 100, 8);
+    (void)other;
+    alloc_free(a, (void *)o, 100, 8);
+    o[50] = 1;
+}
+
+Test(slab_asan, overrun_past_requested_length_is_reported, .signal = SIGABRT)
+{
+    alloc_slab *s = new_slab(NULL);
+    volatile char *o = alloc_bytes(alloc_slab_allocator(s), 100, 8);
+    o[100] = 1; /* inside the 112-byte slot, past the 100 bytes asked for */
 }
 #endif

@@ -152,6 +152,7 @@ static bool verify_live(alloc_pool *pool, const void *obj, const char *op, uintp
 
 /* --- checked alloc and free ---------------------------------------------------- */
 
+#if POOL_CHECKED
 static void *get_checked(alloc_pool *pool, size_t len, uintptr_t ret_addr)
 {
     (void)ret_addr;
@@ -182,6 +183,8 @@ static void *get_checked(alloc_pool *pool, size_t len, uintptr_t ret_addr)
 #endif
     return obj;
 }
+
+#endif
 
 static void put_checked(alloc_pool *pool, void *obj, uintptr_t ret_addr)
 {

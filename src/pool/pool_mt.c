@@ -214,6 +214,7 @@ static void *get(alloc_pool_mt *pool, size_t len)
     return obj;
 }
 
+#if POOL_BITS
 static void report(alloc_pool_mt *pool, const char *what, const char *op, const void *obj, uintptr_t ret_addr)
 {
     char site[ALLOC_SITE_BUF];
@@ -221,6 +222,8 @@ static void report(alloc_pool_mt *pool, const char *what, const char *op, const 
     alloc_report_misuse("pool_mt %p: %s of %p, which is %s (called from %s)", (void *)pool, op, obj, what, site);
     add_relaxed(&pool->misuse_count, 1);
 }
+
+#endif
 
 /* Debug builds: true iff obj is a live slot (clearing its bit when clear is set). */
 static bool verify(alloc_pool_mt *pool, const void *obj, bool clear, const char *op, uintptr_t ret_addr)

@@ -74,6 +74,16 @@ static inline unsigned class_of_len(size_t len)
     return 8 + (k - 7) * 4 + (unsigned)(((len - 1) >> (k - 2)) & 3);
 }
 
+/* Classes of lengths up to 1024 by (len + 15) / 16: one load on the hot path. */
+#define SMALL_TABLE_MAX 1024
+static const uint8_t small_class[SMALL_TABLE_MAX / 16 + 1] = {
+    0,  0,  1,  2,  3,  4,  5,  6,  7,                      /* ..128 */
+    8,  8,  9,  9,  10, 10, 11, 11,                         /* ..256 */
+    12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15, /* ..512 */
+    16, 16, 16, 16, 16, 16, 16, 16, 17, 17, 17, 17, 17, 17, 17, 17, /* ..768 */
+    18, 18, 18, 18, 18, 18, 18, 18, 19, 19, 19, 19, 19, 19, 19, 19, /* ..1024 */
+};
+
 /* Class of a request, or -1 for the fallback. */
 static inline int class_of(const alloc_slab *st, size_t len, size_t align)
 {
@@ -222,7 +232,7 @@ static ALLOC_NOINLINE void *alloc_slow(alloc_slab *st, unsigned ci, size_t len)
     return note_alloc(st, s, p, len);
 }
 
-static void *alloc_large(alloc_slab *st, size_t len, size_t align, uintptr_t ret_addr)
+static ALLOC_NOINLINE void *alloc_large(alloc_slab *st, size_t len, size_t align, uintptr_t ret_addr)
 {
     void *p = st->fallback.vtable->alloc(st->fallback.ctx, len, align, ret_addr);
     if (!p) {
@@ -235,11 +245,27 @@ static void *alloc_large(alloc_slab *st, size_t len, size_t align, uintptr_t ret
     return p;
 }
 
+/* Requests outside the table's range: any class, or the fallback. */
+static ALLOC_NOINLINE void *alloc_general(alloc_slab *st, size_t len, size_t align, uintptr_t ret_addr)
+{
+    int ci = class_of(st, len, align);
+    if (ci < 0) return alloc_large(st, len, align, ret_addr);
+    alloc_slab_page *s = st->cls[ci].current;
+    void *p = s->free;
+    if (p) {
+        s->free = read_link(p);
+        ALLOC_TRACK_NOACCESS(p, sizeof(void *));
+        return note_alloc(st, s, p, len);
+    }
+    return alloc_slow(st, (unsigned)ci, len);
+}
+
 static void *slab_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
 {
     alloc_slab *st = ctx;
-    int ci = class_of(st, len, align);
-    if (ALLOC_UNLIKELY(ci < 0)) return alloc_large(st, len, align, ret_addr);
+    if (ALLOC_UNLIKELY(len > st->small_max || align > ALLOC_SLAB_CLASS_ALIGN))
+        return alloc_general(st, len, align, ret_addr);
+    unsigned ci = small_class[(len + 15) >> 4];
     alloc_slab_page *s = st->cls[ci].current;
     void *p = s->free;
 #if !SLAB_CHECKED
@@ -256,7 +282,7 @@ static void *slab_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
         return note_alloc(st, s, p, len);
     }
 #endif
-    return alloc_slow(st, (unsigned)ci, len);
+    return alloc_slow(st, ci, len);
 }
 
 /* --- free ----------------------------------------------------------------------------- */
@@ -315,14 +341,19 @@ static ALLOC_NOINLINE void free_slow(alloc_slab *st, alloc_slab_page *s)
     release_page(st, s);
 }
 
+static ALLOC_NOINLINE void free_large(alloc_slab *st, void *mem, size_t len, size_t align, uintptr_t ret_addr)
+{
+    st->fallback.vtable->free(st->fallback.ctx, mem, len, align, ret_addr);
+    st->large_live--;
+    alloc_stats_note_free(&st->stats, len);
+    alloc_stats_note_release(&st->stats, len);
+}
+
 static void slab_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr)
 {
     alloc_slab *st = ctx;
-    if (ALLOC_UNLIKELY(class_of(st, len, align) < 0)) {
-        st->fallback.vtable->free(st->fallback.ctx, mem, len, align, ret_addr);
-        st->large_live--;
-        alloc_stats_note_free(&st->stats, len);
-        alloc_stats_note_release(&st->stats, len);
+    if (ALLOC_UNLIKELY((len > st->small_max || align > ALLOC_SLAB_CLASS_ALIGN) && class_of(st, len, align) < 0)) {
+        free_large(st, mem, len, align, ret_addr);
         return;
     }
 #if ALLOC_DEBUG_CHECKS
@@ -431,6 +462,7 @@ int alloc_slab_init(alloc_slab *st, const alloc_slab_config *config)
     while (n < ALLOC_SLAB_CLASSES && class_size(n) <= limit) n++;
     st->nclasses = n;
     st->limit = class_size(n - 1);
+    st->small_max = st->limit < SMALL_TABLE_MAX ? st->limit : SMALL_TABLE_MAX;
     for (unsigned i = 0; i < ALLOC_SLAB_CLASSES; i++) {
         alloc_slab_class *c = &st->cls[i];
         size_t size = class_size(i);
