@@ -80,6 +80,7 @@ typedef struct bench_params {
     size_t large_min, large_max;
     size_t large_live;
     size_t latency_ops;
+    double budget_ns;      /* realloc: a sample that takes longer (wall time) stops, reported as too slow */
 } bench_params;
 
 void bench_params_init(bench_params *p, double scale, uint64_t seed);

@@ -30,6 +30,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,13 @@ static int run_child(const char *cname, const char *wname, int reps, const bench
         if (r > 0) c->impl->reset(st); /* untimed; frees-all where the workload left blocks behind */
         int rc = c->impl->run[w](st, p, &s);
         bool ok = !check_each || !c->check || c->check(st);
+        if (rc == -ETIMEDOUT) {
+            c->destroy(st);
+            printf("status skip too slow: over %.0f s per sample, stopped with the buffer at %.0f KiB after %llu "
+                   "calls (%.0f ns per call so far)\n",
+                   p->budget_ns / 1e9, s.live_peak / 1024, (unsigned long long)s.ops, s.ops ? s.ns / (double)s.ops : 0);
+            return 0;
+        }
         if (rc != 0) {
             c->destroy(st);
             printf("status fail workload returned %s\n", rc == -ENOMEM ? "out of memory"
@@ -358,7 +366,11 @@ static void run_pair(const options *o, const char *exe, const bench_contender *c
     }
     if (in) fclose(in);
     int wstatus = 0;
-    waitpid(pid, &wstatus, 0);
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    wait4(pid, &wstatus, 0, &ru);
+    res->cpu_seconds = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+                       (double)ru.ru_stime.tv_usec / 1e6;
     if (WIFSIGNALED(wstatus)) {
         res->status = REPORT_FAIL;
         snprintf(res->reason, sizeof res->reason, "%s (signal %d)",
@@ -624,13 +636,14 @@ int main(int argc, char **argv)
             if (r->status == REPORT_FAIL) failures++;
         }
         fprintf(stderr, "  (%.1f s)\n", secs);
+        run->cpu_seconds += r->cpu_seconds;
     }
     run->seconds = (bench_wall_ns() - start) / 1e9;
     report_ratios(run);
 
     int rc = report_write(run, o.out, o.plots);
-    fprintf(stderr, "alloc-bench: %zu pairs in %.0f s, %d failed; results in %s/%s\n", run->count, run->seconds,
-            failures, o.out, o.callgrind ? "callgrind.md" : "results.md");
+    fprintf(stderr, "alloc-bench: %zu pairs in %.0f s (children used %.0f s of CPU), %d failed; results in %s/%s\n",
+            run->count, run->seconds, run->cpu_seconds, failures, o.out, o.callgrind ? "callgrind.md" : "results.md");
     free(run);
     if (rc != 0) return 1;
     return failures ? 1 : 0;

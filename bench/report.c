@@ -207,7 +207,8 @@ static void write_json(FILE *f, const report_run *run)
     json_str(f, run->command);
     fprintf(f, ",\n  \"machine\": ");
     json_str(f, run->machine);
-    fprintf(f, ",\n  \"seconds\": %.1f,\n  \"reps\": %d,\n", run->seconds, run->reps);
+    fprintf(f, ",\n  \"seconds\": %.1f,\n  \"cpu_seconds\": %.1f,\n  \"reps\": %d,\n", run->seconds, run->cpu_seconds,
+            run->reps);
     fprintf(f,
             "  \"params\": {\"scale\": %g, \"seed\": %llu, \"paired_n\": %zu, \"lifo_blocks\": %zu, \"batch_n\": %zu, "
             "\"churn_live\": %zu, \"churn_ops\": %zu, \"latency_ops\": %zu, \"realloc_max\": %zu, "
@@ -390,7 +391,9 @@ static void write_markdown(FILE *f, const report_run *run, bool plots)
             run->params.scale, run->params.paired_n, run->params.lifo_blocks, run->params.batch_n,
             run->params.churn_live, run->params.churn_ops, run->params.realloc_max >> 20, run->params.realloc_step_max >> 20, run->params.large_n,
             run->params.large_min >> 10, run->params.large_max >> 10, run->params.prodcons_n);
-    fprintf(f, "- wall time of the run: %.0f s\n\n", run->seconds);
+    fprintf(f, "- wall time of the run: %.0f s; CPU time of its child processes: %.0f s (the difference is time spent "
+               "waiting for a CPU)\n\n",
+            run->seconds, run->cpu_seconds);
 
     fprintf(f, "## %s (median; lower is better)\n\n", unit);
     write_matrix(f, run, cs, nc, COL_TIME);

@@ -29,6 +29,7 @@ typedef struct report_result {
     double rss_peak, live, rss_per_live; /* medians over samples; 0 where not measured */
     double lat[4], timer_ns;             /* latency: medians of p50/p99/p99.9, max of max */
     double instructions, instr_per_op;   /* --callgrind */
+    double cpu_seconds;                  /* user + system time of the child process */
     /* Speedups from the same run: baseline time / this time (above 1 = faster). 0 = no baseline. */
     double vs_jemalloc, vs_glibc;
 } report_result;
@@ -42,6 +43,7 @@ typedef struct report_run {
     char command[1024];
     char date[64];
     double seconds;
+    double cpu_seconds; /* sum over the children: the wall time of the run on an idle machine, roughly */
     size_t count;
     report_result results[REPORT_MAX_RESULTS];
 } report_run;

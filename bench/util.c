@@ -61,7 +61,7 @@ void bench_params_init(bench_params *p, double scale, uint64_t seed)
      * live, still far beyond every cache) so the default run stays short. */
     p->churn64_live = scaled(16384, scale, 64);
     p->churn_ops = scaled(500000, scale, 200);
-    p->latency_ops = scaled(500000, scale, 200);
+    p->latency_ops = scaled(200000, scale, 200);
     /* Sizes shrink with the scale too (down to a floor that still crosses
      * the mallocs' mmap thresholds), so a smoke run stays small. */
     size_t rmax = scaled((size_t)64 << 20, scale, (size_t)256 << 10);
@@ -72,6 +72,7 @@ void bench_params_init(bench_params *p, double scale, uint64_t seed)
      * for the mallocs that copy; 16 MiB (1M calls) shows the same growth. */
     p->realloc_step_max = p->realloc_max / 4 < 65536 ? p->realloc_max : p->realloc_max / 4;
     p->prodcons_n = scaled(1000000, scale, 1000);
+    p->budget_ns = 5e9;
     p->large_live = 20;
     /* Two turns of the 20-block live set: each allocation faults in 5-25
      * MiB unless the allocator reuses memory, which is what this shows. */
