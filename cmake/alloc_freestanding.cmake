@@ -43,6 +43,15 @@ if(ALLOC_FREESTANDING)
   # No stack protector (its guard and failure handler live in the C library),
   # no position-independent code (nothing relocates a -nostdlib static image).
   set(ALLOC_FREESTANDING_FLAGS -ffreestanding -fno-stack-protector -fno-pic)
+  # GCC on aarch64 turns atomics into calls to libgcc helpers that pick LSE or
+  # LL/SC at run time, using the C library's getauxval: inline them instead.
+  include(CheckCCompilerFlag)
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+    check_c_compiler_flag(-mno-outline-atomics ALLOC_HAVE_NO_OUTLINE_ATOMICS)
+    if(ALLOC_HAVE_NO_OUTLINE_ATOMICS)
+      list(APPEND ALLOC_FREESTANDING_FLAGS -mno-outline-atomics)
+    endif()
+  endif()
   add_library(alloc_freestanding STATIC ${fs_sources})
   target_include_directories(alloc_freestanding PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include> $<INSTALL_INTERFACE:include>)
@@ -62,7 +71,6 @@ if(ALLOC_FREESTANDING)
     target_compile_definitions(freestanding_demo PRIVATE ALLOC_DEBUG=${ALLOC_DEBUG})
     # The program's own memset & co. must not be turned back into calls to
     # themselves by GCC's loop-idiom recognition.
-    include(CheckCCompilerFlag)
     check_c_compiler_flag(-fno-tree-loop-distribute-patterns ALLOC_HAVE_NO_LOOP_PATTERNS)
     if(ALLOC_HAVE_NO_LOOP_PATTERNS)
       target_compile_options(freestanding_demo PRIVATE -fno-tree-loop-distribute-patterns)
@@ -73,7 +81,7 @@ if(ALLOC_FREESTANDING)
     endforeach()
     # The proof: a static image with no C library, no start files, nothing but
     # the program, the core, and libgcc (compiler helpers, not a C library).
-    target_link_options(freestanding_demo PRIVATE -nostdlib -static -no-pie)
+    target_link_options(freestanding_demo PRIVATE -nostdlib -static $<$<C_COMPILER_ID:GNU>:-no-pie>)
     target_link_libraries(freestanding_demo PRIVATE gcc)
     set_target_properties(freestanding_demo PROPERTIES POSITION_INDEPENDENT_CODE OFF)
     enable_testing()

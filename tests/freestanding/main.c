@@ -4,7 +4,7 @@
  * shows the core needs nothing from the environment beyond what
  * include/alloc/freestanding.h lists; that it runs and exits 0 shows the
  * strategies work there: a bump region and a free list over static buffers,
- * a pool over a buffer, an arena over another handle, the page allocator
+ * a stack and a pool over buffers, an arena over another handle, the page allocator
  * failing cleanly (no OS), diagnostics through the program's write hook.
  *
  * Linux x86_64 and aarch64 only, because something has to start the program
@@ -27,6 +27,9 @@
 #endif
 #if ALLOC_FS_HAVE_POOL
 #include "alloc/pool.h"
+#endif
+#if ALLOC_FS_HAVE_STACK
+#include "alloc/stack.h"
 #endif
 #if ALLOC_FS_HAVE_FREELIST
 #include "alloc/freelist.h"
@@ -245,6 +248,29 @@ static void check_arena_over_a_handle(void)
 }
 #endif
 
+#if ALLOC_FS_HAVE_STACK
+static _Alignas(64) unsigned char stack_buffer[8 << 10];
+
+static void check_stack(void)
+{
+    alloc_stack s;
+    expect(alloc_stack_init_buffer(&s, stack_buffer, sizeof stack_buffer) == 0, "stack: init over a buffer");
+    allocator a = alloc_stack_allocator(&s);
+    unsigned char *x = alloc_bytes(a, 100, 8);
+    unsigned char *y = alloc_bytes(a, 200, 32);
+    expect(x && y && alloc_is_aligned(y, 32) && alloc_stack_depth(&s) == 2, "stack: two frames");
+    if (x && y) {
+        memset(x, 5, 100);
+        memset(y, 6, 200);
+        expect(alloc_resize(a, y, 200, 32, 400) && filled(x, 100, 5), "stack: top grows in place");
+        alloc_free(a, y, 400, 32);
+        alloc_free(a, x, 100, 8);
+    }
+    expect(alloc_stack_depth(&s) == 0 && alloc_stack_check(&s), "stack: LIFO frees, check");
+    alloc_stack_deinit(&s);
+}
+#endif
+
 #if ALLOC_FS_HAVE_POOL
 static _Alignas(64) unsigned char pool_buffer[8 << 10];
 
@@ -304,6 +330,9 @@ int fs_main(void)
 #endif
 #if ALLOC_FS_HAVE_ARENA && ALLOC_FS_HAVE_BUMP
     check_arena_over_a_handle();
+#endif
+#if ALLOC_FS_HAVE_STACK
+    check_stack();
 #endif
 #if ALLOC_FS_HAVE_POOL
     check_pool();
