@@ -1,0 +1,492 @@
+/*
+ * stack.c: the LIFO stack allocator.
+ *
+ * Algorithm. Blocks are pushed on a bump region: the top is aligned so that
+ * a 32-byte header fits right below an aligned user pointer, the header
+ * records the previous top and the previous top block, and the top moves
+ * past the block. The state remembers the top block; a free must name it
+ * (mem == top_block, len == header.len) and pops it by restoring the header's
+ * previous top and previous block. Because that check is one comparison, it
+ * runs in every build: an out-of-order free is always refused, and only the
+ * reporting differs (debug builds name both blocks and the call sites, then
+ * abort by default; release builds count it in misuse_count).
+ *
+ * Over a backing allocator the region is a chain of chunks (sizes doubling up
+ * to max_chunk). A block that does not fit the current chunk goes into a new
+ * one, and its header's previous top then points into the older chunk. On a
+ * pop, chunks that no longer contain the restored top are dropped: the first
+ * is kept as the single spare (so a push/pop loop at a chunk boundary does
+ * not call the backing allocator each time), any other is given back.
+ * remap of the top block pushes a copy in a fresh chunk whose header takes
+ * over the old block's links, so the old bytes come back when the copy is
+ * popped.
+ *
+ * Markers are (top block, top). Rollback walks the block chain from the top
+ * block down to the marker's block, validating before it changes anything,
+ * and pops the blocks it passes (exact bytes_in_use, Valgrind frees).
+ *
+ * Bounds. alloc, free, resize: O(1). remap: O(len). rollback: O(blocks
+ * popped). check, depth: O(blocks). Space: 32-byte header per block plus
+ * padding; chunk header 16 bytes; at most one spare chunk.
+ *
+ * Metadata layout. alloc_stack_header {prev_top, prev_block, len, ret_addr}
+ * directly below each user pointer (8-aligned); chunks start with
+ * {prev, size}. Headers are poisoned except while the allocator reads or
+ * writes them (hdr_get/hdr_put).
+ *
+ * Reference: the double-ended stack allocators of game engines (Gregory,
+ * "Game Engine Architecture", ch. 6), with per-block headers so order is
+ * checked rather than trusted.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "../core/internal.h"
+#include "../core/trace.h"
+#include "alloc/os.h"
+#include "alloc/page.h"
+#include "alloc/stack.h"
+
+typedef alloc_stack_header header;
+
+typedef struct alloc_stack_chunk {
+    struct alloc_stack_chunk *prev;
+    size_t size;
+} chunk;
+
+#define HDR sizeof(header)
+#define CHUNK_HDR ((sizeof(chunk) + 15) & ~(size_t)15)
+#define CHUNK_ALIGN ((size_t)16)
+#define MIN_ALIGN ((size_t)8)
+#define DEFAULT_FIRST ((size_t)16 << 10)
+#define DEFAULT_MAX ((size_t)16 << 20)
+
+_Static_assert(sizeof(header) % MIN_ALIGN == 0, "headers must keep blocks 8-aligned");
+
+static header *hdr_of(const void *mem) { return (header *)((uintptr_t)mem - HDR); }
+
+static header hdr_get(const void *mem)
+{
+    header h;
+    header *at = hdr_of(mem);
+    ALLOC_TRACK_DEFINED(at, HDR);
+    memcpy(&h, at, HDR);
+    ALLOC_TRACK_NOACCESS(at, HDR);
+    return h;
+}
+
+static void hdr_put(void *mem, const header *h)
+{
+    header *at = hdr_of(mem);
+    ALLOC_TRACK_UNDEFINED(at, HDR);
+    memcpy(at, h, HDR);
+    ALLOC_TRACK_NOACCESS(at, HDR);
+}
+
+static chunk chunk_get(const chunk *c)
+{
+    chunk h;
+    ALLOC_TRACK_DEFINED(c, sizeof h);
+    memcpy(&h, c, sizeof h);
+    ALLOC_TRACK_NOACCESS(c, sizeof h);
+    return h;
+}
+
+static void chunk_put(chunk *c, const chunk *h)
+{
+    ALLOC_TRACK_UNDEFINED(c, sizeof *h);
+    memcpy(c, h, sizeof *h);
+    ALLOC_TRACK_NOACCESS(c, sizeof *h);
+}
+
+static void released(uintptr_t from, uintptr_t to)
+{
+    if (from >= to) return;
+#if ALLOC_DEBUG_CHECKS
+    ALLOC_TRACK_UNDEFINED((void *)from, to - from);
+    memset((void *)from, ALLOC_FILL_FREED, to - from);
+#endif
+    ALLOC_TRACK_NOACCESS((void *)from, to - from);
+}
+
+static bool chunk_mode(const alloc_stack *s) { return s->backing.vtable != NULL; }
+
+static bool chunk_holds(const chunk *c, size_t size, uintptr_t addr)
+{
+    return addr >= (uintptr_t)c + CHUNK_HDR && addr <= (uintptr_t)c + size;
+}
+
+/* --- init ------------------------------------------------------------------- */
+
+int alloc_stack_init_buffer(alloc_stack *s, void *buf, size_t cap)
+{
+    if (!s || (!buf && cap > 0) || cap > ALLOC_MAX_LEN || (uintptr_t)buf > UINTPTR_MAX - cap) return EINVAL;
+    memset(s, 0, sizeof *s);
+    s->base = s->top = (uintptr_t)buf;
+    s->end = (uintptr_t)buf + cap;
+    s->slow = ALLOC_TRACK_ENABLED;
+    alloc_stats_note_reserve(&s->stats, cap);
+    ALLOC_TRACK_POOL_CREATE(s);
+    if (cap) ALLOC_TRACK_NOACCESS(buf, cap);
+    return 0;
+}
+
+int alloc_stack_init(alloc_stack *s, const alloc_stack_options *opts)
+{
+    alloc_stack_options o = {0};
+    if (!s) return EINVAL;
+    if (opts) o = *opts;
+    if (!o.backing.vtable) o.backing = alloc_page_allocator();
+    if (!o.first_chunk) o.first_chunk = DEFAULT_FIRST;
+    if (!o.max_chunk) o.max_chunk = o.first_chunk > DEFAULT_MAX ? o.first_chunk : DEFAULT_MAX;
+    if (o.first_chunk < 256 || o.first_chunk > o.max_chunk || o.max_chunk > ALLOC_MAX_LEN / 2) return EINVAL;
+    memset(s, 0, sizeof *s);
+    s->backing = o.backing;
+    s->first_chunk = s->next_size = o.first_chunk;
+    s->max_chunk = o.max_chunk;
+    s->slow = ALLOC_TRACK_ENABLED;
+    ALLOC_TRACK_POOL_CREATE(s);
+    return 0;
+}
+
+/* --- chunks ------------------------------------------------------------------- */
+
+static void give_back(alloc_stack *s, chunk *c, size_t size)
+{
+    ALLOC_TRACK_UNDEFINED(c, size);
+    s->backing.vtable->free(s->backing.ctx, c, size, CHUNK_ALIGN, 0);
+    alloc_stats_note_release(&s->stats, size);
+}
+
+/* Installs a chunk of at least `needed` data bytes as current. false (nothing
+ * changed) iff the backing allocator fails. */
+static bool new_chunk(alloc_stack *s, size_t needed, uintptr_t ret_addr)
+{
+    chunk *c = NULL;
+    size_t size = 0;
+    if (s->spare) {
+        chunk h = chunk_get(s->spare);
+        if (h.size - CHUNK_HDR >= needed) {
+            c = s->spare;
+            size = h.size;
+            s->spare = NULL;
+        }
+    }
+    if (!c) {
+        if (needed > ALLOC_MAX_LEN - CHUNK_HDR - 4096) return false;
+        size = s->next_size > needed + CHUNK_HDR ? s->next_size : needed + CHUNK_HDR;
+        if (s->backing.vtable == &alloc_page_vtable) size = alloc_align_up(size, alloc_os_page_size());
+        c = s->backing.vtable->alloc(s->backing.ctx, size, CHUNK_ALIGN, ret_addr);
+        if (!c) return false;
+        ALLOC_CHECK(alloc_is_aligned(c, CHUNK_ALIGN), "stack: backing allocator returned unaligned %p", (void *)c);
+        ALLOC_TRACK_NOACCESS(c, size);
+        alloc_stats_note_reserve(&s->stats, size);
+        size_t grown = s->next_size * 2;
+        s->next_size = grown < s->max_chunk ? grown : s->max_chunk;
+        ALLOC_TRACE("stack new chunk %p size %zu", (void *)c, size);
+    }
+    chunk h = {s->cur, size};
+    chunk_put(c, &h);
+    s->cur = c;
+    s->top = (uintptr_t)c + CHUNK_HDR;
+    s->end = (uintptr_t)c + size;
+    s->chunk_count++;
+    return true;
+}
+
+/* After the top moved down to `top`: drops the chunks that do not hold it. */
+static void drop_chunks_above(alloc_stack *s, uintptr_t top)
+{
+    while (s->cur) {
+        chunk h = chunk_get(s->cur);
+        if (chunk_holds(s->cur, h.size, top)) {
+            s->end = (uintptr_t)s->cur + h.size;
+            return;
+        }
+        chunk *c = s->cur;
+        s->cur = h.prev;
+        s->chunk_count--;
+        if (s->spare) {
+            chunk sh = chunk_get(s->spare);
+            give_back(s, s->spare, sh.size);
+        }
+        ALLOC_TRACK_NOACCESS(c, h.size);
+        chunk sh = {NULL, h.size};
+        chunk_put(c, &sh);
+        s->spare = c;
+    }
+    s->end = 0;
+}
+
+/* --- push and pop ------------------------------------------------------------- */
+
+/* Pushes a block without touching stats. NULL iff it cannot be had. */
+static void *push(alloc_stack *s, size_t len, size_t align, uintptr_t ret_addr)
+{
+    if (align < MIN_ALIGN) align = MIN_ALIGN;
+    uintptr_t top = s->top;
+    size_t avail = (size_t)(s->end - top);
+    size_t need = (size_t)((-(top + HDR)) & (align - 1)) + HDR;
+    if (need > avail || len > avail - need) {
+        if (!chunk_mode(s)) return NULL;
+        /* Worst case in a fresh chunk: header + padding + len. */
+        if (len > ALLOC_MAX_LEN / 2 || align > ALLOC_MAX_LEN / 4) return NULL;
+        if (!new_chunk(s, HDR + (align - 1) + len, ret_addr)) return NULL;
+        /* The new chunk's top is not where the old top was: the header
+         * records the old top, so a pop returns to the older chunk. */
+        uintptr_t p = alloc_align_up(s->top + HDR, align);
+        header h = {top, s->top_block, len, ret_addr};
+        hdr_put((void *)p, &h);
+        s->top = p + len;
+        s->top_block = (void *)p;
+        ALLOC_TRACK_UNDEFINED((void *)p, len);
+        ALLOC_TRACK_POOL_ALLOC(s, (void *)p, len);
+        return (void *)p;
+    }
+    uintptr_t p = top + need;
+    header h = {top, s->top_block, len, ret_addr};
+    hdr_put((void *)p, &h);
+    s->top = p + len;
+    s->top_block = (void *)p;
+    ALLOC_TRACK_UNDEFINED((void *)p, len);
+    ALLOC_TRACK_POOL_ALLOC(s, (void *)p, len);
+    return (void *)p;
+}
+
+/* Pops the top block (whose header is h). */
+static void pop(alloc_stack *s, const header *h)
+{
+    void *mem = s->top_block;
+    ALLOC_TRACK_POOL_FREE(s, mem);
+    /* Header and data; the padding below the header was never unpoisoned. */
+    released((uintptr_t)hdr_of(mem), s->top);
+    s->top = h->prev_top;
+    s->top_block = h->prev_block;
+    if (chunk_mode(s)) drop_chunks_above(s, s->top);
+}
+
+void *alloc_stack_alloc(alloc_stack *s, size_t len, size_t align, uintptr_t ret_addr)
+{
+    void *p = push(s, len, align, ret_addr);
+    if (!p) {
+        alloc_stats_note_failed(&s->stats);
+        return NULL;
+    }
+    alloc_stats_note_alloc(&s->stats, len);
+    return p;
+}
+
+/* --- misuse reports ---------------------------------------------------------- */
+
+/* true iff mem is a live block (walks the chain: debug builds only). */
+static bool is_live(const alloc_stack *s, const void *mem)
+{
+    for (void *b = s->top_block; b; b = hdr_get(b).prev_block)
+        if (b == mem) return true;
+    return false;
+}
+
+static void report_order(alloc_stack *s, const char *what, void *mem, size_t len, uintptr_t ret_addr)
+{
+    alloc_stats_note_misuse(&s->stats);
+    if (!ALLOC_DEBUG_CHECKS) return;
+    char at[ALLOC_SITE_BUF], top_site[ALLOC_SITE_BUF], mem_site[ALLOC_SITE_BUF];
+    alloc_describe_addr(ret_addr, at, sizeof at);
+    header top = {0};
+    if (s->top_block) top = hdr_get(s->top_block);
+    alloc_describe_addr(top.ret_addr, top_site, sizeof top_site);
+    if (mem != s->top_block && is_live(s, mem)) {
+        header h = hdr_get(mem);
+        alloc_describe_addr(h.ret_addr, mem_site, sizeof mem_site);
+        alloc_report_misuse("stack: out-of-order %s of %p (len %zu, allocated at %s) at %s; "
+                            "the top block is %p (len %zu, allocated at %s)",
+                            what, mem, h.len, mem_site, at, s->top_block, top.len, top_site);
+    } else if (mem == s->top_block) {
+        alloc_report_misuse("stack: %s of %p with len %zu, but it was allocated with len %zu (at %s) at %s", what,
+                            mem, len, top.len, top_site, at);
+    } else {
+        alloc_report_misuse("stack: %s of %p (len %zu), not a live block (double free or foreign pointer) at %s; "
+                            "the top block is %p (allocated at %s)",
+                            what, mem, len, at, s->top_block, top_site);
+    }
+}
+
+/* --- the vtable ---------------------------------------------------------------- */
+
+static void *stack_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
+{
+    return alloc_stack_alloc(ctx, len, align, ret_addr);
+}
+
+static void stack_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr)
+{
+    alloc_stack *s = ctx;
+    (void)align;
+    if (ALLOC_UNLIKELY(mem != s->top_block || !mem)) {
+        report_order(s, "free", mem, len, ret_addr);
+        return;
+    }
+    header h = hdr_get(mem);
+    if (ALLOC_UNLIKELY(h.len != len)) {
+        report_order(s, "free", mem, len, ret_addr);
+        return;
+    }
+    pop(s, &h);
+    alloc_stats_note_free(&s->stats, len);
+}
+
+static bool stack_resize(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
+{
+    alloc_stack *s = ctx;
+    (void)align;
+    if (mem != s->top_block || !mem) return false;
+    header h = hdr_get(mem);
+    if (h.len != len) {
+        report_order(s, "resize", mem, len, ret_addr);
+        return false;
+    }
+    uintptr_t p = (uintptr_t)mem;
+    if (new_len > (size_t)(s->end - p)) return false;
+    if (new_len > len)
+        ALLOC_TRACK_UNDEFINED((void *)(p + len), new_len - len);
+    else
+        released(p + new_len, p + len);
+    s->top = p + new_len;
+    h.len = new_len;
+    hdr_put(mem, &h);
+    ALLOC_TRACK_POOL_CHANGE(s, mem, mem, new_len);
+    alloc_stats_note_resize(&s->stats, len, new_len, true);
+    return true;
+}
+
+static void *stack_remap(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
+{
+    alloc_stack *s = ctx;
+    if (stack_resize(ctx, mem, len, align, new_len, ret_addr)) return mem;
+    if (mem != s->top_block || !mem || !chunk_mode(s)) return NULL;
+    header old = hdr_get(mem);
+    if (old.len != len) return NULL;
+    void *q = push(s, new_len, align, ret_addr);
+    if (!q) return NULL;
+    memcpy(q, mem, len < new_len ? len : new_len);
+    /* The copy takes over the old block's place in the chain: popping it
+     * returns to where the stack stood before the old block. */
+    header h = hdr_get(q);
+    h.prev_top = old.prev_top;
+    h.prev_block = old.prev_block;
+    h.ret_addr = old.ret_addr;
+    hdr_put(q, &h);
+    ALLOC_TRACK_POOL_FREE(s, mem);
+    released((uintptr_t)mem, (uintptr_t)mem + len);
+    alloc_stats_note_resize(&s->stats, len, new_len, false);
+    return q;
+}
+
+static const alloc_vtable stack_vtable = {stack_alloc, stack_resize, stack_remap, stack_free};
+
+allocator alloc_stack_allocator(alloc_stack *s) { return (allocator){s, &stack_vtable}; }
+
+/* --- markers, reset, deinit --------------------------------------------------- */
+
+alloc_stack_mark alloc_stack_save(const alloc_stack *s) { return (alloc_stack_mark){s->top_block, s->top}; }
+
+int alloc_stack_rollback(alloc_stack *s, alloc_stack_mark m)
+{
+    /* Validate first: m's block must still be on the stack. */
+    void *b = s->top_block;
+    while (b && b != m.top_block) b = hdr_get(b).prev_block;
+    bool ok = b == m.top_block;
+    if (ok && !b && !chunk_mode(s)) ok = m.top == s->base;
+    if (!ok) {
+        alloc_stats_note_misuse(&s->stats);
+        if (ALLOC_DEBUG_CHECKS) alloc_report_misuse("stack: rollback to a marker whose block was already popped");
+        return EINVAL;
+    }
+    while (s->top_block != m.top_block) {
+        header h = hdr_get(s->top_block);
+        s->stats.bytes_in_use -= h.len;
+        pop(s, &h);
+    }
+    /* The marker's top may lie above its block's end only if that block was
+     * shrunk since; it never lies below. */
+    if (m.top_block) {
+        header h = hdr_get(m.top_block);
+        uintptr_t block_end = (uintptr_t)m.top_block + h.len;
+        if (s->top > block_end) {
+            released(block_end, s->top);
+            s->top = block_end;
+        }
+    }
+    return 0;
+}
+
+void alloc_stack_reset(alloc_stack *s) { alloc_stack_rollback(s, (alloc_stack_mark){NULL, s->base}); }
+
+void alloc_stack_deinit(alloc_stack *s)
+{
+    alloc_stack_reset(s);
+    if (chunk_mode(s)) {
+        if (s->spare) {
+            chunk h = chunk_get(s->spare);
+            give_back(s, s->spare, h.size);
+            s->spare = NULL;
+        }
+    } else {
+        size_t cap = (size_t)(s->end - s->base);
+        if (cap) ALLOC_TRACK_UNDEFINED((void *)s->base, cap);
+        alloc_stats_note_release(&s->stats, cap);
+        s->base = s->top = s->end = 0;
+    }
+    ALLOC_TRACK_POOL_DESTROY(s);
+}
+
+/* --- queries ---------------------------------------------------------------- */
+
+void *alloc_stack_top(const alloc_stack *s) { return s->top_block; }
+
+size_t alloc_stack_depth(const alloc_stack *s)
+{
+    size_t n = 0;
+    for (void *b = s->top_block; b; b = hdr_get(b).prev_block) n++;
+    return n;
+}
+
+size_t alloc_stack_remaining(const alloc_stack *s) { return (size_t)(s->end - s->top); }
+
+void alloc_stack_stats(const alloc_stack *s, alloc_stats *out) { *out = s->stats; }
+
+bool alloc_stack_check(const alloc_stack *s)
+{
+    if (!alloc_stats_consistent(&s->stats) || s->top > s->end) return false;
+    size_t in_use = 0, chunks = 0, reserved = 0;
+    uintptr_t above = s->top;
+    for (void *b = s->top_block; b;) {
+        header h = hdr_get(b);
+        /* Each block ends exactly where the block above it recorded the top
+         * (for the top block: at the top itself). */
+        if (!alloc_is_aligned(b, MIN_ALIGN) || (uintptr_t)b + h.len != above) return false;
+        in_use += h.len;
+        above = h.prev_top;
+        b = h.prev_block;
+    }
+    if (in_use != s->stats.bytes_in_use) return false;
+    if (chunk_mode(s)) {
+        for (chunk *c = s->cur; c; chunks++) {
+            chunk h = chunk_get(c);
+            reserved += h.size;
+            c = h.prev;
+        }
+        if (s->spare) reserved += chunk_get(s->spare).size;
+        if (chunks != s->chunk_count || reserved != s->stats.bytes_reserved) return false;
+        if (!s->cur && (s->top_block || s->end)) return false;
+        if (s->cur && !chunk_holds(s->cur, chunk_get(s->cur).size, s->top)) return false;
+    } else {
+        if (s->top < s->base || s->stats.bytes_reserved != s->end - s->base) return false;
+    }
+#if ALLOC_TRACK_ASAN_ENABLED
+    uintptr_t probe = alloc_align_up(s->top, 8);
+    if (probe < s->end && !ALLOC_ASAN_IS_POISONED((void *)probe)) return false;
+    if (s->top_block && !ALLOC_ASAN_IS_POISONED(hdr_of(s->top_block))) return false;
+#endif
+    return true;
+}
