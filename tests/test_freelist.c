@@ -701,3 +701,33 @@ Test(freelist, misuse_with_returning_handler_changes_nothing)
     alloc_freelist_deinit(&h);
 }
 #endif
+
+/* --- sanitizer tracking (ASan builds): bytes not handed out are poisoned ------------ */
+
+#if defined(__SANITIZE_ADDRESS__)
+Test(freelist, asan_reports_use_after_free, .signal = SIGABRT)
+{
+    allocator a = death_setup();
+    volatile char *p = alloc_bytes(a, 64, 16);
+    void *keep = alloc_bytes(a, 64, 16);
+    (void)keep;
+    p[0] = 1;
+    alloc_free(a, (void *)p, 64, 16);
+    p[0] = 2;
+}
+
+Test(freelist, asan_reports_overrun_past_len, .signal = SIGABRT)
+{
+    allocator a = death_setup();
+    volatile char *p = alloc_bytes(a, 20, 16);
+    p[19] = 1;
+    p[20] = 1; /* inside the block's rounding, but past len */
+}
+
+Test(freelist, asan_reports_write_to_free_space, .signal = SIGABRT)
+{
+    allocator a = death_setup();
+    volatile char *p = alloc_bytes(a, 32, 16);
+    p[100] = 1; /* the free block after p */
+}
+#endif
