@@ -91,7 +91,8 @@ static const uint8_t *pat(unsigned seed) { return pattern + seed % SEED_SPAN; }
 
 static size_t cap_len(const model *m)
 {
-    return m->t->max_len < LEN_CAP ? m->t->max_len : LEN_CAP;
+    size_t top = m->inst.max_len ? m->inst.max_len : m->t->max_len;
+    return top < LEN_CAP ? top : LEN_CAP;
 }
 
 /* Lengths: mostly small (the common case of every allocator), sometimes
@@ -112,7 +113,8 @@ static size_t read_len(model *m, reader *r)
 static size_t read_align(model *m, reader *r)
 {
     uint8_t b = u8(r);
-    size_t top = m->t->max_align < ALIGN_CAP ? m->t->max_align : ALIGN_CAP;
+    size_t top = m->inst.max_align ? m->inst.max_align : m->t->max_align;
+    if (top > ALIGN_CAP) top = ALIGN_CAP;
     unsigned lg = 0;
     while (((size_t)2 << lg) <= top) lg++;
     unsigned shift = b < 160 ? b % 5u : b % (lg + 1);
@@ -278,7 +280,8 @@ size_t fuzz_run(const fuzz_target *t, const uint8_t *data, size_t size)
     m.t = t;
     m.what = "make";
     reader r = {data, size, 0};
-    if (!t->make(&m.inst, u8(&r))) finding(&m, "make failed");
+    uint8_t variant = u8(&r);
+    if (!t->make(&m.inst, variant)) finding(&m, "make failed (variant %u)", variant);
     check_state(&m);
     bool lifo_only = (flags_of(&m) & (FUZZ_LIFO | FUZZ_NO_REALLOC)) != 0;
     while (r.i < r.n) {

@@ -44,7 +44,9 @@ typedef struct fuzz_instance {
     allocator a;
     void *state;
     uintptr_t extra[4];
-    unsigned flags; /* added to the target's flags for this variant (make may set it) */
+    unsigned flags;   /* added to the target's flags for this variant (make may set it) */
+    size_t max_len;   /* 0: the target's; else this variant's largest request */
+    size_t max_align; /* 0: the target's; else this variant's largest alignment */
 } fuzz_instance;
 
 /* An opaque savepoint (the target decides what it holds). */

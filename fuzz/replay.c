@@ -5,7 +5,8 @@
  *
  * Each PATH is an input file or a directory of them (the committed seed
  * corpus); --random adds COUNT pseudo-random inputs from SEED, so the replay
- * also explores a little beyond the corpus, identically on every run. Exits 0
+ * also explores a little beyond the corpus, identically on every run (the
+ * environment variable ALLOC_FUZZ_RANDOM, if set, replaces COUNT). Exits 0
  * when every input ran without a finding (a finding aborts).
  */
 #include <dirent.h>
@@ -92,7 +93,9 @@ int main(int argc, char **argv)
     int bad = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--random") == 0 && i + 2 < argc) {
-            run_random(strtoul(argv[i + 1], NULL, 10), strtoull(argv[i + 2], NULL, 10));
+            /* ALLOC_FUZZ_RANDOM overrides the count (slow tools run fewer). */
+            const char *env = getenv("ALLOC_FUZZ_RANDOM");
+            run_random(strtoul(env ? env : argv[i + 1], NULL, 10), strtoull(argv[i + 2], NULL, 10));
             i += 2;
             continue;
         }

@@ -20,7 +20,10 @@ ensure_packages clang libclang-rt-14-dev cmake ninja-build pkg-config libcriteri
 seconds=${1:-60}
 shift || true
 build=build/fuzz
-CC=clang cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DALLOC_SANITIZE=address -DALLOC_FUZZ=ON \
+# Optimised (the invariant checkers run after every operation and would
+# dominate at -O0) but with the library's debug checks on (ALLOC_DEBUG=1).
+CC=clang cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DALLOC_DEBUG=1 \
+  -DALLOC_SANITIZE=address -DALLOC_FUZZ=ON \
   -DALLOC_BENCH=OFF -DALLOC_EXAMPLES=OFF -DALLOC_STRATEGIES="${ALLOC_STRATEGIES:-}" >/dev/null
 if [ $# -eq 0 ]; then
   # Every target whose folder is built: page and c always, others when their
@@ -45,8 +48,10 @@ status=0
 run_one() {
   local t=$1
   mkdir -p "$build/corpus/$t" "$build/findings/$t"
-  "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
-    -artifact_prefix="$build/findings/$t/" ${FUZZ_FLAGS:-} "$build/corpus/$t" "fuzz/corpus/$t" \
+  # The seeds are copied in: libFuzzer rewrites the directories it is given.
+  cp -n fuzz/corpus/"$t"/* "$build/corpus/$t/"
+  "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -max_len=4096 -len_control=0 -print_final_stats=1 \
+    -artifact_prefix="$build/findings/$t/" ${FUZZ_FLAGS:-} "$build/corpus/$t" \
     >"$build/fuzz-$t.log" 2>&1
 }
 pids=()
