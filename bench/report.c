@@ -577,7 +577,7 @@ static int write_plots(const report_run *run, const char *dir)
         }
         if (n > 0) {
             fprintf(gp, "\n# latency percentiles\nunset logscale x\nset autoscale\nset yrange [*:*] noreverse\n"
-                        "set logscale y\nset yrange [1:*]\nset key top left horizontal\nset style data histograms\n"
+                        "set logscale y\nset yrange [1:*]\nset key inside top left horizontal\nset style data histograms\n"
                         "set style histogram clustered gap 1\nset xtics rotate by -30\nset grid ytics\n"
                         "set title 'churn-4k: latency of single operations, ns (log scale)'\n");
             for (int t = 0; t < 2; t++) {
