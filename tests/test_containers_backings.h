@@ -27,6 +27,8 @@ typedef struct backing {
     void (*destroy)(backing_instance *inst);
     bool (*check)(backing_instance *inst); /* NULL: none */
     bool small;                           /* capacity-bounded: tests use smaller workloads */
+    bool lifo;                            /* frees must come newest first: only workloads
+                                             with one growing buffer at a time run on it */
 } backing;
 
 static bool make_page(backing_instance *inst)
@@ -82,6 +84,26 @@ static bool check_arena(backing_instance *inst) { return alloc_arena_check(inst-
 static void destroy_arena(backing_instance *inst)
 {
     alloc_arena_deinit(inst->state);
+    free(inst->state);
+}
+#endif
+
+#ifdef ALLOC_TEST_HAVE_STACK
+#include "alloc/stack.h"
+/* A stack over chunks from the page allocator: a container's buffer, the only
+ * block, grows by resize (top block) or remap (a new top block). */
+static bool make_stack(backing_instance *inst)
+{
+    alloc_stack_options opt = {.first_chunk = 4096};
+    inst->state = malloc(sizeof(alloc_stack));
+    if (!inst->state || alloc_stack_init(inst->state, &opt) != 0) return false;
+    inst->a = alloc_stack_allocator(inst->state);
+    return true;
+}
+static bool check_stack(backing_instance *inst) { return alloc_stack_check(inst->state); }
+static void destroy_stack(backing_instance *inst)
+{
+    alloc_stack_deinit(inst->state);
     free(inst->state);
 }
 #endif
@@ -179,26 +201,29 @@ static void destroy_failing(backing_instance *inst)
 #endif
 
 static const backing backings[] = {
-    {"page", make_page, destroy_nothing, check_page, false},
-    {"c", make_c, destroy_nothing, NULL, false},
+    {"page", make_page, destroy_nothing, check_page, false, false},
+    {"c", make_c, destroy_nothing, NULL, false, false},
 #ifdef ALLOC_TEST_HAVE_BUMP
-    {"bump", make_bump, destroy_bump, check_bump, true},
+    {"bump", make_bump, destroy_bump, check_bump, true, false},
 #endif
 #ifdef ALLOC_TEST_HAVE_ARENA
-    {"arena", make_arena, destroy_arena, check_arena, false},
+    {"arena", make_arena, destroy_arena, check_arena, false, false},
+#endif
+#ifdef ALLOC_TEST_HAVE_STACK
+    {"stack", make_stack, destroy_stack, check_stack, false, true},
 #endif
 #ifdef ALLOC_TEST_HAVE_FREELIST
-    {"freelist", make_freelist, destroy_freelist, check_freelist, false},
-    {"freelist-fixed", make_freelist_fixed, destroy_freelist, check_freelist, false},
+    {"freelist", make_freelist, destroy_freelist, check_freelist, false, false},
+    {"freelist-fixed", make_freelist_fixed, destroy_freelist, check_freelist, false, false},
 #endif
 #ifdef ALLOC_TEST_HAVE_DEBUG
-    {"debug(c)", make_debug, destroy_debug, check_debug, false},
+    {"debug(c)", make_debug, destroy_debug, check_debug, false, false},
 #endif
 #ifdef ALLOC_TEST_HAVE_LOCKED
-    {"locked(page)", make_locked, destroy_locked, check_locked, false},
+    {"locked(page)", make_locked, destroy_locked, check_locked, false, false},
 #endif
 #ifdef ALLOC_TEST_HAVE_FAILING
-    {"failing(c, no resize)", make_failing, destroy_failing, check_failing, false},
+    {"failing(c, no resize)", make_failing, destroy_failing, check_failing, false, false},
 #endif
 };
 
