@@ -89,6 +89,7 @@ extern char **environ;
 #define MIN_BLOCK 32u
 #define MAX_CLASS_BLOCK ((size_t)256 << 10)
 #define NCLASS 51u /* class_of(MAX_CLASS_BLOCK) + 1, checked below */
+#define NCLASS_MAX 51
 #define MAX_CLASS_ALIGN ((size_t)4096)
 #define TAG_FREED_FLIP 0x5A5AA5A5u
 #define SPAN_MIN ((size_t)64 << 10)
@@ -106,17 +107,28 @@ static inline unsigned class_of(size_t block)
     return 7u + (lg - 7u) * 4u + (unsigned)((block - 1 - ((size_t)1 << lg)) >> (lg - 2u));
 }
 
-static inline size_t class_size(unsigned cls)
+static inline size_t class_size_compute(unsigned cls)
 {
     if (cls < 7) return (size_t)(cls + 2) * 16;
     unsigned k = cls - 7, lg = 7 + k / 4;
     return ((size_t)1 << lg) + (size_t)(k % 4 + 1) * ((size_t)1 << (lg - 2));
 }
 
-static inline uint32_t cache_cap(unsigned cls)
+/* Tables filled at initialisation (a load instead of arithmetic on the fast path). */
+static uint32_t class_size_table[NCLASS_MAX];
+static uint32_t cache_cap_table[NCLASS_MAX];
+
+static inline size_t class_size(unsigned cls) { return class_size_table[cls]; }
+static inline uint32_t cache_cap(unsigned cls) { return cache_cap_table[cls]; }
+
+static void fill_class_tables(void)
 {
-    size_t n = CACHE_BYTES / class_size(cls);
-    return n < 2 ? 2u : n > 128 ? 128u : (uint32_t)n;
+    for (unsigned cls = 0; cls < NCLASS_MAX; cls++) {
+        size_t size = class_size_compute(cls);
+        size_t n = CACHE_BYTES / size;
+        class_size_table[cls] = (uint32_t)size;
+        cache_cap_table[cls] = n < 2 ? 2u : n > 128 ? 128u : (uint32_t)n;
+    }
 }
 
 /* --- headers --------------------------------------------------------------- */
@@ -333,6 +345,7 @@ static ALLOC_NOINLINE void init_slow(void)
             secret ^= s;
         }
         secret ^= (uint64_t)(uintptr_t)&expected;
+        fill_class_tables();
         for (unsigned i = 0; i < NCLASS; i++) {
             pthread_mutex_init(&classes[i].lock, NULL);
             classes[i].free = NULL;
@@ -663,8 +676,42 @@ void alloc_global_thread_flush(void)
     if (tc.state == TC_ACTIVE) cache_flush_all();
 }
 
+static void *class_alloc_general(size_t len, size_t align);
+
 /* A class block for len bytes at align (<= MAX_CLASS_ALIGN); NULL if none fits or OOM. */
+/*
+ * The fast path of both directions rests on one fact: a cached block's freed
+ * header differs from the live header of an unaligned (offset 16) block of
+ * the same class only by TAG_FREED_FLIP. So malloc flips the tag back and free
+ * (after verifying the live tag) flips it again: one hash per malloc/free
+ * pair, in free.
+ */
 static inline void *class_alloc(size_t len, size_t align)
+{
+    if (ALLOC_LIKELY(align <= HDR)) {
+        unsigned cls = class_of(len + HDR);
+        bin *b = &tc.bins[cls];
+        void *p = b->head;
+        if (ALLOC_LIKELY(p != NULL)) {
+            b->head = link_get(p);
+            b->count--;
+            size_t usable = class_size(cls) - HDR;
+            hdr *h = hdr_of(p);
+            ALLOC_TRACK_DEFINED(h, HDR);
+            h->tag ^= TAG_FREED_FLIP;
+            ALLOC_TRACK_NOACCESS(h, HDR);
+            ALLOC_TRACK_UNDEFINED(p, usable);
+            ALLOC_TRACK_MALLOCLIKE(p, usable);
+            /* A non-empty cache means this thread's cache is active. */
+            count(&tc.c.allocs, 1);
+            count_size(&tc.c.in_use_add, usable);
+            return p;
+        }
+    }
+    return class_alloc_general(len, align);
+}
+
+static ALLOC_NOINLINE void *class_alloc_general(size_t len, size_t align)
 {
     size_t extra = align > HDR ? align : 0;
     size_t block = len + HDR + extra;
@@ -690,6 +737,26 @@ static inline void *class_alloc(size_t len, size_t align)
 static inline void class_free(void *user, const hdr *h)
 {
     unsigned cls = META_CLASS(h->meta) - 1u;
+    bin *b = &tc.bins[cls];
+    if (ALLOC_LIKELY(META_OFF(h->meta) == 1 && tc.state == TC_ACTIVE && b->count < cache_cap(cls))) {
+        /* Unaligned block into a cache with room: flip the verified tag. */
+        hdr *live = hdr_of(user);
+        ALLOC_TRACK_FREELIKE(user);
+        count(&tc.c.frees, 1);
+        count_size(&tc.c.in_use_sub, h->len);
+        ALLOC_TRACK_DEFINED(live, HDR);
+        live->tag = h->tag ^ TAG_FREED_FLIP;
+        ALLOC_TRACK_NOACCESS(live, HDR);
+#if ALLOC_DEBUG_CHECKS
+        ALLOC_TRACK_UNDEFINED(user, h->len);
+        memset(user, ALLOC_FILL_FREED, h->len);
+#endif
+        ALLOC_TRACK_NOACCESS(user, h->len);
+        link_set(user, b->head);
+        b->head = user;
+        b->count++;
+        return;
+    }
     void *canon = (char *)user - block_offset(h->meta) + HDR;
     ALLOC_TRACK_FREELIKE(user);
     NOTE(frees, 1);
