@@ -185,7 +185,7 @@ static inline void mapping(size_t size, unsigned *fl, unsigned *sl)
 
 /* --- free lists -------------------------------------------------------------- */
 
-static void list_remove(alloc_freelist *h, char *b, size_t size)
+ALLOC_INLINE void list_remove(alloc_freelist *h, char *b, size_t size)
 {
     ALLOC_TRACE("freelist remove %p %zu", (void *)b, size);
     char *n = link_next(b), *p = link_prev(b);
@@ -215,7 +215,7 @@ static void list_remove(alloc_freelist *h, char *b, size_t size)
 /* Links a free block (header and footer already written) into its list.
  * after: for the list policies, the free block known to precede b in address
  * order or NULL when unknown (then found by walking). */
-static void list_insert(alloc_freelist *h, char *b, size_t size, char *after, bool after_known)
+ALLOC_INLINE void list_insert(alloc_freelist *h, char *b, size_t size, char *after, bool after_known)
 {
     ALLOC_TRACE("freelist insert %p %zu", (void *)b, size);
     if (h->policy == ALLOC_FREELIST_TLSF) {
@@ -267,7 +267,7 @@ static inline size_t align_gap(const char *b, size_t align)
     return gap;
 }
 
-static char *find_tlsf(alloc_freelist *h, size_t need)
+ALLOC_INLINE char *find_tlsf(alloc_freelist *h, size_t need)
 {
     if (need > SIZE_MAX / 2) return NULL; /* no block is that large; keeps the rounding from overflowing */
     size_t rounded = need;
