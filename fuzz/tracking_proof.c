@@ -21,13 +21,23 @@
 #if ALLOC_PROOF_HAVE_FREELIST
 #include "alloc/freelist.h"
 #endif
+#if ALLOC_PROOF_HAVE_BUMP
+#include "alloc/bump.h"
+#endif
+#if ALLOC_PROOF_HAVE_POOL
+#include "alloc/pool.h"
+#endif
 
 #define LEN 40 /* not a multiple of 16: rounding slack must not hide an overrun */
 
 static int commit(allocator a, const char *error)
 {
+    /* A neighbour allocated first keeps the block inside the allocator's
+     * memory after its free, and the block is the newest, so freeing it is
+     * legal for LIFO strategies too. */
+    void *keep = alloc_bytes(a, LEN, 8);
     volatile unsigned char *p = alloc_bytes(a, LEN, 8);
-    if (!p) {
+    if (!keep || !p) {
         fprintf(stderr, "allocation failed\n");
         return 2;
     }
@@ -36,14 +46,12 @@ static int commit(allocator a, const char *error)
         p[LEN] = 7; /* one past the end */
         alloc_free(a, (void *)p, LEN, 8);
     } else if (strcmp(error, "uaf") == 0) {
-        /* Keep a neighbour live so the freed block stays inside the allocator. */
-        void *keep = alloc_bytes(a, LEN, 8);
         alloc_free(a, (void *)p, LEN, 8);
         p[LEN / 2] = 9; /* write after free */
-        alloc_free(a, keep, LEN, 8);
     } else {
         return 2;
     }
+    alloc_free(a, keep, LEN, 8);
     printf("NOT DETECTED\n");
     return 0;
 }
@@ -58,7 +66,7 @@ int main(int argc, char **argv)
 #if ALLOC_PROOF_HAVE_DEBUG
     if (strcmp(which, "debug") == 0) {
         /* The canary after each block is what the tools watch here. */
-        alloc_debug d;
+        static alloc_debug d;
         if (alloc_debug_init(&d, alloc_c_allocator(), NULL) != 0) return 2;
         return commit(alloc_debug_allocator(&d), error);
     }
@@ -68,6 +76,24 @@ int main(int argc, char **argv)
         static alloc_freelist heap;
         if (alloc_freelist_init(&heap, NULL) != 0) return 2;
         return commit(alloc_freelist_allocator(&heap), error);
+    }
+#endif
+#if ALLOC_PROOF_HAVE_BUMP
+    if (strcmp(which, "bump") == 0) {
+        static _Alignas(16) unsigned char buf[4096];
+        static alloc_bump b;
+        if (alloc_bump_init(&b, buf, sizeof buf) != 0) return 2;
+        return commit(alloc_bump_allocator(&b), error);
+    }
+#endif
+#if ALLOC_PROOF_HAVE_POOL
+    if (strcmp(which, "pool") == 0) {
+        static alloc_pool pool;
+        alloc_pool_config c = {0};
+        c.obj_size = 48; /* a slot larger than the block: the tail must be off limits */
+        c.obj_align = 8;
+        if (alloc_pool_init(&pool, &c) != 0) return 2;
+        return commit(alloc_pool_allocator(&pool), error);
     }
 #endif
     fprintf(stderr, "unknown allocator: %s\n", which);
