@@ -108,6 +108,25 @@ static void destroy_stack(backing_instance *inst)
 }
 #endif
 
+#ifdef ALLOC_TEST_HAVE_SLAB
+#include "alloc/slab.h"
+/* Size classes up to 32 KiB, the page allocator above: a container's buffer
+ * changes class (and so moves) as it grows. */
+static bool make_slab(backing_instance *inst)
+{
+    inst->state = malloc(sizeof(alloc_slab));
+    if (!inst->state || alloc_slab_init(inst->state, NULL) != 0) return false;
+    inst->a = alloc_slab_allocator(inst->state);
+    return true;
+}
+static bool check_slab(backing_instance *inst) { return alloc_slab_check(inst->state); }
+static void destroy_slab(backing_instance *inst)
+{
+    alloc_slab_deinit(inst->state);
+    free(inst->state);
+}
+#endif
+
 #ifdef ALLOC_TEST_HAVE_FREELIST
 #include "alloc/freelist.h"
 static bool make_freelist(backing_instance *inst)
@@ -211,6 +230,9 @@ static const backing backings[] = {
 #endif
 #ifdef ALLOC_TEST_HAVE_STACK
     {"stack", make_stack, destroy_stack, check_stack, false, true},
+#endif
+#ifdef ALLOC_TEST_HAVE_SLAB
+    {"slab", make_slab, destroy_slab, check_slab, false, false},
 #endif
 #ifdef ALLOC_TEST_HAVE_FREELIST
     {"freelist", make_freelist, destroy_freelist, check_freelist, false, false},
