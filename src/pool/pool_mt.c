@@ -56,7 +56,13 @@ static inline uint64_t head_make(const void *p, uint64_t old)
 #else
 #define POOL_MT_NO_SANITIZE ALLOC_NO_SANITIZE_ADDRESS
 #endif
-POOL_MT_NO_SANITIZE ALLOC_NOINLINE static void *pool_mt_peek_link(const void *slot)
+/* Sanitized builds keep it out of line: an inlined copy would be instrumented. */
+#if ALLOC_TRACK_ASAN_ENABLED || defined(__SANITIZE_THREAD__)
+#define POOL_MT_PEEK_INLINE ALLOC_NOINLINE
+#else
+#define POOL_MT_PEEK_INLINE inline
+#endif
+POOL_MT_NO_SANITIZE POOL_MT_PEEK_INLINE static void *pool_mt_peek_link(const void *slot)
 {
     ALLOC_VG_DEFINED(slot, sizeof(void *));
     void *next = *(void *const volatile *)slot;
