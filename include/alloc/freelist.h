@@ -41,11 +41,13 @@
  * TLSF's count does not grow with the heap; the list policies' grows with the
  * number of free blocks.
  *
- * Space. Each allocation costs one header word (8 bytes on 64-bit targets)
- * plus rounding of (len + 8) up to a multiple of 16: overhead per allocation
- * is 8 bytes when len % 16 == 8, at most 23 bytes otherwise, with the block
- * size at least ALLOC_FREELIST_MIN_BLOCK (32 bytes: 24 usable). Payloads are
- * 16-byte aligned. A region costs ALLOC_FREELIST_REGION_OVERHEAD bytes (its
+ Space. Each allocation costs one header word (8 bytes on 64-bit targets)
+ * plus the rounding of len + 8 up to a multiple of 16: the block is
+ * max(32, roundup16(len + 8)) bytes, so the overhead is 8 bytes when
+ * len % 16 == 8 and at most 23 bytes for len >= 24; the smallest block,
+ * ALLOC_FREELIST_MIN_BLOCK, is 32 bytes (24 usable). A block keeps up to 16
+ * bytes more when the rest is too small to split off as a free block.
+ * Payloads are 16-byte aligned. A region costs ALLOC_FREELIST_REGION_OVERHEAD bytes (its
  * descriptor and an end sentinel) plus up to 15 bytes of alignment of the
  * caller's buffer. The alloc_freelist state itself is about 15 KiB (the
  * TLSF class table: 56 x 32 list heads) and lives in the caller's memory.
@@ -207,7 +209,7 @@ ALLOC_API int alloc_freelist_add_buffer(alloc_freelist *heap, void *buffer, size
 /*
  * Like the vtable's alloc, but the allocation is the whole block: its length
  * (for the stats, and for a later sized free or resize) is
- * alloc_freelist_usable_size(ptr), at least len and at most len + 23. For
+ * alloc_freelist_usable_size(ptr) (see there for its bounds). For
  * callers that free without a length (the malloc adapter pairs it with
  * alloc_freelist_free_unsized so bytes_in_use stays exact). Returns NULL,
  * changing nothing, iff len is 0 or above ALLOC_MAX_LEN, align is not a
@@ -218,9 +220,9 @@ ALLOC_API int alloc_freelist_add_buffer(alloc_freelist *heap, void *buffer, size
 ALLOC_API void *alloc_freelist_alloc_usable(alloc_freelist *heap, size_t len, size_t align);
 
 /*
- * Bytes usable at ptr, a live allocation of heap: at least the length it was
- * allocated or resized with, at most that plus 23 bytes (rounding and a
- * remainder too small to split off). The malloc adapter's malloc_usable_size.
+ * Bytes usable at ptr, a live allocation of heap: at least the length len it
+ * was allocated or resized with, at most max(24, len + 15) + 16 (rounding,
+ * and a remainder too small to split off). The malloc adapter's malloc_usable_size.
  * O(1). Debug builds report misuse for a pointer that is not a live block of
  * heap (and return 0 if the handler returns).
  */

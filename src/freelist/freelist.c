@@ -54,10 +54,12 @@
  *    with a free neighbour the merged block simply takes the neighbour's place.
  *
  * Bounds: TLSF alloc and free O(1) (growing the heap adds one backing
- * allocation); list policies O(free blocks). resize is O(1) plus the policy's
+ * allocation, a free that empties a region may give it back: one backing
+ * free); list policies O(free blocks). resize is O(1) plus the policy's
  * insert/remove; remap that moves adds a copy. Overhead: 8 bytes per live
- * block plus rounding to 16 (at most 23), minimum block 32 bytes; per region
- * a 48-byte descriptor at its start and an 8-byte sentinel at its end.
+ * block plus rounding to 16 (at most 23 for len >= 24), minimum block 32
+ * bytes; per region a 48-byte descriptor at its start and an 8-byte sentinel
+ * at its end. Debug level 2 runs the invariant checker after every operation.
  *
  * Regions: a region's descriptor sits at its 16-aligned start; the first
  * block follows at a fixed offset, so a block flagged FIRST finds its region
@@ -621,7 +623,9 @@ static inline void *alloc_common(alloc_freelist *h, size_t len, size_t align, bo
 static void *fl_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
 {
     (void)ret_addr;
-    return alloc_common(ctx, len, align, false);
+    void *p = alloc_common(ctx, len, align, false);
+    ALLOC_ASSERT_EXPENSIVE(alloc_freelist_check(ctx));
+    return p;
 }
 
 /* Frees the block at p, of which len bytes were handed out; counted is the
@@ -652,6 +656,7 @@ static void fl_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t re
         return;
     }
     release_block(h, mem, len, len);
+    ALLOC_ASSERT_EXPENSIVE(alloc_freelist_check(h));
 }
 
 /* In-place resize of used block b to hold new_len; false if it cannot. */
@@ -691,7 +696,7 @@ static bool resize_block(alloc_freelist *h, char *b, size_t new_len)
     return true;
 }
 
-static bool fl_resize(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
+static bool resize_impl(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
 {
     alloc_freelist *h = ctx;
     if (ALLOC_DEBUG_CHECKS && !validate_live(h, mem, len, align, ret_addr, "resize")) {
@@ -707,7 +712,7 @@ static bool fl_resize(void *ctx, void *mem, size_t len, size_t align, size_t new
     return true;
 }
 
-static void *fl_remap(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
+static void *remap_impl(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
 {
     alloc_freelist *h = ctx;
     if (ALLOC_DEBUG_CHECKS && !validate_live(h, mem, len, align, ret_addr, "remap")) {
@@ -745,6 +750,20 @@ static void *fl_remap(void *ctx, void *mem, size_t len, size_t align, size_t new
     give(h, block_of(p));
     alloc_stats_note_resize(&h->stats, len, new_len, false);
     return q;
+}
+
+static bool fl_resize(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
+{
+    bool done = resize_impl(ctx, mem, len, align, new_len, ret_addr);
+    ALLOC_ASSERT_EXPENSIVE(alloc_freelist_check(ctx));
+    return done;
+}
+
+static void *fl_remap(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
+{
+    void *p = remap_impl(ctx, mem, len, align, new_len, ret_addr);
+    ALLOC_ASSERT_EXPENSIVE(alloc_freelist_check(ctx));
+    return p;
 }
 
 static const alloc_vtable freelist_vtable = {fl_alloc, fl_resize, fl_remap, fl_free};
