@@ -90,9 +90,10 @@ typedef struct alloc_vtable {
     void (*free)(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr);
 } alloc_vtable;
 
+/* The handle library code takes by value: a strategy's state and its operations. */
 typedef struct allocator {
     void *ctx;                  /* the strategy's state; may be NULL for stateless ones */
-    const alloc_vtable *vtable;
+    const alloc_vtable *vtable; /* the strategy's four operations */
 } allocator;
 
 /* Shared stubs for strategies that cannot do an operation. */
@@ -248,6 +249,7 @@ ALLOC_INLINE void alloc_free_array_at(allocator a, void *mem, size_t n, size_t s
  * NULL on failure. Free it with alloc_free(a, p, len, alloc_dup_align(len)). */
 ALLOC_INLINE size_t alloc_dup_align(size_t len) { return len >= 16 ? 16 : 1; }
 
+/* The copy described above: len bytes at alignment alloc_dup_align(len). */
 ALLOC_INLINE ALLOC_NODISCARD void *alloc_dup_at(allocator a, const void *src, size_t len,
                                                 uintptr_t ret_addr)
 {

@@ -15,6 +15,7 @@
 extern "C" {
 #endif
 
+/* Counters and byte totals of one allocator (see above for monotonicity). */
 typedef struct alloc_stats {
     size_t bytes_in_use;        /* sum of the lengths of live allocations, as requested */
     size_t peak_bytes_in_use;   /* highest bytes_in_use so far; never decreases */
