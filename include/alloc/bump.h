@@ -89,7 +89,8 @@ typedef struct alloc_bump_mark {
  */
 ALLOC_API int alloc_bump_init(alloc_bump *b, void *buf, size_t cap);
 
-/* Releases everything and unpoisons the buffer; b may be initialised again.
+/* Releases everything and unpoisons the buffer (contents as they are: debug
+ * builds leave 0x55 where blocks were released); b may be initialised again.
  * Returns nothing: there is nothing to fail. O(1) (O(cap) when tracking). */
 ALLOC_API void alloc_bump_deinit(alloc_bump *b);
 

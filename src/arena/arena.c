@@ -408,9 +408,10 @@ static void *arena_remap(void *ctx, void *mem, size_t len, size_t align, size_t 
     }
     ALLOC_TRACK_NOACCESS(nc, off);
     void *q = (void *)((uintptr_t)nc + off);
+    /* Registering the block marks it undefined; the kept bytes are not. */
+    ALLOC_TRACK_POOL_ALLOC(nc, q, new_len);
     ALLOC_TRACK_DEFINED(q, new_len < len ? new_len : len);
     if (new_len > len) ALLOC_TRACK_UNDEFINED((char *)q + len, new_len - len);
-    ALLOC_TRACK_POOL_ALLOC(nc, q, new_len);
     alloc_stats_note_resize(&a->stats, len, new_len, false);
     return q;
 }

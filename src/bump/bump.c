@@ -104,7 +104,8 @@ void alloc_bump_deinit(alloc_bump *b)
 {
     size_t cap = (size_t)(b->end - b->base);
     ALLOC_TRACK_POOL_DESTROY(b);
-    if (cap) ALLOC_TRACK_UNDEFINED((void *)b->base, cap);
+    /* The caller gets its buffer back with the bytes it holds. */
+    if (cap) ALLOC_TRACK_DEFINED((void *)b->base, cap);
     b->base = b->end = 0;
     store_top(b, 0);
     alloc_stats_note_release(&b->stats, cap);

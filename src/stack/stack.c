@@ -433,7 +433,7 @@ void alloc_stack_deinit(alloc_stack *s)
         }
     } else {
         size_t cap = (size_t)(s->end - s->base);
-        if (cap) ALLOC_TRACK_UNDEFINED((void *)s->base, cap);
+        if (cap) ALLOC_TRACK_DEFINED((void *)s->base, cap); /* the caller's bytes, as they are */
         alloc_stats_note_release(&s->stats, cap);
         s->base = s->top = s->end = 0;
     }
