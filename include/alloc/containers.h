@@ -134,6 +134,14 @@ ALLOC_API void *alloc_vec_raw_to_owned(alloc_vec_raw *v, size_t elem_size, size_
  */
 ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, size_t elem_align);
 
+/** @brief Storage class of the functions ALLOC_VEC_DEFINE generates: static
+ * inline, and not warned about when a program uses only some of them. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ALLOC_VEC_FN static inline __attribute__((unused))
+#else
+#define ALLOC_VEC_FN static inline
+#endif
+
 /**
  * @brief Defines a typed vector `name` of elements of type T and its functions
  * `name_<op>`.
@@ -182,35 +190,35 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
             allocator a;                                                                              \
         };                                                                                            \
     } name;                                                                                           \
-    static inline void name##_init(name *v, allocator a)                                              \
+    ALLOC_VEC_FN void name##_init(name *v, allocator a)                                              \
     {                                                                                                 \
         v->raw.data = NULL;                                                                           \
         v->raw.len = 0;                                                                               \
         v->raw.cap = 0;                                                                               \
         v->raw.a = a;                                                                                 \
     }                                                                                                 \
-    static inline void name##_deinit(name *v)                                                         \
+    ALLOC_VEC_FN void name##_deinit(name *v)                                                         \
     {                                                                                                 \
         alloc_vec_raw_deinit(&v->raw, sizeof(T), _Alignof(T), ALLOC_RET_ADDR());                      \
     }                                                                                                 \
-    static inline int name##_reserve(name *v, size_t additional)                                      \
+    ALLOC_VEC_FN int name##_reserve(name *v, size_t additional)                                      \
     {                                                                                                 \
         if (ALLOC_LIKELY(v->raw.cap - v->raw.len >= additional)) return 0;                            \
         return alloc_vec_raw_reserve(&v->raw, sizeof(T), _Alignof(T), additional, ALLOC_RET_ADDR());  \
     }                                                                                                 \
-    static inline int name##_reserve_exact(name *v, size_t additional)                                \
+    ALLOC_VEC_FN int name##_reserve_exact(name *v, size_t additional)                                \
     {                                                                                                 \
         return alloc_vec_raw_reserve_exact(&v->raw, sizeof(T), _Alignof(T), additional,              \
                                            ALLOC_RET_ADDR());                                         \
     }                                                                                                 \
-    static inline T *name##_add(name *v)                                                              \
+    ALLOC_VEC_FN T *name##_add(name *v)                                                              \
     {                                                                                                 \
         if (ALLOC_UNLIKELY(v->raw.len == v->raw.cap) &&                                               \
             alloc_vec_raw_reserve(&v->raw, sizeof(T), _Alignof(T), 1, ALLOC_RET_ADDR()) != 0)         \
             return NULL;                                                                              \
         return &v->items[v->raw.len++];                                                               \
     }                                                                                                 \
-    static inline int name##_push(name *v, T x)                                                       \
+    ALLOC_VEC_FN int name##_push(name *v, T x)                                                       \
     {                                                                                                 \
         if (ALLOC_UNLIKELY(v->raw.len == v->raw.cap)) {                                               \
             int err = alloc_vec_raw_reserve(&v->raw, sizeof(T), _Alignof(T), 1, ALLOC_RET_ADDR());    \
@@ -219,7 +227,7 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
         v->items[v->raw.len++] = x;                                                                   \
         return 0;                                                                                     \
     }                                                                                                 \
-    static inline int name##_append(name *v, const T *xs, size_t n)                                   \
+    ALLOC_VEC_FN int name##_append(name *v, const T *xs, size_t n)                                   \
     {                                                                                                 \
         if (n == 0) return 0;                                                                         \
         if (v->raw.cap - v->raw.len < n) {                                                            \
@@ -236,7 +244,7 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
         v->raw.len += n;                                                                              \
         return 0;                                                                                     \
     }                                                                                                 \
-    static inline int name##_insert(name *v, size_t i, T x)                                           \
+    ALLOC_VEC_FN int name##_insert(name *v, size_t i, T x)                                           \
     {                                                                                                 \
         if (i > v->raw.len) return -ALLOC_ERANGE;                                                    \
         if (v->raw.len == v->raw.cap) {                                                               \
@@ -248,14 +256,14 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
         v->raw.len++;                                                                                 \
         return 0;                                                                                     \
     }                                                                                                 \
-    static inline bool name##_pop(name *v, T *out)                                                    \
+    ALLOC_VEC_FN bool name##_pop(name *v, T *out)                                                    \
     {                                                                                                 \
         if (v->raw.len == 0) return false;                                                            \
         v->raw.len--;                                                                                 \
         if (out) *out = v->items[v->raw.len];                                                         \
         return true;                                                                                  \
     }                                                                                                 \
-    static inline int name##_remove(name *v, size_t i, T *out)                                        \
+    ALLOC_VEC_FN int name##_remove(name *v, size_t i, T *out)                                        \
     {                                                                                                 \
         if (i >= v->raw.len) return -ALLOC_ERANGE;                                                   \
         if (out) *out = v->items[i];                                                                  \
@@ -263,7 +271,7 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
         v->raw.len--;                                                                                 \
         return 0;                                                                                     \
     }                                                                                                 \
-    static inline int name##_swap_remove(name *v, size_t i, T *out)                                   \
+    ALLOC_VEC_FN int name##_swap_remove(name *v, size_t i, T *out)                                   \
     {                                                                                                 \
         if (i >= v->raw.len) return -ALLOC_ERANGE;                                                   \
         if (out) *out = v->items[i];                                                                  \
@@ -271,7 +279,7 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
         v->raw.len--;                                                                                 \
         return 0;                                                                                     \
     }                                                                                                 \
-    static inline int name##_resize(name *v, size_t n)                                                \
+    ALLOC_VEC_FN int name##_resize(name *v, size_t n)                                                \
     {                                                                                                 \
         if (n > v->raw.len) {                                                                         \
             int err = name##_reserve(v, n - v->raw.len);                                              \
@@ -281,16 +289,16 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
         v->raw.len = n;                                                                               \
         return 0;                                                                                     \
     }                                                                                                 \
-    static inline void name##_clear(name *v) { v->raw.len = 0; }                                      \
-    static inline int name##_shrink_to_fit(name *v)                                                   \
+    ALLOC_VEC_FN void name##_clear(name *v) { v->raw.len = 0; }                                      \
+    ALLOC_VEC_FN int name##_shrink_to_fit(name *v)                                                   \
     {                                                                                                 \
         return alloc_vec_raw_shrink_to_fit(&v->raw, sizeof(T), _Alignof(T), ALLOC_RET_ADDR());        \
     }                                                                                                 \
-    static inline T *name##_to_owned(name *v, size_t *n)                                              \
+    ALLOC_VEC_FN T *name##_to_owned(name *v, size_t *n)                                              \
     {                                                                                                 \
         return (T *)alloc_vec_raw_to_owned(&v->raw, sizeof(T), _Alignof(T), n, ALLOC_RET_ADDR());     \
     }                                                                                                 \
-    static inline bool name##_check(const name *v)                                                    \
+    ALLOC_VEC_FN bool name##_check(const name *v)                                                    \
     {                                                                                                 \
         return alloc_vec_raw_check(&v->raw, sizeof(T), _Alignof(T));                                  \
     }
