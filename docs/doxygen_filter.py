@@ -195,7 +195,7 @@ def hide_private_fields(text):
             comment = ' '.join(lines[i:j + 1]).lower()
             k = j + 1
             if (k < len(lines) and re.match(r'(typedef\s+)?struct\b', lines[k]) and lines[k].rstrip().endswith('{')
-                    and re.search(r'\b(fields|members)\b[^.]*\bprivate\b', comment)):
+                    and re.search(r'\b(fields?|members?)\b[^.]*\bprivate\b', comment)):
                 depth = 0
                 for m in range(k, len(lines)):
                     code = lines[m].split('/*')[0]
