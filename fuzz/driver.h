@@ -51,7 +51,7 @@ typedef struct fuzz_instance {
 
 /* An opaque savepoint (the target decides what it holds). */
 typedef struct fuzz_mark {
-    uintptr_t word[4];
+    _Alignas(16) unsigned char bytes[64]; /* a strategy's mark struct, copied in */
 } fuzz_mark;
 
 typedef struct fuzz_target {

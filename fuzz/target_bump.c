@@ -4,6 +4,8 @@
  * (a no-op the contract allows) and use realloc; savepoints, rollbacks and
  * resets throughout. The thread-safe handle is fuzzed single-threaded too.
  */
+#include <string.h>
+
 #include "alloc/bump.h"
 #include "driver.h"
 
@@ -53,15 +55,16 @@ static bool save(fuzz_instance *inst, fuzz_mark *m)
 {
     (void)inst;
     alloc_bump_mark k = alloc_bump_save(&bump);
-    m->word[0] = k.top;
-    m->word[1] = k.bytes_in_use;
+    _Static_assert(sizeof k <= sizeof m->bytes, "mark too large");
+    memcpy(m->bytes, &k, sizeof k);
     return true;
 }
 
 static void restore(fuzz_instance *inst, const fuzz_mark *m)
 {
     (void)inst;
-    alloc_bump_mark k = {m->word[0], (size_t)m->word[1]};
+    alloc_bump_mark k;
+    memcpy(&k, m->bytes, sizeof k);
     if (alloc_bump_rollback(&bump, k) != 0) __builtin_trap(); /* the driver only restores live marks */
 }
 
