@@ -131,7 +131,10 @@ Test(arena, last_block_resizes_and_frees_in_place)
     allocator h = alloc_arena_allocator(&a);
     cr_assert_not_null(alloc_bytes(h, 1, 1));
     /* Fill the (page-rounded) first chunk to under 1600 free bytes. */
-    while (info_of(&a).chunk_free > 1600) cr_assert_not_null(alloc_bytes(h, 1000 < info_of(&a).chunk_free - 1500 ? 1000 : info_of(&a).chunk_free - 1500, 16));
+    while (info_of(&a).chunk_free > 1600) {
+        size_t room = info_of(&a).chunk_free - 1500;
+        cr_assert_not_null(alloc_bytes(h, room < 1000 ? room : 1000, 16));
+    }
     cr_assert_eq(info_of(&a).chunks, 1);
     unsigned char *x = alloc_bytes(h, 64, 16);
     unsigned char *y = alloc_bytes(h, 64, 16);

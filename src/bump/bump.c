@@ -16,7 +16,9 @@
  * loop on top: a thread reads top, computes the new top, and publishes it only
  * if no other thread moved top in between. The last-block free and resize are
  * one CAS each (from mem + len to the new top), so they succeed only while the
- * block really is the most recent one in the whole process.
+ * block really is the most recent one in the whole process. A CAS that gives
+ * bytes back is a release and the one that takes them an acquire, so the
+ * previous owner's writes happen before the next owner's.
  *
  * Bounds. Every operation is O(1) (a few instructions; see bump.h for
  * callgrind counts). Overhead per allocation: none besides alignment padding
@@ -223,7 +225,7 @@ static void *ts_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
             return NULL;
         }
         p = top + pad;
-    } while (!atomic_compare_exchange_weak_explicit(&b->top, &top, p + len, memory_order_relaxed,
+    } while (!atomic_compare_exchange_weak_explicit(&b->top, &top, p + len, memory_order_acquire,
                                                     memory_order_relaxed));
     ts_count(&b->ts_alloc_count);
     size_t in_use = atomic_fetch_add_explicit(&b->ts_bytes_in_use, len, memory_order_relaxed) + len;
@@ -244,7 +246,7 @@ static bool ts_resize(void *ctx, void *mem, size_t len, size_t align, size_t new
      * thread may hand it out and unpoison it the moment it is), and made
      * accessible again if the block turns out not to be the last. */
     if (new_len < len) ALLOC_TRACK_NOACCESS((void *)(p + new_len), len - new_len);
-    if (!atomic_compare_exchange_strong_explicit(&b->top, &expected, p + new_len, memory_order_relaxed,
+    if (!atomic_compare_exchange_strong_explicit(&b->top, &expected, p + new_len, memory_order_acq_rel,
                                                  memory_order_relaxed)) {
         if (new_len < len) ALLOC_TRACK_UNDEFINED((void *)(p + new_len), len - new_len);
         return false; /* not (or no longer) the most recent block */
@@ -276,7 +278,7 @@ static void ts_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t re
     /* Poison before publishing the lower top: once it is published another
      * thread may hand these bytes out and unpoison them. */
     ALLOC_TRACK_NOACCESS(mem, len);
-    if (!atomic_compare_exchange_strong_explicit(&b->top, &expected, p, memory_order_relaxed,
+    if (!atomic_compare_exchange_strong_explicit(&b->top, &expected, p, memory_order_release,
                                                  memory_order_relaxed))
         ts_count(&b->ts_stranded);
     atomic_fetch_sub_explicit(&b->ts_bytes_in_use, len, memory_order_relaxed);
