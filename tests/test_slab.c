@@ -400,3 +400,58 @@ Test(slab_asan, overrun_past_requested_length_is_reported, .signal = SIGABRT)
     o[100] = 1; /* inside the 112-byte slot, past the 100 bytes asked for */
 }
 #endif
+
+/* --- a backing allocator that refuses when told to -------------------------- */
+
+static int backing_allows;
+static void *gate_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
+{
+    (void)ctx;
+    if (backing_allows <= 0) return NULL;
+    backing_allows--;
+    return alloc_page_allocator().vtable->alloc(NULL, len, align, ret_addr);
+}
+static void gate_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr)
+{
+    (void)ctx;
+    alloc_page_allocator().vtable->free(NULL, mem, len, align, ret_addr);
+}
+static const alloc_vtable gate_vtable = {gate_alloc, alloc_no_resize, alloc_no_remap, gate_free};
+
+Test(slab, refused_slab_changes_nothing)
+{
+    backing_allows = 1;
+    alloc_slab *s = new_slab(&(alloc_slab_config){.backing = {NULL, &gate_vtable}});
+    allocator a = alloc_slab_allocator(s);
+    int c = alloc_slab_class_of(s, 8192, 8);
+    size_t per_slab = s->cls[c].slots;
+    static void *p[64];
+    for (size_t i = 0; i < per_slab; i++) {
+        p[i] = alloc_bytes(a, 8192, 8);
+        cr_assert_not_null(p[i]);
+        fill(p[i], 8192, (unsigned)i);
+    }
+    alloc_stats before = stats_of(s);
+    cr_assert_null(alloc_bytes(a, 8192, 8), "the slab is full and the backing allocator refuses");
+    cr_assert_null(alloc_bytes(a, 8000, 8));
+    alloc_stats after = stats_of(s);
+    cr_assert_eq(after.failed_count, before.failed_count + 2);
+    cr_assert_eq(after.bytes_reserved, before.bytes_reserved);
+    cr_assert_eq(after.alloc_count, before.alloc_count);
+    cr_assert(alloc_slab_check(s));
+    /* other classes fail too (no slab for them), but frees work and make room */
+    cr_assert_null(alloc_bytes(a, 16, 8));
+    alloc_free(a, p[7], 8192, 8);
+    cr_assert(alloc_slab_check(s));
+    cr_assert_eq(alloc_bytes(a, 8192, 8), p[7], "the freed slot is reused without the backing allocator");
+    backing_allows = 1;
+    void *more = alloc_bytes(a, 8192, 8);
+    cr_assert_not_null(more, "a new slab once the backing allocator agrees");
+    cr_assert(alloc_slab_check(s));
+    for (size_t i = 0; i < per_slab; i++) cr_assert(filled(p[i], 8192, (unsigned)i) || i == 7);
+    for (size_t i = 0; i < per_slab; i++) alloc_free(a, p[i], 8192, 8);
+    alloc_free(a, more, 8192, 8);
+    cr_assert_eq(stats_of(s).bytes_in_use, 0);
+    cr_assert(alloc_slab_check(s));
+    delete_slab(s);
+}

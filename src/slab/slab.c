@@ -203,7 +203,7 @@ static ALLOC_NOINLINE void *alloc_slow(alloc_slab *st, unsigned ci, size_t len)
     alloc_slab_class *c = &st->cls[ci];
     alloc_slab_page *s = c->current;
     if (s->carve == s->end) {
-        if (s != &no_slab) s->listed = 0; /* full: it rejoins a list on its first free */
+        alloc_slab_page *full = s;
         if (c->partial) {
             s = c->partial;
             partial_remove(c, s);
@@ -213,11 +213,12 @@ static ALLOC_NOINLINE void *alloc_slow(alloc_slab *st, unsigned ci, size_t len)
         } else {
             s = new_page(st, ci);
             if (!s) {
-                c->current = &no_slab;
+                /* nothing changed: the full slab stays current */
                 alloc_stats_note_failed(&st->stats);
                 return NULL;
             }
         }
+        if (full != &no_slab) full->listed = 0; /* it rejoins a list on its first free */
         s->listed = 1;
         c->current = s;
         void *p = s->free;
