@@ -478,6 +478,7 @@ static void give(alloc_freelist *h, char *b)
 {
     size_t hb = hdr(b);
     size_t size = size_of(hb);
+    ALLOC_CHECK(size >= MIN_BLOCK, "freelist: block %p has tag %zx", (void *)b, hb);
     h->used_blocks--;
     h->used_block_bytes -= size;
     char *after = NULL;
