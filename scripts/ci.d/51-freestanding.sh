@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
-ensure_packages "${BASE_PACKAGES[@]}" clang
+ensure_packages "${BASE_PACKAGES[@]}" file clang
 
 for cc in gcc clang; do
   build=build/ci-freestanding-$cc

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
-ensure_packages "${BASE_PACKAGES[@]}" libc6-dev-i386 lib32gcc-12-dev
+ensure_packages "${BASE_PACKAGES[@]}" file libc6-dev-i386 lib32gcc-12-dev
 
 # Known 32-bit defects, reported to their owners; each entry here is a bug to
 # fix, not a permanent exemption. Remove it when the fix lands.
