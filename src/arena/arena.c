@@ -581,7 +581,7 @@ bool alloc_arena_owns(const alloc_arena *a, const void *p)
     for (chunk *c = a->large; c;) {
         chunk h = hdr_get(c);
         uintptr_t q = (uintptr_t)p, base = (uintptr_t)c;
-        if (q >= base + HDR && q < base + h.size) return true;
+        if (q >= base + large_offset(h.align) && q < base + h.size) return true;
         c = h.next;
     }
     return false;
