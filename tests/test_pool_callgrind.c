@@ -9,13 +9,13 @@
  *
  * Each pair_* function runs PAIRS alloc + free pairs; Ir / PAIRS is the cost
  * of one pair including its loop overhead (2-3 instructions). The figures are
- * quoted in include/alloc/pool.h and include/alloc/slab.h.
+ * quoted in include/alloc/pool.h (tests/test_slab_callgrind.c does the same
+ * for the size-class pools).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "alloc/pool.h"
-#include "alloc/slab.h"
 
 enum { PAIRS = 100000 };
 
@@ -41,7 +41,6 @@ enum { PAIRS = 100000 };
     }
 PAIR_HANDLE(pair_handle_pool)
 PAIR_HANDLE(pair_handle_pool_mt)
-PAIR_HANDLE(pair_handle_slab)
 
 /* The inline fast path of the single-threaded pool. */
 ALLOC_NOINLINE static void *pair_inline(alloc_pool *pool)
@@ -98,17 +97,6 @@ int main(void)
     bad |= check("pool_mt handle", warm, pair_handle_pool_mt(alloc_pool_mt_allocator(mt)));
     alloc_pool_mt_deinit(mt);
     free(mt);
-
-    alloc_slab *slab = malloc(sizeof *slab);
-    if (!slab || alloc_slab_init(slab, NULL) != 0) return 1;
-    allocator sa = alloc_slab_allocator(slab);
-    void *keep = alloc_bytes(sa, 32, 8); /* keeps the slab from emptying */
-    warm = alloc_bytes(sa, 32, 8);
-    alloc_free(sa, warm, 32, 8);
-    bad |= check("slab handle", warm, pair_handle_slab(sa));
-    alloc_free(sa, keep, 32, 8);
-    alloc_slab_deinit(slab);
-    free(slab);
 
     if (!bad) printf("test_pool_callgrind: passed\n");
     return bad;

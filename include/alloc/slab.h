@@ -43,7 +43,7 @@
  * class already has one (so alternating alloc/free at a slab boundary never
  * thrashes the backing allocator). alloc_slab_trim returns cached ones too.
  *
- * Measured (callgrind, Release -O3, x86_64, gcc 12, tests/test_pool_callgrind.c):
+ * Measured (callgrind, Release -O3, x86_64, gcc 12, tests/test_slab_callgrind.c):
  * an alloc + free pair of 32 bytes through the handle is 57 instructions
  * (table lookup of the class, pop/push, live count, stats with peak).
  *
