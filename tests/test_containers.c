@@ -303,6 +303,69 @@ ParameterizedTest(int *param, containers, vec_ops)
     close_backing(&f);
 }
 
+/* Random operations checked against a plain array after every step. */
+ParameterizedTestParameters(containers, vec_random_model) { return any_order_backings(); }
+ParameterizedTest(int *param, containers, vec_random_model)
+{
+    fixture f = open_backing(*param);
+    enum { CAP = 4096 };
+    static int model[CAP];
+    size_t n = 0;
+    int_vec v;
+    int_vec_init(&v, f.a);
+    unsigned rng = 2463534242u;
+    for (int step = 0; step < 3000; step++) {
+        rng ^= rng << 13;
+        rng ^= rng >> 17;
+        rng ^= rng << 5;
+        unsigned op = rng % 8;
+        int x = (int)(rng >> 8);
+        if (op <= 2 && n < CAP) { /* push */
+            cr_assert_eq(int_vec_push(&v, x), 0);
+            model[n++] = x;
+        } else if (op == 3 && n < CAP) { /* insert anywhere */
+            size_t i = (rng >> 4) % (n + 1);
+            cr_assert_eq(int_vec_insert(&v, i, x), 0);
+            memmove(model + i + 1, model + i, (n - i) * sizeof(int));
+            model[i] = x;
+            n++;
+        } else if (op == 4 && n > 0) { /* ordered remove */
+            size_t i = (rng >> 4) % n;
+            int out;
+            cr_assert_eq(int_vec_remove(&v, i, &out), 0);
+            cr_assert_eq(out, model[i]);
+            memmove(model + i, model + i + 1, (n - i - 1) * sizeof(int));
+            n--;
+        } else if (op == 5 && n > 0) { /* swap remove */
+            size_t i = (rng >> 4) % n;
+            cr_assert_eq(int_vec_swap_remove(&v, i, NULL), 0);
+            model[i] = model[n - 1];
+            n--;
+        } else if (op == 6 && n > 0 && 2 * n <= CAP) { /* append a slice of itself */
+            size_t from = (rng >> 4) % n, cnt = n - from;
+            cr_assert_eq(int_vec_append(&v, v.items + from, cnt), 0);
+            memcpy(model + n, model + from, cnt * sizeof(int));
+            n += cnt;
+        } else if (op == 7) { /* shrink, or truncate */
+            if (rng & 0x100) {
+                cr_assert_eq(int_vec_shrink_to_fit(&v), 0);
+                cr_assert_eq(v.cap, v.len);
+            } else {
+                size_t to = n ? (rng >> 4) % n : 0;
+                cr_assert_eq(int_vec_resize(&v, to), 0);
+                n = to;
+            }
+        }
+        cr_assert(int_vec_check(&v), "%s: check after step %d", f.b->name, step);
+        cr_assert_eq(v.len, n, "%s: length after step %d", f.b->name, step);
+        cr_assert(n == 0 || memcmp(v.items, model, n * sizeof(int)) == 0, "%s: contents after step %d", f.b->name,
+                  step);
+        if (step % 64 == 0) check_backing(&f);
+    }
+    int_vec_deinit(&v);
+    close_backing(&f);
+}
+
 ParameterizedTestParameters(containers, vec_overaligned) { return all_backings(); }
 ParameterizedTest(int *param, containers, vec_overaligned)
 {
