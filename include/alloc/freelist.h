@@ -41,21 +41,35 @@
  * TLSF's count does not grow with the heap; the list policies' grows with the
  * number of free blocks.
  *
- Space. Each allocation costs one header word (8 bytes on 64-bit targets)
+ * Space. Each allocation costs one header word (8 bytes on 64-bit targets)
  * plus the rounding of len + 8 up to a multiple of 16: the block is
  * max(32, roundup16(len + 8)) bytes, so the overhead is 8 bytes when
  * len % 16 == 8 and at most 23 bytes for len >= 24; the smallest block,
  * ALLOC_FREELIST_MIN_BLOCK, is 32 bytes (24 usable). A block keeps up to 16
  * bytes more when the rest is too small to split off as a free block.
- * Payloads are 16-byte aligned. A region costs ALLOC_FREELIST_REGION_OVERHEAD bytes (its
- * descriptor and an end sentinel) plus up to 15 bytes of alignment of the
- * caller's buffer. The alloc_freelist state itself is about 15 KiB (the
+ * Payloads are 16-byte aligned. A region costs ALLOC_FREELIST_REGION_OVERHEAD
+ * bytes (its descriptor and an end sentinel) plus up to 15 bytes of alignment
+ * of the caller's buffer. The alloc_freelist state itself is about 15 KiB (the
  * TLSF class table: 56 x 32 list heads) and lives in the caller's memory.
  *
  * Alignment: any power of two. Above 16 the block is found with room for the
  * alignment and the leading gap is split off as a free block (it is not
  * lost). A fixed heap serves what its buffer has room for; a growing heap
  * serves page size and beyond (the new region is sized for the alignment).
+ * TLSF looks for len + align + 32 bytes to stay O(1), so an aligned request
+ * may be refused (or grow the heap) when only an exact fit is left; the list
+ * policies test each block's real gap.
+ *
+ * The vtable (contract of alloc.h):
+ *   alloc   len bytes, not zeroed (0xAA in debug builds). NULL iff len is 0
+ *           or above ALLOC_MAX_LEN, align is not a power of two, or nothing
+ *           fits and the heap cannot grow (failed_count counts it).
+ *   resize  in place: shrinking splits the tail off as a free block (merged
+ *           with a free successor) and always succeeds; growing takes the
+ *           free block after it if that is large enough, else returns false.
+ *   remap   resize if it can, else moves: a new block, a copy of len bytes,
+ *           the old block freed. NULL (block untouched) iff no block fits.
+ *   free    coalesces with free neighbours; may give an emptied region back.
  *
  * Regions: a grown region whose blocks are all free again is kept while the
  * empty regions kept add up to at most retain_bytes (hysteresis: a loop that
