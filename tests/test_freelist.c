@@ -733,3 +733,70 @@ Test(freelist, asan_reports_write_to_free_space, .signal = SIGABRT)
     p[100] = 1; /* the free block after p */
 }
 #endif
+
+/* --- the checker notices what it promises to notice ------------------------------------ */
+
+#include "core/track.h"
+
+/* Metadata words are poisoned in sanitizer builds (the heap opens them for
+ * each access, and closes them again): open them the same way. */
+static size_t peek(void *p)
+{
+    ALLOC_TRACK_DEFINED(p, sizeof(size_t));
+    return *(size_t *)p;
+}
+
+static void poke(void *p, size_t v)
+{
+    ALLOC_TRACK_DEFINED(p, sizeof(size_t));
+    *(size_t *)p = v;
+}
+
+Test(freelist, checker_detects_broken_invariants)
+{
+    alloc_freelist h;
+    fixed_heap(&h, ALLOC_FREELIST_TLSF, 64 << 10);
+    allocator a = alloc_freelist_allocator(&h);
+    char *x = alloc_bytes(a, 100, 16); /* block of 112 bytes */
+    char *y = alloc_bytes(a, 100, 16);
+    alloc_free(a, x, 100, 16);
+    CHECK(&h);
+
+    /* A free block's footer that disagrees with its header. */
+    char *footer = x - ALLOC_FREELIST_HEADER + 112 - sizeof(size_t);
+    size_t saved = peek(footer);
+    poke(footer, saved + 16);
+    cr_assert(!alloc_freelist_check(&h), "footer mismatch not noticed");
+    poke(footer, saved);
+    CHECK(&h);
+
+    /* A "previous is free" bit that disagrees with the neighbour. */
+    char *tag = y - ALLOC_FREELIST_HEADER;
+    poke(tag, peek(tag) ^ 2);
+    cr_assert(!alloc_freelist_check(&h), "PREV_FREE mismatch not noticed");
+    poke(tag, peek(tag) ^ 2);
+    CHECK(&h);
+
+    /* A bitmap bit without a list, and a list without its bit. */
+    uint32_t sl0 = h.sl_bitmap[0];
+    h.sl_bitmap[0] ^= 1u << 31;
+    cr_assert(!alloc_freelist_check(&h), "bitmap without list not noticed");
+    h.sl_bitmap[0] = sl0;
+    uint64_t fl = h.fl_bitmap;
+    h.fl_bitmap = 0;
+    cr_assert(!alloc_freelist_check(&h), "cleared first-level bitmap not noticed");
+    h.fl_bitmap = fl;
+    CHECK(&h);
+
+    /* Counters that no longer add up. */
+    h.free_bytes += 16;
+    cr_assert(!alloc_freelist_check(&h), "free byte count not noticed");
+    h.free_bytes -= 16;
+    h.stats.free_count++;
+    cr_assert(!alloc_freelist_check(&h), "live block count vs stats not noticed");
+    h.stats.free_count--;
+    CHECK(&h);
+    alloc_free(a, y, 100, 16);
+    CHECK(&h);
+    alloc_freelist_deinit(&h);
+}
