@@ -37,7 +37,7 @@ CONFORMANCE_ROW(page_row, {
     .check = check_page,
     .stats = stats_page,
     .max_align = (size_t)1 << 20,
-    .max_len = (size_t)1 << 20,
+    .max_len = (size_t)256 << 10,
     .max_live = (size_t)256 << 20,
 })
 
@@ -46,6 +46,6 @@ CONFORMANCE_ROW(c_row, {
     .make = make_c,
     .destroy = destroy_nothing,
     .max_align = (size_t)1 << 16,
-    .max_len = (size_t)1 << 20,
+    .max_len = (size_t)256 << 10,
     .max_live = (size_t)256 << 20,
 })
