@@ -6,6 +6,7 @@
  *   - the free-list heap with each of its three policies (TLSF, first fit,
  *     best fit),
  *   - a pool (requests up to its object size),
+ *   - the slab allocator (size classes up to 32 KiB, the page allocator above),
  * each wrapped in the debug wrapper, which checks every free against what was
  * handed out and puts a canary after every block. Each block is filled with a
  * pattern derived from its index and verified before it is freed, so a block
@@ -16,6 +17,7 @@
 #include <alloc/debug.h>
 #include <alloc/freelist.h>
 #include <alloc/pool.h>
+#include <alloc/slab.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +110,7 @@ static bool check_wrapped(void *state)
 
 static bool check_freelist(void *state) { return alloc_freelist_check(state); }
 static bool check_pool(void *state) { return alloc_pool_check(state); }
+static bool check_slab(void *state) { return alloc_slab_check(state); }
 
 static int run_wrapped(const char *name, allocator inner, checker check, void *state, size_t max_len,
                        size_t max_align, unsigned steps)
@@ -144,5 +147,11 @@ int main(int argc, char **argv)
     if (alloc_pool_init(&pool, &pcfg) != 0) return 1;
     int rc = run_wrapped("pool/272", alloc_pool_allocator(&pool), check_pool, &pool, 256, 64, steps);
     alloc_pool_deinit(&pool);
+    if (rc) return rc;
+
+    alloc_slab slab;
+    if (alloc_slab_init(&slab, NULL) != 0) return 1;
+    rc = run_wrapped("slab", alloc_slab_allocator(&slab), check_slab, &slab, 65536, 64, steps);
+    alloc_slab_deinit(&slab);
     return rc;
 }
