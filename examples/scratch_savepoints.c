@@ -8,8 +8,13 @@
  * released in O(1), however many allocations there were, and nothing has to
  * be freed one by one. Nested savepoints give nested lifetimes (a frame per
  * call level), like a second stack.
+ *
+ * The arena offers the same savepoints over chunks that grow, for scratch
+ * space whose size is not known in advance: a rollback also gives back the
+ * chunks taken after the savepoint (keeping one as a spare).
  */
 #include <alloc/alloc.h>
+#include <alloc/arena.h>
 #include <alloc/bump.h>
 #include <alloc/containers.h>
 #include <stdio.h>
@@ -80,5 +85,23 @@ int main(void)
            (unsigned long long)s.alloc_count, s.peak_bytes_in_use, s.bytes_in_use);
     int ok = alloc_bump_check(&scratch) && strcmp(title, "digit sums") == 0;
     alloc_bump_deinit(&scratch);
+    if (!ok) return 1;
+
+    /* The same frame over an arena: 1 MiB of temporaries from 16 KiB chunks. */
+    alloc_arena arena;
+    if (alloc_arena_init(&arena, NULL) != 0) return 1;
+    allocator aa = alloc_arena_allocator(&arena);
+    alloc_arena_mark frame = alloc_arena_save(&arena);
+    for (int i = 0; i < 256; i++)
+        if (!alloc_bytes(aa, 4096, 16)) return 1;
+    alloc_arena_info info;
+    alloc_arena_get_info(&arena, &info);
+    printf("arena frame: %zu chunks, %zu bytes held\n", info.chunks, info.bytes_reserved);
+    if (alloc_arena_rollback(&arena, frame) != 0) return 1;
+    alloc_arena_get_info(&arena, &info);
+    printf("after rollback: %zu chunk(s) + %zu spare, %zu bytes held\n", info.chunks, info.spare_chunks,
+           info.bytes_reserved);
+    ok = alloc_arena_check(&arena) && info.bytes_reserved < ((size_t)1 << 20);
+    alloc_arena_deinit(&arena);
     return ok ? 0 : 1;
 }
