@@ -2,9 +2,15 @@
 # provider checked by a plain-C runner, for the targets where Criterion cannot
 # be installed next to the host's copy: cross-compiled aarch64 (run under
 # qemu-user through the toolchain's CMAKE_CROSSCOMPILING_EMULATOR) and -m32.
-# Native builds run it too, so it never drifts from the Criterion suite
-# unnoticed. Registered with ctest as "portable".
-option(ALLOC_PORTABLE_TESTS "Build the plain-C portable test suite (tests/portable)" ${ALLOC_TOP_LEVEL})
+# On by default only when cross-compiling (the -m32 toolchain counts as one):
+# native builds have the Criterion suite, and -DALLOC_PORTABLE_TESTS=ON runs
+# this one there too. Registered with ctest as "portable".
+if(ALLOC_TOP_LEVEL AND CMAKE_CROSSCOMPILING)
+  set(ALLOC_PORTABLE_DEFAULT ON)
+else()
+  set(ALLOC_PORTABLE_DEFAULT OFF)
+endif()
+option(ALLOC_PORTABLE_TESTS "Build the plain-C portable test suite (tests/portable)" ${ALLOC_PORTABLE_DEFAULT})
 
 if(ALLOC_PORTABLE_TESTS)
   file(GLOB ALLOC_PORTABLE_ROWS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/conformance/rows_*.c)

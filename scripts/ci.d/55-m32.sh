@@ -28,7 +28,7 @@ build=build/ci-m32
 rm -f "$build/CMakeCache.txt"
 CFLAGS="$known_warnings" cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/i686-linux-gnu-m32.cmake -DALLOC_WERROR=ON \
-  -DALLOC_TESTS=OFF -DALLOC_BENCH=OFF -DALLOC_EXAMPLES=OFF \
+  -DALLOC_TESTS=OFF -DALLOC_BENCH=OFF -DALLOC_EXAMPLES=OFF -DALLOC_PORTABLE_TESTS=ON \
   "-DALLOC_PORTABLE_ARGS=$(IFS=';'; echo "${portable_args[*]}")" >/dev/null
 # The library and the suite (src/global's malloc adapter is 64-bit only so far).
 cmake --build "$build" -j "$(nproc)" --target alloc portable_tests
