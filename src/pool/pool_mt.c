@@ -41,7 +41,16 @@
 
 #define TAG_SHIFT 45
 #define ADDR_MASK (((uint64_t)1 << TAG_SHIFT) - 1)
-#define ADDR_LIMIT ((uintptr_t)1 << 48)
+/* Slots must be 8-aligned for the packing: the low 3 address bits are dropped. */
+#define SLOT_ALIGN ((size_t)8)
+
+/* true iff [mem, mem + bytes) lies below 2^48, the reach of the head word
+ * (always, with 32-bit pointers). */
+static inline bool addressable(const void *mem, size_t bytes)
+{
+    uint64_t a = (uint64_t)(uintptr_t)mem, limit = (uint64_t)1 << 48;
+    return a < limit && (uint64_t)bytes <= limit - a;
+}
 
 static inline void *head_ptr(uint64_t h) { return (void *)(uintptr_t)((h & ADDR_MASK) << 3); }
 static inline uint64_t head_make(const void *p, uint64_t old)
@@ -157,9 +166,9 @@ static void *grow(alloc_pool_mt *pool, bool force)
         return obj;
     }
     size_t bytes = pool->next_slab_bytes;
-    size_t align = pool->obj_align < sizeof(void *) ? sizeof(void *) : pool->obj_align;
+    size_t align = pool->obj_align < SLOT_ALIGN ? SLOT_ALIGN : pool->obj_align;
     void *mem = alloc_bytes_at(pool->backing, bytes, align, 0);
-    if (mem && ((uintptr_t)mem >= ADDR_LIMIT || bytes > ADDR_LIMIT - (uintptr_t)mem)) {
+    if (mem && !addressable(mem, bytes)) {
         /* beyond what the head word can address: refuse the slab */
         alloc_free_at(pool->backing, mem, bytes, align, 0);
         mem = NULL;
@@ -334,6 +343,11 @@ int alloc_pool_mt_init(alloc_pool_mt *pool, const alloc_pool_config *config)
     pool_geometry g;
     int rc = pool_resolve(config, &g);
     if (rc) return rc;
+    /* 8-aligned slots even where pointers are 4 bytes (see SLOT_ALIGN) */
+    if (g.stride > SIZE_MAX - (SLOT_ALIGN - 1)) return -EINVAL;
+    g.stride = alloc_align_up(g.stride, SLOT_ALIGN);
+    size_t min_slab = pool_slab_bytes_for(g.stride, g.obj_align < SLOT_ALIGN ? SLOT_ALIGN : g.obj_align, 1);
+    if (min_slab == 0 || g.first_slab < min_slab) return -EINVAL;
     memset(pool, 0, sizeof *pool);
     pool->obj_size = g.obj_size;
     pool->obj_align = g.obj_align;
@@ -403,7 +417,7 @@ bool alloc_pool_mt_owns(const alloc_pool_mt *pool, const void *p)
 
 bool alloc_pool_mt_check(const alloc_pool_mt *pool)
 {
-    if (!pool->stride || pool->stride % sizeof(void *)) return false;
+    if (!pool->stride || pool->stride % SLOT_ALIGN) return false;
     if (pool->alloc_count < pool->free_count + pool->forgotten) return false;
     size_t live = (size_t)(pool->alloc_count - pool->free_count - pool->forgotten);
     size_t total = 0;
