@@ -34,7 +34,8 @@ enum alloc_os_prot {
     ALLOC_OS_PROT_READ_WRITE = 3,
 };
 
-/* The name of the back end compiled in: "asm-x86_64", "asm-aarch64" or "libc". */
+/* The name of the back end compiled in: "asm-x86_64", "asm-aarch64", "libc", or
+ * "none" in the freestanding core (no OS: every map fails; alloc/freestanding.h). */
 ALLOC_API const char *alloc_os_backend_name(void);
 
 /* The page size (4096 on x86_64; 4, 16 or 64 KiB on aarch64). Cached after the first call. */
