@@ -428,7 +428,7 @@ static void describe_machine(report_run *run)
              "compiler %s; load average (1 min) at the start: %s; built %s",
              model, cpus, mem, u.release, u.machine, thp, gnu_get_libc_version(), __VERSION__, load,
 #if defined(NDEBUG)
-             "release (-O2 -DNDEBUG)"
+             "release (NDEBUG, CMake Release flags)"
 #else
              "without NDEBUG (not a release build: numbers are not representative)"
 #endif
