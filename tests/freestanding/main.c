@@ -18,6 +18,7 @@
 #include "alloc/alloc.h"
 #include "alloc/diag.h"
 #include "alloc/freestanding.h"
+#include "alloc/os.h"
 #include "alloc/page.h"
 #if ALLOC_FS_HAVE_BUMP
 #include "alloc/bump.h"
@@ -182,6 +183,8 @@ static void check_page_allocator_fails_cleanly(void)
     void *p = alloc_bytes(pages, 4096, 8);
     expect(p == NULL, "page allocator: no OS, so alloc gives NULL");
     expect(alloc_page_check(), "page allocator: check");
+    const char *backend = alloc_os_backend_name();
+    expect(memcmp(backend, "none", 5) == 0, "page provider: the 'none' back end");
 }
 
 static void check_diagnostics_reach_the_hook(void)
