@@ -387,9 +387,9 @@ static void write_markdown(FILE *f, const report_run *run, bool plots)
         fprintf(f, "- clock: %s (prodcons: wall time)\n",
                 run->cpu_clock ? "CPU time of the measuring thread, user + system" : "wall time");
     fprintf(f, "- scale: %g (paired %zu pairs, lifo %zu blocks, batch %zu blocks, churn %zu live / %zu replacements, "
-               "realloc to %zu MiB (+16 B steps to %zu MiB), large %zu blocks of %zu-%zu KiB, prodcons %zu blocks)\n",
+               "realloc to %zu KiB (+16 B steps to %zu KiB), large %zu blocks of %zu-%zu KiB, prodcons %zu blocks)\n",
             run->params.scale, run->params.paired_n, run->params.lifo_blocks, run->params.batch_n,
-            run->params.churn_live, run->params.churn_ops, run->params.realloc_max >> 20, run->params.realloc_step_max >> 20, run->params.large_n,
+            run->params.churn_live, run->params.churn_ops, run->params.realloc_max >> 10, run->params.realloc_step_max >> 10, run->params.large_n,
             run->params.large_min >> 10, run->params.large_max >> 10, run->params.prodcons_n);
     fprintf(f, "- wall time of the run: %.0f s; CPU time of its child processes: %.0f s (the difference is time spent "
                "waiting for a CPU)\n\n",
