@@ -23,6 +23,12 @@
 #if ALLOC_PROOF_HAVE_POOL
 #include "alloc/pool.h"
 #endif
+#if ALLOC_PROOF_HAVE_STACK
+#include "alloc/stack.h"
+#endif
+#if ALLOC_PROOF_HAVE_ARENA
+#include "alloc/arena.h"
+#endif
 
 static alloc_failure_options quiet = {false, false};
 
@@ -182,6 +188,67 @@ Test(every_failure, debug_over_bump_in_allocated_buffer)
 {
     expect_pass(bump_in_allocated_buffer, NULL, 3, "debug(bump)");
 }
+#endif
+
+#if ALLOC_PROOF_HAVE_STACK
+static int stack_chunks(allocator a, void *user)
+{
+    (void)user;
+    alloc_stack st;
+    alloc_stack_options o = {0};
+    o.backing = a;
+    o.first_chunk = 512; /* small chunks: pushes cross many of them */
+    o.max_chunk = 8192;
+    if (alloc_stack_init(&st, &o) != 0) return 60;
+    int r = churn(alloc_stack_allocator(&st), 48, 3000);
+    if (!alloc_stack_check(&st)) r = 61;
+    alloc_stack_deinit(&st);
+    return r;
+}
+
+Test(every_failure, stack_chunks) { expect_pass(stack_chunks, NULL, 5, "stack"); }
+#endif
+
+#if ALLOC_PROOF_HAVE_ARENA
+static int arena_chunks(allocator a, void *user)
+{
+    (void)user;
+    alloc_arena ar;
+    alloc_arena_options o = {0};
+    o.backing = a;
+    o.first_chunk = 512;
+    o.max_chunk = 16384;
+    o.large_threshold = 2048; /* larger blocks get chunks of their own */
+    if (alloc_arena_init(&ar, &o) != 0) return 62;
+    allocator h = alloc_arena_allocator(&ar);
+    int r = churn(h, 48, 6000);
+    if (r == ALLOC_TEST_OK) {
+        alloc_arena_mark m = alloc_arena_save(&ar);
+        void *p = alloc_bytes(h, 5000, 16);
+        if (!p) r = ALLOC_TEST_OUT_OF_MEMORY;
+        if (alloc_arena_rollback(&ar, m) != 0) r = 63;
+    }
+    if (alloc_arena_reset(&ar, ALLOC_ARENA_RETAIN_CAPACITY, 0) != 0) r = 64;
+    if (!alloc_arena_check(&ar)) r = 65;
+    alloc_arena_deinit(&ar);
+    return r;
+}
+
+static int debug_over_arena(allocator a, void *user)
+{
+    (void)user;
+    alloc_arena ar;
+    alloc_arena_options o = {0};
+    o.backing = a;
+    o.first_chunk = 1024;
+    if (alloc_arena_init(&ar, &o) != 0) return 62;
+    int r = debug_over(a, alloc_arena_allocator(&ar), 40, 2000);
+    alloc_arena_deinit(&ar);
+    return r;
+}
+
+Test(every_failure, arena_chunks) { expect_pass(arena_chunks, NULL, 5, "arena"); }
+Test(every_failure, debug_over_arena) { expect_pass(debug_over_arena, NULL, 5, "debug(arena)"); }
 #endif
 
 /* Always: the wrappers' own composition over pages. */
