@@ -216,7 +216,7 @@ static void usage(FILE *f)
             "  --smoke            every workload for every contender at a tiny size, invariant\n"
             "                     checks after each sample, no plots; exit status 1 on any failure\n"
             "  --no-plots         skip gnuplot\n"
-            "  --timeout S        seconds before a pair is abandoned (default 120)\n"
+            "  --timeout S        wall seconds before a pair is abandoned (default 300)\n"
             "  --clock cpu|wall   measured sections timed by the thread's CPU time (default) or wall\n"
             "                     time; prodcons always uses wall time\n"
             "  --list             list contenders and workloads and exit\n");
@@ -450,7 +450,7 @@ static int mkdir_p(const char *path)
 
 int main(int argc, char **argv)
 {
-    options o = {.reps = 5, .scale = -1, .seed = 42, .plots = true, .timeout = 120};
+    options o = {.reps = 5, .scale = -1, .seed = 42, .plots = true, .timeout = 300};
     snprintf(o.contenders, sizeof o.contenders, "all");
     snprintf(o.workloads, sizeof o.workloads, "all");
     snprintf(o.out, sizeof o.out, "bench/results");
