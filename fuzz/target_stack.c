@@ -25,10 +25,16 @@ static bool make(fuzz_instance *inst, uint8_t variant)
         if (alloc_stack_init(&stack, &o) != 0) return false;
         break;
     }
-    case 2:
-        if (alloc_stack_init_buffer(&stack, buffer + ((variant & 4) ? 3 : 0), sizeof buffer - 8) != 0) return false;
+    case 2: {
+        /* An unaligned start too. The end stays 8-aligned: with an end inside
+         * an ASan granule, alloc_stack_check fails under clang's ASan once the
+         * top comes within 8 bytes of it (the granule cannot be poisoned), a
+         * finding reported to the stack allocator's owner. */
+        size_t skew = (variant & 4) ? 3 : 0;
+        if (alloc_stack_init_buffer(&stack, buffer + skew, sizeof buffer - 8 - skew) != 0) return false;
         inst->flags |= FUZZ_MAY_FAIL;
         break;
+    }
     default:
         if (alloc_stack_init_buffer(&stack, buffer, 2048) != 0) return false;
         inst->flags |= FUZZ_MAY_FAIL;
