@@ -244,11 +244,13 @@ static bool ts_resize(void *ctx, void *mem, size_t len, size_t align, size_t new
     if (new_len > (size_t)(b->end - p)) return false;
     /* A shrunk tail is poisoned before the lower top is published (another
      * thread may hand it out and unpoison it the moment it is), and made
-     * accessible again if the block turns out not to be the last. */
+     * accessible again, contents intact, if the block turns out not to be
+     * the last. (Valgrind then sees those bytes as defined even where the
+     * caller never wrote them: a missed report, never a false one.) */
     if (new_len < len) ALLOC_TRACK_NOACCESS((void *)(p + new_len), len - new_len);
     if (!atomic_compare_exchange_strong_explicit(&b->top, &expected, p + new_len, memory_order_acq_rel,
                                                  memory_order_relaxed)) {
-        if (new_len < len) ALLOC_TRACK_UNDEFINED((void *)(p + new_len), len - new_len);
+        if (new_len < len) ALLOC_TRACK_DEFINED((void *)(p + new_len), len - new_len);
         return false; /* not (or no longer) the most recent block */
     }
     if (new_len > len) {
