@@ -35,6 +35,9 @@
 #if ALLOC_PROOF_HAVE_ARENA
 #include "alloc/arena.h"
 #endif
+#if ALLOC_PROOF_HAVE_SLAB
+#include "alloc/slab.h"
+#endif
 
 #define LEN 40 /* not a multiple of 16: rounding slack must not hide an overrun */
 
@@ -117,6 +120,13 @@ int main(int argc, char **argv)
         static alloc_arena ar;
         if (alloc_arena_init(&ar, NULL) != 0) return 2;
         return commit(alloc_arena_allocator(&ar), error);
+    }
+#endif
+#if ALLOC_PROOF_HAVE_SLAB
+    if (strcmp(which, "slab") == 0) {
+        static alloc_slab sl;
+        if (alloc_slab_init(&sl, NULL) != 0) return 2;
+        return commit(alloc_slab_allocator(&sl), error);
     }
 #endif
     fprintf(stderr, "unknown allocator: %s\n", which);

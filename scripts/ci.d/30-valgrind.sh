@@ -47,7 +47,7 @@ fi
 
 # The proof: errors inside each strategy's memory must be reported.
 proof=build/valgrind/fuzz/tracking_proof
-for which in bump arena stack pool freelist debug; do
+for which in bump arena stack pool slab freelist debug; do
   [ -d "src/$which" ] || continue
   for error in uaf overrun; do
     out=$(valgrind --error-exitcode=99 "$proof" "$which" "$error" 2>&1) && rc=0 || rc=$?
