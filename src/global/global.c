@@ -474,20 +474,58 @@ static size_t sum_in_use(void);
 static void sample_peak_in_use(void) { raise_peak(&peak_in_use, sum_in_use()); }
 
 /* Gets a span for the class into bump/bump_end. Caller holds the class lock. */
+/*
+ * Spans of up to SPAN_CHUNK / 4 bytes are cut from shared 2 MiB chunks (one
+ * mmap for many classes: short-lived processes touch dozens of classes and
+ * would otherwise pay a system call for each); bigger spans are mapped alone.
+ * The tail of a chunk too small for the next span is left unused.
+ */
+#define SPAN_CHUNK ((size_t)2 << 20)
+static pthread_mutex_t span_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *span_chunk, *span_chunk_end;
+
+static void note_reserved(size_t n)
+{
+    size_t spans = atomic_fetch_add(&bytes_reserved, n) + n;
+    raise_peak(&peak_reserved, spans + atomic_load_explicit(&direct_bytes, memory_order_relaxed));
+}
+
+static char *take_span(size_t span)
+{
+    allocator page = alloc_page_allocator();
+    if (span > SPAN_CHUNK / 4) {
+        char *mem = alloc_bytes_at(page, span, alloc_os_page_size(), 0);
+        if (mem) note_reserved(span);
+        return mem;
+    }
+    pthread_mutex_lock(&span_lock);
+    if ((size_t)(span_chunk_end - span_chunk) < span) {
+        char *chunk = alloc_bytes_at(page, SPAN_CHUNK, alloc_os_page_size(), 0);
+        if (!chunk) {
+            pthread_mutex_unlock(&span_lock);
+            return NULL;
+        }
+        note_reserved(SPAN_CHUNK);
+        span_chunk = chunk;
+        span_chunk_end = chunk + SPAN_CHUNK;
+    }
+    char *mem = span_chunk;
+    span_chunk += span;
+    pthread_mutex_unlock(&span_lock);
+    return mem;
+}
+
 static bool grow_class(central *c, unsigned cls)
 {
     size_t size = class_size(cls);
     size_t span = size * 8 > SPAN_MIN ? size * 8 : SPAN_MIN;
     span = alloc_align_up(span, alloc_os_page_size());
-    allocator page = alloc_page_allocator();
-    char *mem = alloc_bytes_at(page, span, alloc_os_page_size(), 0);
+    char *mem = take_span(span);
     if (!mem) return false;
     ALLOC_TRACK_NOACCESS(mem, span);
     c->bump = mem;
     /* Whole blocks only: the tail that is not a multiple of the class stays unused. */
     c->bump_end = mem + span / size * size;
-    size_t spans = atomic_fetch_add(&bytes_reserved, span) + span;
-    raise_peak(&peak_reserved, spans + atomic_load_explicit(&direct_bytes, memory_order_relaxed));
     sample_peak_in_use();
     return true;
 }
@@ -559,7 +597,13 @@ static ALLOC_NOINLINE void *class_alloc_slow(unsigned cls)
     }
     bin *b = &tc.bins[cls];
     uint32_t cap = cache_cap(cls);
-    uint32_t got = central_take(cls, cap / 2 > 0 ? cap / 2 : 1, &list);
+    /* Half a cache, but at most about 32 KiB at once: carving writes a header
+     * into every block, and a process that wants one 4 KiB buffer should not
+     * fault in 40 pages for it. */
+    uint32_t batch = (uint32_t)(((size_t)32 << 10) / class_size(cls));
+    if (batch > cap / 2) batch = cap / 2;
+    if (batch == 0) batch = 1;
+    uint32_t got = central_take(cls, batch, &list);
     if (!got) return NULL;
     void *p = list;
     b->head = link_get(p);
@@ -785,9 +829,14 @@ static void *direct_alloc(unsigned src, size_t len, size_t align, bool zero, uin
     if (s->locked) pthread_mutex_unlock(&s->lock);
     if (!base) return NULL;
     void *user = base + offset;
-    if (zero && !s->fresh_zero) memset(user, 0, len);
     hdr_write(user, len, (uint32_t)(src << 8) | (log2_of(offset) << 12));
     ALLOC_TRACK_MALLOCLIKE(user, len);
+    if (zero) {
+        if (s->fresh_zero)
+            ALLOC_TRACK_DEFINED(user, len); /* zero already, tell the tools */
+        else
+            memset(user, 0, len);
+    }
     note_direct_reserve(len + offset);
     NOTE(allocs, 1);
     /* Strategies without classes never take a span: sample the peak here,
@@ -907,6 +956,7 @@ static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
                 ALLOC_TRACK_FREELIKE(p);
                 hdr_write(user, len, h.meta);
                 ALLOC_TRACK_MALLOCLIKE(user, len);
+                ALLOC_TRACK_DEFINED(user, h.len < len ? h.len : len); /* the contents moved along */
                 note_direct_reserve(len + offset);
                 atomic_fetch_sub_explicit(&direct_bytes, h.len + offset, memory_order_relaxed);
                 NOTE(remaps, 1);
@@ -1345,12 +1395,14 @@ void alloc_global_fork_prepare(void)
     for (unsigned i = 0; i < NSOURCES; i++)
         if (sources[i].locked) pthread_mutex_lock(&sources[i].lock);
     for (unsigned cls = 0; cls < NCLASS; cls++) pthread_mutex_lock(&classes[cls].lock);
+    pthread_mutex_lock(&span_lock);
     pthread_mutex_lock(&registry_lock);
 }
 
 void alloc_global_fork_parent(void)
 {
     pthread_mutex_unlock(&registry_lock);
+    pthread_mutex_unlock(&span_lock);
     for (unsigned cls = NCLASS; cls-- > 0;) pthread_mutex_unlock(&classes[cls].lock);
     for (unsigned i = NSOURCES; i-- > 0;)
         if (sources[i].locked) pthread_mutex_unlock(&sources[i].lock);
