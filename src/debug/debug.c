@@ -324,8 +324,8 @@ static bool debug_resize(void *ctx, void *mem, size_t len, size_t align, size_t 
     s->len = new_len;
     s->last_site = site;
     alloc_stats_note_resize(&d->stats, len, new_len, true);
-    alloc_stats_note_reserve(&d->stats, n);
     alloc_stats_note_release(&d->stats, len + d->opt.canary_len);
+    alloc_stats_note_reserve(&d->stats, n);
     return true;
 }
 
@@ -370,8 +370,8 @@ static void *debug_remap(void *ctx, void *mem, size_t len, size_t align, size_t 
     if (d->opt.fill && new_len > len) memset(q + len, ALLOC_FILL_ALLOCATED, new_len - len);
     canary_write(d, q, new_len);
     alloc_stats_note_resize(&d->stats, len, new_len, false);
-    alloc_stats_note_reserve(&d->stats, n);
     alloc_stats_note_release(&d->stats, len + d->opt.canary_len);
+    alloc_stats_note_reserve(&d->stats, n);
     return q;
 }
 
