@@ -29,6 +29,14 @@
 #include "alloc/global.h"
 #include "alloc/page.h"
 #endif
+#ifdef ALLOC_STRESS_ENGINE
+/* The engine under its own names, for sanitizer builds (which own malloc). */
+#include "alloc/global.h"
+#define malloc alloc_global_malloc
+#define free alloc_global_free
+#define realloc alloc_global_realloc
+#define posix_memalign alloc_global_posix_memalign
+#endif
 
 enum { MAILBOX = 256, MAX_THREADS = 16 };
 
