@@ -642,7 +642,7 @@ bool alloc_arena_check(const alloc_arena *a)
     if (a->cur) {
         if (!ALLOC_ASAN_IS_POISONED(a->cur)) return false;
         uintptr_t probe = alloc_align_up(a->top, 8);
-        if (probe < a->end && !ALLOC_ASAN_IS_POISONED((void *)probe)) return false;
+        if (probe < a->end && a->end - probe >= 8 && !ALLOC_ASAN_IS_POISONED((void *)probe)) return false;
     }
 #endif
     return true;

@@ -369,7 +369,7 @@ bool alloc_bump_check(const alloc_bump *b)
 #if ALLOC_TRACK_ASAN_ENABLED
     /* Free space is poisoned: probe the first whole granule above the top. */
     uintptr_t probe = alloc_align_up(top, 8);
-    if (probe >= top && probe < b->end && !ALLOC_ASAN_IS_POISONED((void *)probe)) return false;
+    if (probe >= top && probe < b->end && b->end - probe >= 8 && !ALLOC_ASAN_IS_POISONED((void *)probe)) return false;
 #endif
     return true;
 }

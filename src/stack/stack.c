@@ -485,7 +485,7 @@ bool alloc_stack_check(const alloc_stack *s)
     }
 #if ALLOC_TRACK_ASAN_ENABLED
     uintptr_t probe = alloc_align_up(s->top, 8);
-    if (probe < s->end && !ALLOC_ASAN_IS_POISONED((void *)probe)) return false;
+    if (probe < s->end && s->end - probe >= 8 && !ALLOC_ASAN_IS_POISONED((void *)probe)) return false;
     if (s->top_block && !ALLOC_ASAN_IS_POISONED(hdr_of(s->top_block))) return false;
 #endif
     return true;
