@@ -24,7 +24,16 @@
 #include "alloc/c_allocator.h"
 #include "alloc/containers.h"
 #include "alloc/page.h"
+#include "core/track.h"
 #include "test_containers_backings.h"
+
+/* Under Valgrind (the CI memcheck job) the long loops run a tenth as long:
+ * the same paths, a fraction of the repetitions. */
+static unsigned reps(unsigned n)
+{
+    unsigned scaled = ALLOC_TRACK_RUNNING_ON_VALGRIND() ? n / 10 : n;
+    return scaled ? scaled : 1;
+}
 
 /* --- the validating wrapper ------------------------------------------------ */
 
@@ -314,7 +323,8 @@ ParameterizedTest(int *param, containers, vec_random_model)
     int_vec v;
     int_vec_init(&v, f.a);
     unsigned rng = 2463534242u;
-    for (int step = 0; step < 3000; step++) {
+    int steps = (int)reps(3000);
+    for (int step = 0; step < steps; step++) {
         rng ^= rng << 13;
         rng ^= rng >> 17;
         rng ^= rng << 5;
@@ -480,11 +490,13 @@ Test(containers, vec_grows_without_copy_over_pages)
     val_init(val, alloc_page_allocator());
     u64_vec v;
     u64_vec_init(&v, val_handle(val));
-    for (uint64_t i = 0; i < (1u << 20); i++) cr_assert_eq(u64_vec_push(&v, i), 0);
+    uint64_t n = reps(1u << 20); /* 8 MiB of elements (800 KiB under Valgrind) */
+    for (uint64_t i = 0; i < n; i++)
+        if (u64_vec_push(&v, i) != 0) cr_assert_fail("push %llu failed", (unsigned long long)i);
     cr_assert_eq(val->allocs, 1, "growth allocated %lu times", val->allocs);
     cr_assert_eq(val->frees, 0);
     cr_assert(val->resizes + val->remaps > 10);
-    for (uint64_t i = 0; i < (1u << 20); i += 4099) cr_assert_eq(v.items[i], i);
+    for (uint64_t i = 0; i < n; i += 4099) cr_assert_eq(v.items[i], i);
     u64_vec_deinit(&v);
     val_expect_empty(val);
     free(val);
@@ -642,7 +654,7 @@ ParameterizedTest(int *param, containers, map_model)
     cr_assert_null(alloc_map_get(&m, "x", 1));
     unsigned rng = 12345;
     size_t live = 0;
-    unsigned steps = f.b->small ? 800 : 4000;
+    unsigned steps = reps(f.b->small ? 800 : 4000);
     for (unsigned step = 0; step < steps; step++) {
         rng = rng * 1103515245u + 12345u;
         unsigned k = (rng >> 8) % KEYS;
