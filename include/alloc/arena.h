@@ -98,9 +98,9 @@ typedef struct alloc_arena {
 
 /* A savepoint (scratch scope). Plain data; copy it freely. */
 typedef struct alloc_arena_mark {
-    uint64_t epoch, seq, chunk_seq;
-    uintptr_t top;
-    size_t bytes_in_use;
+    uint64_t epoch, seq, chunk_seq; /* at save: resets so far, last chunk number, current chunk's (0: none) */
+    uintptr_t top;                  /* at save: the top in the current chunk */
+    size_t bytes_in_use;            /* at save: bytes_in_use (rollback lowers the count to it) */
 } alloc_arena_mark;
 
 /* Reset modes (Zig's ArenaAllocator.ResetMode). */

@@ -76,8 +76,8 @@ typedef struct alloc_bump {
 
 /* A savepoint: the top at the time it was taken. */
 typedef struct alloc_bump_mark {
-    uintptr_t top;
-    size_t bytes_in_use;
+    uintptr_t top;       /* the top at save */
+    size_t bytes_in_use; /* bytes_in_use at save (rollback lowers the count to it) */
 } alloc_bump_mark;
 
 /*

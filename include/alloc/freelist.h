@@ -105,6 +105,7 @@
 extern "C" {
 #endif
 
+/* How a heap searches for a free block (chosen at init; see above). */
 typedef enum alloc_freelist_policy {
     ALLOC_FREELIST_TLSF = 0,      /* two-level segregated fit, O(1); the default */
     ALLOC_FREELIST_FIRST_FIT = 1, /* address-ordered list, lowest address that fits */
@@ -125,21 +126,26 @@ typedef enum alloc_freelist_policy {
 /* Size classes of the TLSF policy: second level 2^5 lists per power of two;
  * the first level covers every block size a size_t can express. */
 #define ALLOC_FREELIST_SL_LOG2 5
-#define ALLOC_FREELIST_SL_COUNT (1 << ALLOC_FREELIST_SL_LOG2)
+#define ALLOC_FREELIST_SL_COUNT (1 << ALLOC_FREELIST_SL_LOG2) /* second-level lists per first-level class */
 #if SIZE_MAX > 0xFFFFFFFFu
+/* First-level classes: blocks below 512 bytes, then one per power of two. */
 #define ALLOC_FREELIST_FL_COUNT 56
 #else
+/* First-level classes: blocks below 512 bytes, then one per power of two. */
 #define ALLOC_FREELIST_FL_COUNT 24
 #endif
 
+/* Smallest grown region when the config's region_size is 0: 256 KiB. */
 #define ALLOC_FREELIST_DEFAULT_REGION_SIZE ((size_t)256 << 10)
 
+/* What alloc_freelist_init needs (NULL: all defaults). Zero fields take the
+ * defaults noted. */
 typedef struct alloc_freelist_config {
     alloc_freelist_policy policy; /* 0: TLSF */
     /* Optional first region: a caller's buffer of buffer_size bytes, any
      * alignment. It stays the caller's; the heap never gives it back. */
     void *buffer;
-    size_t buffer_size;
+    size_t buffer_size; /* at least ALLOC_FREELIST_MIN_BUFFER; 0 without a buffer */
     /* true: never take memory from the backing allocator (a fixed heap; needs
      * a buffer). false: grow when no free block fits. */
     bool no_grow;

@@ -216,6 +216,11 @@ ALLOC_INLINE void alloc_pool_put_at(alloc_pool *pool, void *obj, uintptr_t ret_a
     pool->free_count++;
 }
 
+/*
+ * The short forms of alloc_pool_get_at and alloc_pool_put_at. They are macros
+ * so that ret_addr is the return address of the function that calls them (the
+ * call site a misuse report names).
+ */
 #define alloc_pool_get(pool) alloc_pool_get_at((pool), ALLOC_RET_ADDR())
 #define alloc_pool_put(pool, obj) alloc_pool_put_at((pool), (obj), ALLOC_RET_ADDR())
 
@@ -251,9 +256,9 @@ typedef struct alloc_pool_mt {
     uint64_t peak_live;                /* atomic; highest alloc_count - free_count seen */
     ALLOC_POOL_ALIGNAS(64) uint32_t grow_lock; /* atomic spin lock: one thread takes slabs at a time */
     alloc_pool_slab *slabs;            /* atomic pointer, newest first */
-    size_t obj_size, obj_align, stride;
-    allocator backing;
-    size_t next_slab_bytes, max_slab_bytes;
+    size_t obj_size, obj_align, stride; /* as in alloc_pool: as configured (obj_align resolved), slot size */
+    allocator backing;                 /* where slabs come from (the page allocator for {0}) */
+    size_t next_slab_bytes, max_slab_bytes; /* size of the next slab; it doubles up to the max */
     size_t bytes_reserved, peak_bytes_reserved; /* changed under grow_lock */
     uint64_t failed_count, misuse_count, resize_count, remap_count; /* atomic */
     uint64_t forgotten;                /* live objects dropped by resets */

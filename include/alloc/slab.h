@@ -71,8 +71,11 @@
 extern "C" {
 #endif
 
+/* Number of size classes (see the table above). */
 #define ALLOC_SLAB_CLASSES 40
+/* Size and alignment of every slab: 256 KiB. */
 #define ALLOC_SLAB_BYTES ((size_t)256 << 10)
+/* Largest class size a config limit may ask for (and the default): 32 KiB. */
 #define ALLOC_SLAB_MAX_LIMIT ((size_t)32 << 10)
 /* Largest alignment served by the classes without the fallback. */
 #define ALLOC_SLAB_CLASS_ALIGN 16
@@ -80,6 +83,8 @@ extern "C" {
 /* One slab's header (opaque). */
 typedef struct alloc_slab_page alloc_slab_page;
 
+/* What alloc_slab_init needs (NULL: all defaults). Zero fields take the
+ * defaults noted. */
 typedef struct alloc_slab_config {
     size_t limit;       /* largest class size; 0 = 32 KiB; rounded down to a class; >= 16 */
     allocator backing;  /* slabs (256 KiB, 256 KiB-aligned); {0} = the page allocator */

@@ -90,8 +90,8 @@ typedef struct alloc_stack {
 
 /* A marker: the top block at the time it was taken. */
 typedef struct alloc_stack_mark {
-    void *top_block;
-    uintptr_t top;
+    void *top_block; /* the top block at save (NULL: the stack was empty) */
+    uintptr_t top;   /* the top at save */
 } alloc_stack_mark;
 
 /*
