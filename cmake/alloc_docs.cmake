@@ -16,9 +16,8 @@ PROJECT_BRIEF          = \"${PROJECT_DESCRIPTION}\"
 OUTPUT_DIRECTORY       = ${PROJECT_BINARY_DIR}/docs
 INPUT                  = ${ALLOC_DOXY_INPUT}
 FILE_PATTERNS          = *.h *.md
-INPUT_FILTER           = \"${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/docs/doxygen_filter.py\"
 FILTER_SOURCE_FILES    = NO
-FILTER_PATTERNS        = *.md=
+FILTER_PATTERNS        = \"*.h=${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/docs/doxygen_filter.py\"
 USE_MDFILE_AS_MAINPAGE = ${PROJECT_SOURCE_DIR}/docs/index.md
 OPTIMIZE_OUTPUT_FOR_C  = YES
 TYPEDEF_HIDES_STRUCT   = YES
