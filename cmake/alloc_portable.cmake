@@ -23,7 +23,7 @@ if(ALLOC_PORTABLE_TESTS)
     endif()
   endforeach()
   add_executable(portable_tests
-    tests/portable/harness.c tests/portable/conformance_checks.c tests/portable/os_checks.c
+    tests/portable/harness.c tests/portable/conformance_checks.c tests/conformance/suite.c tests/portable/os_checks.c
     ${ALLOC_PORTABLE_ROWS})
   target_link_libraries(portable_tests PRIVATE alloc Threads::Threads)
   target_include_directories(portable_tests PRIVATE

@@ -25,11 +25,11 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "suite.h"
 
 static const char *current_case = "?";
 /* A case that takes longer than this counts as hung (-t). */
 static unsigned case_seconds = 300;
-size_t pt_len_cap;
 
 void pt_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 {
@@ -158,7 +158,7 @@ int main(int argc, char **argv)
             excludes[exclude_count++] = argv[first + 1];
             first += 2;
         } else if (strcmp(argv[first], "-L") == 0 && first + 1 < argc) {
-            pt_len_cap = (size_t)strtoull(argv[first + 1], NULL, 10);
+            conformance_len_cap = (size_t)strtoull(argv[first + 1], NULL, 10);
             first += 2;
         } else {
             fprintf(stderr, "usage: %s [-l] [-j JOBS] [-t SECONDS] [-L MAX_LEN] [-x SUBSTRING]... [SUBSTRING...]\n",

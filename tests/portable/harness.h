@@ -42,9 +42,6 @@ void pt_fail(const char *file, int line, const char *cond, const char *fmt, ...)
                                     pt_a_, pt_b_);                                              \
     } while (0)
 
-/* 0, or the largest length (bytes) the conformance cases may ask for (-L). */
-extern size_t pt_len_cap;
-
 /* The suites, defined in their own files. */
 extern const pt_case pt_os_cases[];
 extern const size_t pt_os_case_count;
