@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alloc/diag.h"
+#include "alloc/page.h"
 #include "alloc/stack.h"
 #include "core/track.h"
 
@@ -392,5 +393,42 @@ Test(stack, buffer_end_inside_a_granule_passes_the_checker)
     CHECKED(&s);
     alloc_free(a, p, 168, 8);
     CHECKED(&s);
+    alloc_stack_deinit(&s);
+}
+
+/* A backing allocator that counts the chunks it hands out. */
+static int chunk_allocs;
+static void *counting_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
+{
+    (void)ctx;
+    chunk_allocs++;
+    return alloc_page_vtable.alloc(NULL, len, align, ret_addr);
+}
+static const alloc_vtable counting_vtable = {counting_alloc, alloc_no_resize, alloc_no_remap, NULL};
+
+Test(stack, repeated_bursts_across_chunks_stop_calling_the_backing_allocator)
+{
+    alloc_vtable vt = counting_vtable;
+    vt.free = alloc_page_vtable.free;
+    alloc_stack s;
+    alloc_stack_options o = {.backing = {NULL, &vt}, .first_chunk = 4096, .max_chunk = (size_t)1 << 20};
+    cr_assert_eq(alloc_stack_init(&s, &o), 0);
+    allocator a = alloc_stack_allocator(&s);
+    enum { BURST = 600 };
+    void *blocks[BURST];
+    int after_warmup = 0;
+    for (int round = 0; round < 50; round++) {
+        /* each burst spans several chunks (600 blocks of 100 B + headers) */
+        for (int i = 0; i < BURST; i++) {
+            blocks[i] = alloc_bytes(a, 100, 8);
+            cr_assert_not_null(blocks[i]);
+        }
+        for (int i = BURST - 1; i >= 0; i--) alloc_free(a, blocks[i], 100, 8);
+        cr_assert(alloc_stack_check(&s));
+        if (round == 9) after_warmup = chunk_allocs;
+    }
+    cr_assert_eq(chunk_allocs, after_warmup,
+                 "bursts kept mapping chunks: %d backing allocations after warm-up, %d in all",
+                 chunk_allocs - after_warmup, chunk_allocs);
     alloc_stack_deinit(&s);
 }

@@ -14,9 +14,10 @@
  * Over a backing allocator the region is a chain of chunks (sizes doubling up
  * to max_chunk). A block that does not fit the current chunk goes into a new
  * one, and its header's previous top then points into the older chunk. On a
- * pop, chunks that no longer contain the restored top are dropped: the first
- * is kept as the single spare (so a push/pop loop at a chunk boundary does
- * not call the backing allocator each time), any other is given back.
+ * pop, chunks that no longer contain the restored top are dropped: the
+ * largest of them is kept as the single spare (so a push/pop loop at a chunk
+ * boundary, or bursts that keep reaching the biggest chunk, do not call the
+ * backing allocator each time), any other is given back.
  * remap of the top block pushes a copy in a fresh chunk whose header takes
  * over the old block's links, so the old bytes come back when the copy is
  * popped.
@@ -207,7 +208,15 @@ static void drop_chunks_above(alloc_stack *s, uintptr_t top)
         s->cur = h.prev;
         s->chunk_count--;
         if (s->spare) {
+            /* Keep the larger of the two as the spare: chunks grow
+             * geometrically, so a burst that reached a big chunk will reach
+             * it again, and keeping the small one would map and unmap the
+             * big one on every burst. */
             chunk sh = chunk_get(s->spare);
+            if (sh.size >= h.size) {
+                give_back(s, c, h.size);
+                continue;
+            }
             give_back(s, s->spare, sh.size);
         }
         ALLOC_TRACK_NOACCESS(c, h.size);
