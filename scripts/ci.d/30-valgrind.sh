@@ -18,7 +18,12 @@
 #
 # Scope: every test except package_* (CMake consumer builds: no code of ours
 # runs in them) and the portable suite (run by the cross jobs; far too slow
-# under valgrind). Fuzz replays run their seed corpus plus 10 random inputs
+# under valgrind), and global_stress_inproc*: those programs define malloc
+# in the executable, which memcheck replaces with its own, so under valgrind
+# they would exercise memcheck's malloc across fork() rather than ours (the
+# adapter is checked under memcheck by global_probe_valgrind, which keeps the
+# executable's malloc, and natively and under TSan by the stress tests).
+# Fuzz replays run their seed corpus plus 10 random inputs
 # (ALLOC_FUZZ_RANDOM) instead of 150.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,7 +38,7 @@ vg="$vg;--errors-for-leak-kinds=definite;--show-leak-kinds=definite;--num-caller
 configure_build valgrind -DALLOC_WERROR=ON "-DCMAKE_CROSSCOMPILING_EMULATOR=$vg"
 
 status=0
-ALLOC_FUZZ_RANDOM=10 ctest --preset valgrind -E '^(package_|portable)' || status=1
+ALLOC_FUZZ_RANDOM=10 ctest --preset valgrind -E '^(package_|portable|global_stress_inproc)' || status=1
 
 bad=$(grep -l -E "ERROR SUMMARY: [1-9]" "$logs"/*.log || true)
 if [ -n "$bad" ]; then
