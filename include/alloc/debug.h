@@ -51,6 +51,9 @@ extern "C" {
 /* Receives each line of a leak report (NUL-terminated, no newline). */
 typedef void (*alloc_debug_sink)(const char *line, void *user);
 
+/* Options of alloc_debug_init. Start from alloc_debug_default_options and
+ * change fields: with options given, a zero field means zero (only meta and
+ * sink fall back to their defaults when left empty). */
 typedef struct alloc_debug_options {
     /* Bytes of canary after each block, checked for overruns. 0 disables;
      * values above ALLOC_DEBUG_MAX_CANARY are clamped. Default 16. */
@@ -70,9 +73,10 @@ typedef struct alloc_debug_options {
     allocator meta;
     /* Leak report lines go here; NULL means standard error. */
     alloc_debug_sink sink;
-    void *sink_user;
+    void *sink_user; /* passed to every call of sink as its user argument */
 } alloc_debug_options;
 
+/* Largest canary_len; larger values are clamped to it. */
 #define ALLOC_DEBUG_MAX_CANARY ((size_t)256)
 
 /* The defaults: canary 16, fill on, leak report at deinit, history 1024,
@@ -81,8 +85,8 @@ ALLOC_API alloc_debug_options alloc_debug_default_options(void);
 
 /* One live allocation, as the walker and reports see it. */
 typedef struct alloc_debug_block {
-    void *mem;
-    size_t len, align;
+    void *mem;            /* address of the block */
+    size_t len, align;    /* length and alignment as the user asked */
     uintptr_t alloc_site; /* ret_addr of the allocating call (0 = unknown) */
     uintptr_t last_site;  /* ret_addr of the latest alloc, resize or remap */
     uint64_t serial;      /* 1 for the first allocation through this wrapper, then 2, ... */
@@ -93,22 +97,24 @@ typedef struct alloc_debug_block {
 typedef struct alloc_debug_slot {
     uintptr_t addr; /* 0 = empty */
     size_t len;     /* 0 = a freed record (history), else the live length */
-    size_t align;
+    size_t align;   /* alignment of the allocation */
     uintptr_t alloc_site, last_site; /* for freed records: alloc site, free site */
-    uint64_t serial;
+    uint64_t serial; /* allocation number, as in alloc_debug_block */
 } alloc_debug_slot;
 
+/* State of one debug wrapper; lives in caller memory (visible for sizeof).
+ * Read it through the functions below. */
 typedef struct alloc_debug {
-    allocator inner, meta;
+    allocator inner, meta;    /* the wrapped allocator; where the table and history live */
     alloc_debug_slot *slots;  /* open addressing, linear probing, power-of-two size */
     size_t slot_count;        /* 0 after deinit */
     size_t used;              /* live + freed records in the table */
     size_t live;              /* live records */
     uintptr_t *history;       /* ring of freed addresses, oldest first at history_head */
-    size_t history_cap, history_len, history_head;
-    uint64_t next_serial;
+    size_t history_cap, history_len, history_head; /* ring capacity (a power of two, 0 = none), entries, oldest */
+    uint64_t next_serial;     /* serial of the latest allocation (0 before the first) */
     alloc_stats stats;        /* user lengths; bytes_reserved = inner bytes + table bytes */
-    alloc_debug_options opt;
+    alloc_debug_options opt;  /* options in effect (defaults filled in, canary_len clamped) */
 } alloc_debug;
 
 /*

@@ -37,30 +37,35 @@
 extern "C" {
 #endif
 
+/* fail_at value for "no allocation fails by its index". */
 #define ALLOC_FAILING_NEVER UINT64_MAX
 
+/* The failure rules (see the list above); a call fails when any rule
+ * matches. Start from alloc_failing_default_options and change fields. */
 typedef struct alloc_failing_options {
     uint64_t fail_at;          /* index of the first allocation to fail; ALLOC_FAILING_NEVER: none */
     bool sticky;               /* after fail_at, every allocation fails */
     size_t max_total_bytes;    /* SIZE_MAX: no budget */
     size_t max_live_bytes;     /* SIZE_MAX: no limit */
     uint32_t fail_per_million; /* 0: no random failures */
-    uint64_t seed;
-    bool fail_resize;
-    bool fail_remap;
+    uint64_t seed;             /* seed of the random failures (same seed, same failures) */
+    bool fail_resize;          /* every resize fails */
+    bool fail_remap;           /* every remap fails */
 } alloc_failing_options;
 
 /* No rule set: everything passes through. */
 ALLOC_API alloc_failing_options alloc_failing_default_options(void);
 
+/* State of one failing wrapper; lives in caller memory (visible for sizeof).
+ * Read it through the functions below. */
 typedef struct alloc_failing {
-    allocator inner;
-    alloc_failing_options opt;
+    allocator inner;       /* the wrapped allocator */
+    alloc_failing_options opt; /* the rules in effect */
     uint64_t allocations;  /* alloc calls seen (the index of the next one) */
     uint64_t induced;      /* failures this wrapper caused */
-    uint64_t rng;
+    uint64_t rng;          /* xorshift64 state of the random failures, derived from seed */
     size_t total_bytes;    /* bytes handed out so far (running total) */
-    alloc_stats stats;
+    alloc_stats stats;     /* traffic through the wrapper (alloc_failing_stats) */
 } alloc_failing;
 
 /* Initialises f in caller memory. opt NULL = defaults. Cannot fail; O(1). */
@@ -98,7 +103,7 @@ enum {
 
 /* Outcome of alloc_check_all_failures. */
 typedef enum alloc_failure_status {
-    ALLOC_FAILURES_PASSED = 0,
+    ALLOC_FAILURES_PASSED = 0,      /* every run behaved */
     ALLOC_FAILURES_TEST_FAILED,     /* the test returned an error (value in test_result) */
     ALLOC_FAILURES_NO_OOM_IN_CLEAN, /* the clean run (nothing failing) returned OUT_OF_MEMORY */
     ALLOC_FAILURES_LEAKED,          /* a run left blocks live (leaked_blocks, leaked_bytes) */
@@ -107,15 +112,18 @@ typedef enum alloc_failure_status {
     ALLOC_FAILURES_SETUP,           /* the debug wrapper could not be set up (no memory) */
 } alloc_failure_status;
 
+/* What alloc_check_all_failures found (stored in *out). */
 typedef struct alloc_failure_report {
-    alloc_failure_status status;
+    alloc_failure_status status; /* the outcome, as returned */
     uint64_t allocations;   /* allocations the clean run made */
     uint64_t runs;          /* runs made, the clean one included */
     uint64_t failing_index; /* the index failed in the run that went wrong */
     int test_result;        /* what the test returned in that run */
-    size_t leaked_blocks, leaked_bytes;
+    size_t leaked_blocks, leaked_bytes; /* what a run left live (status LEAKED) */
 } alloc_failure_report;
 
+/* How alloc_check_all_failures judges the runs. Passing NULL means
+ * allow_swallowed false and report_leaks true. */
 typedef struct alloc_failure_options {
     /* The test may recover from a failure and still return OK (e.g. it has a
      * fallback path); by default that is reported as SWALLOWED. */

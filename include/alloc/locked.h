@@ -33,14 +33,17 @@
 extern "C" {
 #endif
 
+/* The lock a wrapper holds around each call (see the two kinds above). */
 typedef enum alloc_lock_kind {
-    ALLOC_LOCK_MUTEX = 0,
-    ALLOC_LOCK_SPIN = 1,
+    ALLOC_LOCK_MUTEX = 0, /* a pthread mutex */
+    ALLOC_LOCK_SPIN = 1,  /* a test-and-test-and-set spin lock with backoff */
 } alloc_lock_kind;
 
+/* State of one locked wrapper; lives in caller memory (visible for sizeof).
+ * Read it through the functions below. */
 typedef struct alloc_locked {
-    allocator inner;
-    alloc_lock_kind kind;
+    allocator inner;              /* the wrapped allocator */
+    alloc_lock_kind kind;         /* the lock in use */
     pthread_mutex_t mutex;        /* ALLOC_LOCK_MUTEX */
     _Alignas(64) volatile int spin; /* ALLOC_LOCK_SPIN: 0 free, 1 held (accessed atomically) */
     uint64_t contended;           /* acquisitions that had to wait (under the lock) */
