@@ -34,7 +34,7 @@ logs=$PWD/build/valgrind/memcheck-logs
 rm -rf "$logs"
 mkdir -p "$logs"
 vg="valgrind;--trace-children=yes;--error-exitcode=1;--exit-on-first-error=yes;--leak-check=full"
-vg="$vg;--errors-for-leak-kinds=definite;--show-leak-kinds=definite;--num-callers=30;--log-file=$logs/%p.log"
+vg="$vg;--trace-children-skip=*/sh,*/nm;--errors-for-leak-kinds=definite;--show-leak-kinds=definite;--num-callers=30;--log-file=$logs/%p.log"
 configure_build valgrind -DALLOC_WERROR=ON "-DCMAKE_CROSSCOMPILING_EMULATOR=$vg"
 
 status=0
