@@ -17,8 +17,11 @@
 #     see them would prove nothing).
 #
 # Scope: every test except package_* (CMake consumer builds: no code of ours
-# runs in them) and the portable suite (run by the cross jobs; far too slow
-# under valgrind), and global_stress_inproc*: those programs define malloc
+# runs in them), the conformance suite and its portable runner (348 cases of
+# thousands of operations each, more than 10 minutes under memcheck on 2
+# cores; they run natively, under ASan+UBSan, on aarch64 and -m32, while here
+# every strategy's own tests, the fuzz corpora and the tracking proofs run
+# under memcheck), and global_stress_inproc*: those programs define malloc
 # in the executable, which memcheck replaces with its own, so under valgrind
 # they would exercise memcheck's malloc across fork() rather than ours (the
 # adapter is checked under memcheck by global_probe_valgrind, which keeps the
@@ -38,7 +41,7 @@ vg="$vg;--trace-children-skip=*/sh,*/nm;--errors-for-leak-kinds=definite;--show-
 configure_build valgrind -DALLOC_WERROR=ON "-DCMAKE_CROSSCOMPILING_EMULATOR=$vg"
 
 status=0
-ALLOC_FUZZ_RANDOM=10 ctest --preset valgrind -E '^(package_|portable|global_stress_inproc)' || status=1
+ALLOC_FUZZ_RANDOM=10 ctest --preset valgrind -E '^(package_|portable|global_stress_inproc|conformance$)' || status=1
 
 bad=$(grep -l -E "ERROR SUMMARY: [1-9]" "$logs"/*.log || true)
 if [ -n "$bad" ]; then
