@@ -69,11 +69,13 @@ Test(os, bad_arguments_are_errors_not_crashes)
     void *p = (void *)0x1234;
     cr_assert_eq(alloc_os_map(SIZE_MAX, 1, &p), -ENOMEM);
     cr_assert_eq(alloc_os_map((size_t)PTRDIFF_MAX, 1, &p), -ENOMEM);
-    cr_assert_eq(alloc_os_map((size_t)1 << 20, (size_t)1 << 62, &p), -ENOMEM);
+    /* the over-map for this alignment is beyond any address space */
+    int r = alloc_os_map((size_t)1 << 20, (size_t)1 << 62, &p);
+    cr_assert(r == -ENOMEM || r == -EINVAL, "2^62 alignment gave %d", r);
     cr_assert_eq(alloc_os_map(0, 1, &p), -EINVAL);
     cr_assert_eq(alloc_os_map(4096, 3, &p), -EINVAL);
     /* an address space larger than any machine: the kernel says no */
-    int r = alloc_os_map((size_t)1 << 60, 1, &p);
+    r = alloc_os_map((size_t)1 << 60, 1, &p);
     cr_assert(r == -ENOMEM || r == -EINVAL, "huge map gave %d", r);
     cr_assert_eq(p, (void *)0x1234, "*out written on failure");
     cr_assert_eq(alloc_os_unmap((void *)0x1001, 4096), -EINVAL);
