@@ -49,8 +49,10 @@ if(ALLOC_PORTABLE_TESTS)
     set(default_args "")
   endif()
   set(ALLOC_PORTABLE_ARGS "${default_args}" CACHE STRING "Arguments of the portable suite's ctest run (see tests/portable/harness.c)")
+  # The Valgrind job runs the whole suite under memcheck, several minutes.
+  set(ALLOC_PORTABLE_TIMEOUT 900 CACHE STRING "ctest timeout of the portable suite, in seconds")
   enable_testing()
   add_test(NAME portable COMMAND portable_tests ${ALLOC_PORTABLE_ARGS})
-  set_tests_properties(portable PROPERTIES TIMEOUT 900 ENVIRONMENT
+  set_tests_properties(portable PROPERTIES TIMEOUT ${ALLOC_PORTABLE_TIMEOUT} ENVIRONMENT
     "ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:allocator_may_return_null=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1;TSAN_OPTIONS=halt_on_error=1")
 endif()

@@ -16,20 +16,23 @@
 #     strategy's memory; memcheck must report every one (a job that could not
 #     see them would prove nothing).
 #
-# Scope: every test except package_* (CMake consumer builds: no code of ours
-# runs in them), the conformance suite and its portable runner (348 cases of
-# thousands of operations each, more than 10 minutes under memcheck on 2
-# cores; they run natively, under ASan+UBSan, on aarch64 and -m32, while here
-# every strategy's own tests, the fuzz corpora and the tracking proofs run
-# under memcheck), and the global_stress_* programs: their fork-while-busy
-# children inherit blocks that a vanished thread was holding, which the leak
-# check at the child's exit rightly calls lost (it would with any malloc), and
-# the _inproc ones define malloc in the executable, which memcheck replaces
-# with its own. The adapter is checked under memcheck by global_probe_valgrind
-# (which keeps the executable's malloc), and natively, under ASan and under
-# TSan by the stress programs.
+# Scope: every test except
+#   - package_*: CMake consumer builds, no code of ours runs in them;
+#   - conformance, the Criterion runner of the conformance suite: Criterion
+#     starts a process per case, and 348 valgrind start-ups take longer than
+#     the cases. The same suite runs here through its plain-C runner instead
+#     (portable: every case and row of tests/conformance/suite.c plus the page
+#     provider's checks, forked children of one process, full sizes);
+#   - global_stress_preload*: they run the program through `cmake -E env`, so
+#     not under memcheck. The same engine runs under memcheck in-process:
+#     global_stress_engine, global_stress_inproc* and global_probe_valgrind.
+# The in-process adapter programs define malloc in the executable; memcheck
+# must leave that one alone (--soname-synonyms=somalloc=nouserintercepts) and
+# see the adapter's blocks through its client requests. Their fork children
+# exec /bin/true (not traced), as a shell's would.
 # Fuzz replays run their seed corpus plus 10 random inputs
-# (ALLOC_FUZZ_RANDOM) instead of 150.
+# (ALLOC_FUZZ_RANDOM) instead of 150; the stress programs 300 rounds
+# (ALLOC_STRESS_ROUNDS), since memcheck runs their threads one at a time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
@@ -39,11 +42,13 @@ logs=$PWD/build/valgrind/memcheck-logs
 rm -rf "$logs"
 mkdir -p "$logs"
 vg="valgrind;--trace-children=yes;--error-exitcode=1;--exit-on-first-error=yes;--leak-check=full"
-vg="$vg;--trace-children-skip=*/sh,*/nm;--errors-for-leak-kinds=definite;--show-leak-kinds=definite;--num-callers=30;--log-file=$logs/%p.log"
-configure_build valgrind -DALLOC_WERROR=ON "-DCMAKE_CROSSCOMPILING_EMULATOR=$vg"
+vg="$vg;--soname-synonyms=somalloc=nouserintercepts;--trace-children-skip=*/sh,*/nm,*/true;--errors-for-leak-kinds=definite;--show-leak-kinds=definite;--num-callers=30;--log-file=$logs/%p.log"
+configure_build valgrind -DALLOC_WERROR=ON "-DCMAKE_CROSSCOMPILING_EMULATOR=$vg" \
+  -DALLOC_PORTABLE_TESTS=ON "-DALLOC_PORTABLE_ARGS=-t;3000" -DALLOC_PORTABLE_TIMEOUT=5400
 
 status=0
-ALLOC_FUZZ_RANDOM=10 ctest --preset valgrind -E '^(package_|portable|global_stress_|conformance$)' || status=1
+ALLOC_FUZZ_RANDOM=10 ALLOC_STRESS_ROUNDS=300 ctest --preset valgrind -E '^(package_|conformance$|global_stress_preload)' ||
+  status=1
 
 bad=$(grep -l -E "ERROR SUMMARY: [1-9]" "$logs"/*.log || true)
 if [ -n "$bad" ]; then
