@@ -81,18 +81,11 @@ _Static_assert(HDR >= sizeof(chunk) && HDR % 16 == 0, "chunk data must stay 16-a
 static chunk hdr_get(const chunk *c)
 {
     chunk h;
-    ALLOC_TRACK_DEFINED(c, sizeof h);
-    memcpy(&h, c, sizeof h);
-    ALLOC_TRACK_NOACCESS(c, sizeof h);
+    alloc_meta_read(&h, c, sizeof h);
     return h;
 }
 
-static void hdr_put(chunk *c, const chunk *h)
-{
-    ALLOC_TRACK_UNDEFINED(c, sizeof *h);
-    memcpy(c, h, sizeof *h);
-    ALLOC_TRACK_NOACCESS(c, sizeof *h);
-}
+static void hdr_put(chunk *c, const chunk *h) { alloc_meta_write(c, h, sizeof *h); }
 
 static uintptr_t data_of(const chunk *c) { return (uintptr_t)c + HDR; }
 
@@ -105,16 +98,6 @@ static bool is_large(const alloc_arena *a, size_t len, size_t align)
     return len > a->large_threshold || align > SMALL_MAX_ALIGN;
 }
 
-/* Debug builds write a pattern over released bytes before poisoning them. */
-static void released(uintptr_t from, uintptr_t to)
-{
-    if (from >= to) return;
-#if ALLOC_DEBUG_CHECKS
-    ALLOC_TRACK_UNDEFINED((void *)from, to - from);
-    memset((void *)from, ALLOC_FILL_FREED, to - from);
-#endif
-    ALLOC_TRACK_NOACCESS((void *)from, to - from);
-}
 
 static void report(const char *what, const void *mem, size_t len, uintptr_t ret_addr)
 {
@@ -363,7 +346,7 @@ static bool arena_resize(void *ctx, void *mem, size_t len, size_t align, size_t 
         if (new_len > len)
             ALLOC_TRACK_UNDEFINED((void *)(p + len), new_len - len);
         else
-            released(p + new_len, p + len);
+            alloc_release_range(p + new_len, p + len);
         ALLOC_TRACK_POOL_CHANGE(a->cur, mem, mem, new_len);
     }
     alloc_stats_note_resize(&a->stats, len, new_len, true);
@@ -432,7 +415,7 @@ static void arena_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t
             a->top = p;
         else
             a->stranded++;
-        released(p, p + len);
+        alloc_release_range(p, p + len);
     }
     alloc_stats_note_free(&a->stats, len);
 }
@@ -492,7 +475,7 @@ int alloc_arena_rollback(alloc_arena *a, alloc_arena_mark m)
     while (a->cur != target) {
         chunk *c = a->cur;
         chunk h = hdr_get(c);
-        released(data_of(c), used_end(a, c, h.size));
+        alloc_release_range(data_of(c), used_end(a, c, h.size));
         a->cur = h.prev;
         a->chunk_count--;
         if (h.prev == target)
@@ -503,7 +486,7 @@ int alloc_arena_rollback(alloc_arena *a, alloc_arena_mark m)
     }
     free_large_newer_than(a, m.seq);
     if (target) {
-        released(m.top, a->top); /* a->top: the old top, or target's end if chunks were popped */
+        alloc_release_range(m.top, a->top); /* a->top: the old top, or target's end if chunks were popped */
         ALLOC_TRACK_POOL_TRIM(target, (void *)data_of(target), (size_t)(m.top - data_of(target)));
         a->top = m.top;
         a->end = (uintptr_t)target + th.size;
@@ -535,7 +518,7 @@ int alloc_arena_reset(alloc_arena *a, alloc_arena_reset_mode mode, size_t limit)
             continue;
         }
         chunk h = hdr_get(c);
-        if (in_chain) released(data_of(c), used_end(a, c, h.size));
+        if (in_chain) alloc_release_range(data_of(c), used_end(a, c, h.size));
         if (h.size <= limit - kept) {
             kept += h.size;
             kept_count++;

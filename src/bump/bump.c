@@ -62,18 +62,6 @@ static size_t merged_in_use(const alloc_bump *b) { return b->stats.bytes_in_use 
 
 static void set_merged_in_use(alloc_bump *b, size_t value) { b->stats.bytes_in_use = value - ts_in_use(b); }
 
-/* Debug builds write a pattern over released bytes, so a stale read in a build
- * without sanitizers still sees something obviously wrong. */
-static void released(alloc_bump *b, uintptr_t from, uintptr_t to)
-{
-    (void)b;
-    if (from >= to) return;
-#if ALLOC_DEBUG_CHECKS
-    ALLOC_TRACK_UNDEFINED((void *)from, to - from);
-    memset((void *)from, ALLOC_FILL_FREED, to - from);
-#endif
-    ALLOC_TRACK_NOACCESS((void *)from, to - from);
-}
 
 static void report(const char *what, const void *mem, size_t len, uintptr_t ret_addr)
 {
@@ -162,7 +150,7 @@ static bool bump_resize(void *ctx, void *mem, size_t len, size_t align, size_t n
     if (new_len > len) {
         ALLOC_TRACK_UNDEFINED((void *)(p + len), new_len - len);
     } else {
-        released(b, p + new_len, p + len);
+        alloc_release_range(p + new_len, p + len);
     }
     ALLOC_TRACK_POOL_CHANGE(b, mem, mem, new_len);
     alloc_stats_note_resize(&b->stats, len, new_len, true);
@@ -190,7 +178,7 @@ static void bump_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
     } else {
         b->stranded++;
     }
-    released(b, p, p + len);
+    alloc_release_range(p, p + len);
     alloc_stats_note_free(&b->stats, len);
 }
 
@@ -296,7 +284,7 @@ allocator alloc_bump_allocator_threadsafe(alloc_bump *b) { return (allocator){b,
 void alloc_bump_reset(alloc_bump *b)
 {
     uintptr_t top = load_top(b);
-    released(b, b->base, top);
+    alloc_release_range(b->base, top);
     ALLOC_TRACK_POOL_TRIM(b, (void *)b->base, 0);
     store_top(b, b->base);
     set_merged_in_use(b, 0);
@@ -316,7 +304,7 @@ int alloc_bump_rollback(alloc_bump *b, alloc_bump_mark m)
                                 (void *)m.top, (void *)top);
         return EINVAL;
     }
-    released(b, m.top, top);
+    alloc_release_range(m.top, top);
     ALLOC_TRACK_POOL_TRIM(b, (void *)b->base, (size_t)(m.top - b->base));
     store_top(b, m.top);
     size_t now = merged_in_use(b);

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "alloc/alloc.h"
 #include "alloc/diag.h"
@@ -63,6 +64,38 @@ ALLOC_HIDDEN size_t alloc_format_va(char *buf, size_t cap, const char *fmt, va_l
 /* Debug fill patterns (after SQLite memsys5): fresh blocks 0xAA, freed 0x55. */
 #define ALLOC_FILL_ALLOCATED 0xAA
 #define ALLOC_FILL_FREED 0x55
+
+/* --- metadata kept poisoned at rest ----------------------------------------
+ * Headers inside memory the user can reach (chunk headers, block headers) stay
+ * NOACCESS for ASan and Valgrind except while the allocator copies them in or
+ * out, so a user's overrun into one is reported. */
+
+static inline void alloc_meta_read(void *dst, const void *meta, size_t len)
+{
+    ALLOC_TRACK_DEFINED(meta, len);
+    memcpy(dst, meta, len);
+    ALLOC_TRACK_NOACCESS(meta, len);
+}
+
+static inline void alloc_meta_write(void *meta, const void *src, size_t len)
+{
+    ALLOC_TRACK_UNDEFINED(meta, len);
+    memcpy(meta, src, len);
+    ALLOC_TRACK_NOACCESS(meta, len);
+}
+
+/* Bytes [from, to) given back to a bump-style region: debug builds write the
+ * freed pattern over them (a stale read without sanitizers still sees
+ * something obviously wrong), then they become NOACCESS. */
+static inline void alloc_release_range(uintptr_t from, uintptr_t to)
+{
+    if (from >= to) return;
+#if ALLOC_DEBUG_CHECKS
+    ALLOC_TRACK_UNDEFINED((void *)from, to - from);
+    memset((void *)from, ALLOC_FILL_FREED, to - from);
+#endif
+    ALLOC_TRACK_NOACCESS((void *)from, to - from);
+}
 
 /* Formats a call site for a message into a caller-provided buffer of this size. */
 #define ALLOC_SITE_BUF 160

@@ -119,26 +119,12 @@ _Static_assert(FIRST_OFFSET + HDR + GRAN - 1 <= ALLOC_FREELIST_REGION_OVERHEAD, 
 
 static inline size_t word_get(const void *p)
 {
-#if ALLOC_TRACK_ENABLED
-    ALLOC_TRACK_DEFINED(p, sizeof(size_t));
-    size_t v = *(const size_t *)p;
-    ALLOC_TRACK_NOACCESS(p, sizeof(size_t));
+    size_t v;
+    alloc_meta_read(&v, p, sizeof v);
     return v;
-#else
-    return *(const size_t *)p;
-#endif
 }
 
-static inline void word_set(void *p, size_t v)
-{
-#if ALLOC_TRACK_ENABLED
-    ALLOC_TRACK_UNDEFINED(p, sizeof(size_t));
-    *(size_t *)p = v;
-    ALLOC_TRACK_NOACCESS(p, sizeof(size_t));
-#else
-    *(size_t *)p = v;
-#endif
-}
+static inline void word_set(void *p, size_t v) { alloc_meta_write(p, &v, sizeof v); }
 
 static inline size_t hdr(const char *b) { return word_get(b); }
 static inline void set_hdr(char *b, size_t v) { word_set(b, v); }

@@ -69,46 +69,21 @@ static header *hdr_of(const void *mem) { return (header *)((uintptr_t)mem - HDR)
 static header hdr_get(const void *mem)
 {
     header h;
-    header *at = hdr_of(mem);
-    ALLOC_TRACK_DEFINED(at, HDR);
-    memcpy(&h, at, HDR);
-    ALLOC_TRACK_NOACCESS(at, HDR);
+    alloc_meta_read(&h, hdr_of(mem), HDR);
     return h;
 }
 
-static void hdr_put(void *mem, const header *h)
-{
-    header *at = hdr_of(mem);
-    ALLOC_TRACK_UNDEFINED(at, HDR);
-    memcpy(at, h, HDR);
-    ALLOC_TRACK_NOACCESS(at, HDR);
-}
+static void hdr_put(void *mem, const header *h) { alloc_meta_write(hdr_of(mem), h, HDR); }
 
 static chunk chunk_get(const chunk *c)
 {
     chunk h;
-    ALLOC_TRACK_DEFINED(c, sizeof h);
-    memcpy(&h, c, sizeof h);
-    ALLOC_TRACK_NOACCESS(c, sizeof h);
+    alloc_meta_read(&h, c, sizeof h);
     return h;
 }
 
-static void chunk_put(chunk *c, const chunk *h)
-{
-    ALLOC_TRACK_UNDEFINED(c, sizeof *h);
-    memcpy(c, h, sizeof *h);
-    ALLOC_TRACK_NOACCESS(c, sizeof *h);
-}
+static void chunk_put(chunk *c, const chunk *h) { alloc_meta_write(c, h, sizeof *h); }
 
-static void released(uintptr_t from, uintptr_t to)
-{
-    if (from >= to) return;
-#if ALLOC_DEBUG_CHECKS
-    ALLOC_TRACK_UNDEFINED((void *)from, to - from);
-    memset((void *)from, ALLOC_FILL_FREED, to - from);
-#endif
-    ALLOC_TRACK_NOACCESS((void *)from, to - from);
-}
 
 static bool chunk_mode(const alloc_stack *s) { return s->backing.vtable != NULL; }
 
@@ -268,7 +243,7 @@ static void pop(alloc_stack *s, const header *h)
     void *mem = s->top_block;
     ALLOC_TRACK_POOL_FREE(s, mem);
     /* Header and data; the padding below the header was never unpoisoned. */
-    released((uintptr_t)hdr_of(mem), s->top);
+    alloc_release_range((uintptr_t)hdr_of(mem), s->top);
     s->top = h->prev_top;
     s->top_block = h->prev_block;
     if (chunk_mode(s)) drop_chunks_above(s, s->top);
@@ -359,7 +334,7 @@ static bool stack_resize(void *ctx, void *mem, size_t len, size_t align, size_t 
     if (new_len > len)
         ALLOC_TRACK_UNDEFINED((void *)(p + len), new_len - len);
     else
-        released(p + new_len, p + len);
+        alloc_release_range(p + new_len, p + len);
     s->top = p + new_len;
     h.len = new_len;
     hdr_put(mem, &h);
@@ -386,7 +361,7 @@ static void *stack_remap(void *ctx, void *mem, size_t len, size_t align, size_t 
     h.ret_addr = old.ret_addr;
     hdr_put(q, &h);
     ALLOC_TRACK_POOL_FREE(s, mem);
-    released((uintptr_t)mem, (uintptr_t)mem + len);
+    alloc_release_range((uintptr_t)mem, (uintptr_t)mem + len);
     alloc_stats_note_resize(&s->stats, len, new_len, false);
     return q;
 }
@@ -422,7 +397,7 @@ int alloc_stack_rollback(alloc_stack *s, alloc_stack_mark m)
         header h = hdr_get(m.top_block);
         uintptr_t block_end = (uintptr_t)m.top_block + h.len;
         if (s->top > block_end) {
-            released(block_end, s->top);
+            alloc_release_range(block_end, s->top);
             s->top = block_end;
         }
     }
