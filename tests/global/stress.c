@@ -10,7 +10,6 @@
  * Then, with all but the main thread still churning, the main thread forks a
  * few times; each child allocates and frees, then execs /bin/true. A lost
  * lock would hang the child (the test's timeout catches that).
- * The environment variable ALLOC_STRESS_ROUNDS caps ROUNDS.
  * Exits 0 iff every check passed. Works over any malloc (glibc, preload,
  * in-process with ALLOC_PROBE_INPROC).
  */
@@ -213,10 +212,6 @@ int main(int argc, char **argv)
     nthreads = argc > 1 ? atoi(argv[1]) : 4;
     rounds = argc > 2 ? atoi(argv[2]) : 20000;
     if (nthreads < 1 || nthreads > MAX_THREADS) return 2;
-    /* ALLOC_STRESS_ROUNDS caps the rounds: memcheck runs the threads one at a
-     * time, dozens of times slower, so the Valgrind job checks fewer rounds. */
-    const char *cap = getenv("ALLOC_STRESS_ROUNDS");
-    if (cap && atoi(cap) > 0 && atoi(cap) < rounds) rounds = atoi(cap);
 #ifdef ALLOC_PROBE_INPROC
     if (argc > 3 && strcmp(argv[3], "install") == 0 && alloc_global_install(alloc_page_allocator(), 0) != 0)
         return 2;
