@@ -98,7 +98,6 @@ static bool is_large(const alloc_arena *a, size_t len, size_t align)
     return len > a->large_threshold || align > SMALL_MAX_ALIGN;
 }
 
-
 static void report(const char *what, const void *mem, size_t len, uintptr_t ret_addr)
 {
     char site[ALLOC_SITE_BUF];
@@ -425,7 +424,6 @@ static const alloc_vtable arena_vtable = {arena_alloc, arena_resize, arena_remap
 allocator alloc_arena_allocator(alloc_arena *a) { return (allocator){a, &arena_vtable}; }
 
 /* --- savepoints and reset -------------------------------------------------- */
-
 
 alloc_arena_mark alloc_arena_save(const alloc_arena *a)
 {

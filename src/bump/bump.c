@@ -62,7 +62,6 @@ static size_t merged_in_use(const alloc_bump *b) { return b->stats.bytes_in_use 
 
 static void set_merged_in_use(alloc_bump *b, size_t value) { b->stats.bytes_in_use = value - ts_in_use(b); }
 
-
 static void report(const char *what, const void *mem, size_t len, uintptr_t ret_addr)
 {
     char site[ALLOC_SITE_BUF];

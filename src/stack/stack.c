@@ -84,7 +84,6 @@ static chunk chunk_get(const chunk *c)
 
 static void chunk_put(chunk *c, const chunk *h) { alloc_meta_write(c, h, sizeof *h); }
 
-
 static bool chunk_mode(const alloc_stack *s) { return s->backing.vtable != NULL; }
 
 static bool chunk_holds(const chunk *c, size_t size, uintptr_t addr)
