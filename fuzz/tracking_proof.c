@@ -106,6 +106,15 @@ int main(int argc, char **argv)
         if (alloc_pool_init(&pool, &c) != 0) return 2;
         return commit(alloc_pool_allocator(&pool), error);
     }
+    if (strcmp(which, "pool_mt") == 0) {
+        /* the lock-free pool: its pop peeks at free slots without opening them */
+        static alloc_pool_mt pool;
+        alloc_pool_config c = {0};
+        c.obj_size = 48;
+        c.obj_align = 8;
+        if (alloc_pool_mt_init(&pool, &c) != 0) return 2;
+        return commit(alloc_pool_mt_allocator(&pool), error);
+    }
 #endif
 #if ALLOC_PROOF_HAVE_STACK
     if (strcmp(which, "stack") == 0) {

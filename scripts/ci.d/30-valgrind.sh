@@ -52,7 +52,8 @@ status=0
 ALLOC_FUZZ_RANDOM=10 ctest --preset valgrind -E '^(package_|conformance$|global_stress_preload)' ||
   status=1
 
-bad=$(grep -l -E "ERROR SUMMARY: [1-9]" "$logs"/*.log || true)
+# (--exit-on-first-error ends a process before its summary is written)
+bad=$(grep -l -E "ERROR SUMMARY: [1-9]|Exit program on first error" "$logs"/*.log || true)
 if [ -n "$bad" ]; then
   echo "memcheck reported errors:"
   for f in $bad; do
@@ -64,8 +65,8 @@ fi
 
 # The proof: errors inside each strategy's memory must be reported.
 proof=build/valgrind/fuzz/tracking_proof
-for which in bump arena stack pool slab freelist debug; do
-  [ -d "src/$which" ] || continue
+for which in bump arena stack pool pool_mt slab freelist debug; do
+  [ -d "src/${which%_mt}" ] || continue
   for error in uaf overrun; do
     out=$(valgrind --error-exitcode=99 "$proof" "$which" "$error" 2>&1) && rc=0 || rc=$?
     if [ "$rc" -eq 2 ] && grep -q "unknown allocator" <<<"$out"; then
