@@ -245,7 +245,10 @@ static void pop(alloc_stack *s, const header *h)
     alloc_release_range((uintptr_t)hdr_of(mem), s->top);
     s->top = h->prev_top;
     s->top_block = h->prev_block;
-    if (chunk_mode(s)) drop_chunks_above(s, s->top);
+    /* Most pops stay in the current chunk, [cur + CHUNK_HDR, end]; only a pop
+     * that leaves it reads chunk headers (end is 0 when there is no chunk). */
+    if (chunk_mode(s) && ALLOC_UNLIKELY(s->top < (uintptr_t)s->cur + CHUNK_HDR || s->top > s->end))
+        drop_chunks_above(s, s->top);
 }
 
 void *alloc_stack_alloc(alloc_stack *s, size_t len, size_t align, uintptr_t ret_addr)
@@ -463,6 +466,8 @@ bool alloc_stack_check(const alloc_stack *s)
         if (chunks != s->chunk_count || reserved != s->stats.bytes_reserved) return false;
         if (!s->cur && (s->top_block || s->end)) return false;
         if (s->cur && !chunk_holds(s->cur, chunk_get(s->cur).size, s->top)) return false;
+        /* pop's fast path takes end as the current chunk's end */
+        if (s->cur && s->end != (uintptr_t)s->cur + chunk_get(s->cur).size) return false;
     } else {
         if (s->top < s->base || s->stats.bytes_reserved != s->end - s->base) return false;
     }
