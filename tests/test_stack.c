@@ -432,3 +432,47 @@ Test(stack, repeated_bursts_across_chunks_stop_calling_the_backing_allocator)
                  chunk_allocs - after_warmup, chunk_allocs);
     alloc_stack_deinit(&s);
 }
+
+static int chunk_frees;
+static void counting_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr)
+{
+    chunk_frees++;
+    alloc_page_vtable.free(ctx, mem, len, align, ret_addr);
+}
+
+Test(stack, an_empty_stack_keeps_one_chunk_as_its_current_chunk)
+{
+    alloc_vtable vt = counting_vtable;
+    vt.free = counting_free;
+    chunk_allocs = chunk_frees = 0;
+    alloc_stack s;
+    alloc_stack_options o = {.backing = {NULL, &vt}, .first_chunk = 4096, .max_chunk = 16384};
+    cr_assert_eq(alloc_stack_init(&s, &o), 0);
+    allocator a = alloc_stack_allocator(&s);
+    /* push/pop pairs on an empty stack: one chunk, taken once */
+    for (int i = 0; i < 1000; i++) {
+        void *p = alloc_bytes(a, 64, 8);
+        cr_assert_not_null(p);
+        alloc_free(a, p, 64, 8);
+    }
+    CHECKED(&s);
+    cr_assert_eq(chunk_allocs, 1, "%d backing allocations for 1000 pairs", chunk_allocs);
+    cr_assert_eq(chunk_frees, 0);
+    cr_assert_eq(stats_of(&s).bytes_reserved, alloc_stack_remaining(&s) + 16,
+                 "the chunk is current: all of it but its header is free to push into");
+    /* a burst over several chunks, then empty: the largest chunk stays */
+    enum { N = 400 };
+    static void *blocks[N];
+    for (int i = 0; i < N; i++) cr_assert_not_null(blocks[i] = alloc_bytes(a, 100, 8));
+    cr_assert_gt(chunk_allocs, 3);
+    for (int i = N - 1; i >= 0; i--) alloc_free(a, blocks[i], 100, 8);
+    CHECKED(&s);
+    cr_assert_eq(stats_of(&s).bytes_reserved, 16384, "one chunk, the largest, stays");
+    cr_assert_eq(alloc_stack_remaining(&s), 16384 - 16);
+    cr_assert_eq(chunk_frees, chunk_allocs - 1);
+    alloc_stack_reset(&s);
+    CHECKED(&s);
+    alloc_stack_deinit(&s);
+    cr_assert_eq(chunk_frees, chunk_allocs, "deinit gives the kept chunk back");
+    cr_assert_eq(stats_of(&s).bytes_reserved, 0);
+}

@@ -20,7 +20,9 @@
  *           when over a backing allocator), contents copied, the old one
  *           released. NULL iff that cannot be had. O(len).
  *   free    the top block: popped, its bytes (and header) reusable at once;
- *           a chunk left empty is kept as the one spare or given back. O(1).
+ *           a chunk left empty is kept as the one spare or given back, and
+ *           a stack that empties keeps its largest chunk as the current one
+ *           (returned at deinit). O(1), plus the chunks given back.
  *           Any other pointer (out of order, already freed, foreign) or a
  *           wrong len: debug builds report it via alloc_report_misuse, naming
  *           both blocks' allocation sites and the freeing call site (abort by
@@ -32,11 +34,14 @@
  * Overhead: a 32-byte header per block, plus alignment padding.
  *
  * Cost, measured with callgrind (x86_64, gcc 12 -O2, release build of the
- * library, 1e6 operations of 16..64 bytes at align 8 over a buffer,
- * instructions per operation including ~4-10 of loop overhead):
- *   push, alloc_stack_alloc_fast (inline)       38
- *   push + pop, both through the vtable         100  (push 55, pop 28)
- *   push inline + pop through the vtable        71
+ * library): 1e6 push/pop pairs of 16..64 bytes at align 8 on an empty stack,
+ * instructions per pair including 22 of loop overhead:
+ *                                            over a buffer   over pages
+ *   push + pop, both through the vtable            93             99
+ *   push inline + pop through the vtable           76             82
+ * (through the vtable: push 46, pop 25 of them). A pop that stays in its
+ * chunk, and a push/pop pair on an empty stack, touch no chunk header; a
+ * chunk change costs a backing call only when the spare cannot serve it.
  *
  * Thread safety: none.
  *

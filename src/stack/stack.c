@@ -17,7 +17,10 @@
  * pop, chunks that no longer contain the restored top are dropped: the
  * largest of them is kept as the single spare (so a push/pop loop at a chunk
  * boundary, or bursts that keep reaching the biggest chunk, do not call the
- * backing allocator each time), any other is given back.
+ * backing allocator each time), any other is given back. When the stack
+ * empties, the spare becomes the current chunk again, so an empty stack keeps
+ * exactly one chunk and its next push needs no chunk change. A pop stays on
+ * the fast path unless the restored top leaves the current chunk.
  * remap of the top block pushes a copy in a fresh chunk whose header takes
  * over the old block's links, so the old bytes come back when the copy is
  * popped.
@@ -169,6 +172,18 @@ static bool new_chunk(alloc_stack *s, size_t needed, uintptr_t ret_addr)
     return true;
 }
 
+/* Makes the spare the current chunk of an empty stack that has none. */
+static void install_spare(alloc_stack *s)
+{
+    chunk *c = s->spare;
+    chunk h = chunk_get(c); /* a spare's prev is NULL */
+    s->spare = NULL;
+    s->cur = c;
+    s->chunk_count = 1;
+    s->top = (uintptr_t)c + CHUNK_HDR;
+    s->end = (uintptr_t)c + h.size;
+}
+
 /* After the top moved down to `top`: drops the chunks that do not hold it. */
 static void drop_chunks_above(alloc_stack *s, uintptr_t top)
 {
@@ -176,6 +191,22 @@ static void drop_chunks_above(alloc_stack *s, uintptr_t top)
         chunk h = chunk_get(s->cur);
         if (chunk_holds(s->cur, h.size, top)) {
             s->end = (uintptr_t)s->cur + h.size;
+            if (!s->top_block && s->spare) {
+                /* Empty, with a current chunk and a spare: an empty stack
+                 * keeps one chunk, the larger. The current one is the only
+                 * one in the chain (an empty stack's top is at the start of
+                 * the chunk it emptied into, which had no chunk below). */
+                chunk sh = chunk_get(s->spare);
+                if (sh.size > h.size && !h.prev) {
+                    chunk *c = s->cur;
+                    s->cur = NULL;
+                    give_back(s, c, h.size);
+                    install_spare(s);
+                } else {
+                    give_back(s, s->spare, sh.size);
+                    s->spare = NULL;
+                }
+            }
             return;
         }
         chunk *c = s->cur;
@@ -198,34 +229,49 @@ static void drop_chunks_above(alloc_stack *s, uintptr_t top)
         chunk_put(c, &sh);
         s->spare = c;
     }
+    /* No chunk holds the top: the stack is empty (top 0, where it started).
+     * The spare, the largest chunk it had, becomes the current chunk, so a
+     * stack that keeps emptying and filling again (a push/pop pair, a
+     * per-frame scratch stack) stays on the fast paths: the next bottom block
+     * records a top inside this chunk, and popping it needs no chunk walk. */
+    if (s->spare) {
+        install_spare(s);
+        return;
+    }
     s->end = 0;
 }
 
 /* --- push and pop ------------------------------------------------------------- */
 
+/* push's slow path, out of line so that the fast path needs no stack frame:
+ * the block does not fit the buffer or current chunk. */
+static ALLOC_NOINLINE void *push_in_new_chunk(alloc_stack *s, size_t len, size_t align, uintptr_t ret_addr)
+{
+    uintptr_t top = s->top;
+    if (!chunk_mode(s)) return NULL;
+    /* Worst case in a fresh chunk: header + padding + len. */
+    if (len > ALLOC_MAX_LEN / 2 || align > ALLOC_MAX_LEN / 4) return NULL;
+    if (!new_chunk(s, HDR + (align - 1) + len, ret_addr)) return NULL;
+    /* The new chunk's top is not where the old top was: the header
+     * records the old top, so a pop returns to the older chunk. */
+    uintptr_t p = alloc_align_up(s->top + HDR, align);
+    header h = {top, s->top_block, len, ret_addr};
+    hdr_put((void *)p, &h);
+    s->top = p + len;
+    s->top_block = (void *)p;
+    ALLOC_TRACK_UNDEFINED((void *)p, len);
+    ALLOC_TRACK_POOL_ALLOC(s, (void *)p, len);
+    return (void *)p;
+}
+
 /* Pushes a block without touching stats. NULL iff it cannot be had. */
-static void *push(alloc_stack *s, size_t len, size_t align, uintptr_t ret_addr)
+static inline void *push(alloc_stack *s, size_t len, size_t align, uintptr_t ret_addr)
 {
     if (align < MIN_ALIGN) align = MIN_ALIGN;
     uintptr_t top = s->top;
     size_t avail = (size_t)(s->end - top);
     size_t need = (size_t)((-(top + HDR)) & (align - 1)) + HDR;
-    if (need > avail || len > avail - need) {
-        if (!chunk_mode(s)) return NULL;
-        /* Worst case in a fresh chunk: header + padding + len. */
-        if (len > ALLOC_MAX_LEN / 2 || align > ALLOC_MAX_LEN / 4) return NULL;
-        if (!new_chunk(s, HDR + (align - 1) + len, ret_addr)) return NULL;
-        /* The new chunk's top is not where the old top was: the header
-         * records the old top, so a pop returns to the older chunk. */
-        uintptr_t p = alloc_align_up(s->top + HDR, align);
-        header h = {top, s->top_block, len, ret_addr};
-        hdr_put((void *)p, &h);
-        s->top = p + len;
-        s->top_block = (void *)p;
-        ALLOC_TRACK_UNDEFINED((void *)p, len);
-        ALLOC_TRACK_POOL_ALLOC(s, (void *)p, len);
-        return (void *)p;
-    }
+    if (ALLOC_UNLIKELY(need > avail || len > avail - need)) return push_in_new_chunk(s, len, align, ret_addr);
     uintptr_t p = top + need;
     header h = {top, s->top_block, len, ret_addr};
     hdr_put((void *)p, &h);
@@ -246,8 +292,10 @@ static void pop(alloc_stack *s, const header *h)
     s->top = h->prev_top;
     s->top_block = h->prev_block;
     /* Most pops stay in the current chunk, [cur + CHUNK_HDR, end]; only a pop
-     * that leaves it reads chunk headers (end is 0 when there is no chunk). */
-    if (chunk_mode(s) && ALLOC_UNLIKELY(s->top < (uintptr_t)s->cur + CHUNK_HDR || s->top > s->end))
+     * that leaves it, or empties a stack that holds a spare, reads chunk
+     * headers (end is 0 when there is no chunk). */
+    if (chunk_mode(s) && ALLOC_UNLIKELY(s->top < (uintptr_t)s->cur + CHUNK_HDR || s->top > s->end ||
+                                        (s->spare && !s->top_block)))
         drop_chunks_above(s, s->top);
 }
 
@@ -412,6 +460,15 @@ void alloc_stack_deinit(alloc_stack *s)
 {
     alloc_stack_reset(s);
     if (chunk_mode(s)) {
+        /* reset leaves at most the one chunk an empty stack keeps */
+        while (s->cur) {
+            chunk *c = s->cur;
+            chunk h = chunk_get(c);
+            s->cur = h.prev;
+            s->chunk_count--;
+            give_back(s, c, h.size);
+        }
+        s->top = s->end = 0;
         if (s->spare) {
             chunk h = chunk_get(s->spare);
             give_back(s, s->spare, h.size);
@@ -466,6 +523,8 @@ bool alloc_stack_check(const alloc_stack *s)
         if (chunks != s->chunk_count || reserved != s->stats.bytes_reserved) return false;
         if (!s->cur && (s->top_block || s->end)) return false;
         if (s->cur && !chunk_holds(s->cur, chunk_get(s->cur).size, s->top)) return false;
+        /* an empty stack keeps one chunk at most */
+        if (!s->top_block && (s->spare || s->chunk_count > 1)) return false;
         /* pop's fast path takes end as the current chunk's end */
         if (s->cur && s->end != (uintptr_t)s->cur + chunk_get(s->cur).size) return false;
     } else {
