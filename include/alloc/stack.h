@@ -37,9 +37,9 @@
  * library): 1e6 push/pop pairs of 16..64 bytes at align 8 on an empty stack,
  * instructions per pair including 22 of loop overhead:
  *                                            over a buffer   over pages
- *   push + pop, both through the vtable            93             99
- *   push inline + pop through the vtable           76             82
- * (through the vtable: push 46, pop 25 of them). A pop that stays in its
+ *   push + pop, both through the vtable            86             94
+ *   push inline + pop through the vtable           72             80
+ * (through the vtable: push 42, pop 21 of them). A pop that stays in its
  * chunk, and a push/pop pair on an empty stack, touch no chunk header; a
  * chunk change costs a backing call only when the spare cannot serve it.
  *
