@@ -359,6 +359,21 @@ Test(stack, asan_reports_read_of_a_block_header, .signal = SIGABRT)
     volatile unsigned char *p = alloc_bytes(alloc_stack_allocator(&s), 64, 8);
     read_byte(p - 1);
 }
+
+Test(stack, asan_reports_read_after_reset_of_a_chunked_stack, .signal = SIGABRT)
+{
+    alloc_stack s;
+    alloc_stack_init(&s, &(alloc_stack_options){.first_chunk = 4096, .max_chunk = 4096});
+    allocator a = alloc_stack_allocator(&s);
+    volatile unsigned char *p = NULL;
+    for (int i = 0; i < 100; i++) p = alloc_bytes(a, 100, 8); /* several chunks */
+    p = alloc_bytes(a, 64, 8);
+    p[5] = 1;
+    alloc_stack_reset(&s); /* p's chunk may be the one kept: its bytes must be poisoned */
+    void *first = alloc_bytes(a, 16, 8);
+    (void)first;
+    read_byte(p + 5);
+}
 #else
 Test(stack, rollback_restores_the_bytes_left)
 {
@@ -377,6 +392,7 @@ Test(stack, rollback_restores_the_bytes_left)
     cr_assert_eq(alloc_bytes(a, 64, 8), p);
     alloc_stack_deinit(&s);
 }
+
 #endif
 
 Test(stack, buffer_end_inside_a_granule_passes_the_checker)
@@ -475,4 +491,56 @@ Test(stack, an_empty_stack_keeps_one_chunk_as_its_current_chunk)
     alloc_stack_deinit(&s);
     cr_assert_eq(chunk_frees, chunk_allocs, "deinit gives the kept chunk back");
     cr_assert_eq(stats_of(&s).bytes_reserved, 0);
+}
+
+Test(stack, reset_with_live_blocks_keeps_the_largest_chunk)
+{
+    alloc_vtable vt = counting_vtable;
+    vt.free = counting_free;
+    chunk_allocs = chunk_frees = 0;
+    alloc_stack s;
+    alloc_stack_options o = {.backing = {NULL, &vt}, .first_chunk = 4096, .max_chunk = 16384};
+    cr_assert_eq(alloc_stack_init(&s, &o), 0);
+    allocator a = alloc_stack_allocator(&s);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 500; i++) {
+            unsigned char *p = alloc_bytes(a, 100, 8);
+            cr_assert_not_null(p);
+            memset(p, i & 0xFF, 100);
+        }
+        cr_assert_gt(s.chunk_count, 3);
+        alloc_stack_reset(&s); /* 500 live blocks: not misuse */
+        CHECKED(&s);
+        alloc_stats st = stats_of(&s);
+        cr_assert_eq(st.bytes_in_use, 0);
+        cr_assert_eq(st.misuse_count, 0);
+        cr_assert_eq(st.bytes_reserved, 16384, "round %d: one chunk, the largest, stays", round);
+        cr_assert_eq(alloc_stack_top(&s), NULL);
+        cr_assert_eq(alloc_stack_depth(&s), 0);
+        cr_assert_eq(alloc_stack_remaining(&s), 16384 - 16);
+        cr_assert_eq(chunk_frees, chunk_allocs - 1);
+    }
+    /* the kept chunk serves the next pushes */
+    int before = chunk_allocs;
+    void *p = alloc_bytes(a, 1000, 8);
+    cr_assert_not_null(p);
+    cr_assert_eq(chunk_allocs, before);
+    alloc_free(a, p, 1000, 8);
+    alloc_stack_deinit(&s);
+    cr_assert_eq(chunk_frees, chunk_allocs);
+}
+
+Test(stack, reset_of_a_buffer_stack)
+{
+    static _Alignas(16) unsigned char buf[4096];
+    alloc_stack s;
+    cr_assert_eq(alloc_stack_init_buffer(&s, buf, sizeof buf), 0);
+    allocator a = alloc_stack_allocator(&s);
+    for (int i = 0; i < 10; i++) cr_assert_not_null(alloc_bytes(a, 100, 8));
+    alloc_stack_reset(&s);
+    CHECKED(&s);
+    cr_assert_eq(stats_of(&s).bytes_in_use, 0);
+    cr_assert_eq(alloc_stack_remaining(&s), sizeof buf);
+    cr_assert_not_null(alloc_bytes(a, 4000, 8), "the whole buffer is free again");
+    alloc_stack_deinit(&s);
 }

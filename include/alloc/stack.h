@@ -135,7 +135,10 @@ ALLOC_API alloc_stack_mark alloc_stack_save(const alloc_stack *s);
  */
 ALLOC_API int alloc_stack_rollback(alloc_stack *s, alloc_stack_mark m);
 
-/* Pops everything. O(blocks). */
+/* Pops everything at once, without walking the blocks: keeps the largest
+ * chunk as the current one and gives the others back. Live blocks at this
+ * point are not misuse. O(chunks) (plus O(bytes in use) in debug builds and
+ * under sanitizer tracking, which fill and poison them). */
 ALLOC_API void alloc_stack_reset(alloc_stack *s);
 
 /* The top block (NULL when empty). O(1). */

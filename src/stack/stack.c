@@ -30,7 +30,7 @@
  * and pops the blocks it passes (exact bytes_in_use, Valgrind frees).
  *
  * Bounds. alloc, free, resize: O(1). remap: O(len). rollback: O(blocks
- * popped). check, depth: O(blocks). Space: 32-byte header per block plus
+ * popped). reset: O(chunks), no block walk. check, depth: O(blocks). Space: 32-byte header per block plus
  * padding; chunk header 16 bytes; at most one spare chunk.
  *
  * Metadata layout. alloc_stack_header {prev_top, prev_block, len, ret_addr}
@@ -470,7 +470,49 @@ int alloc_stack_rollback(alloc_stack *s, alloc_stack_mark m)
     return 0;
 }
 
-void alloc_stack_reset(alloc_stack *s) { alloc_stack_rollback(s, (alloc_stack_mark){NULL, s->base}); }
+/* Pops everything without walking the blocks: the chunks are sorted out
+ * instead (the largest stays as the current one, as after the last pop of a
+ * rollback), and the tools forget every block at once. */
+void alloc_stack_reset(alloc_stack *s)
+{
+    s->top_block = NULL;
+    s->stats.bytes_in_use = 0;
+    /* every block at once: a Valgrind mempool is emptied by recreating it */
+    ALLOC_TRACK_POOL_DESTROY(s);
+    ALLOC_TRACK_POOL_CREATE(s);
+    if (!chunk_mode(s)) {
+        alloc_release_range(s->base, s->top);
+        s->top = s->base;
+        return;
+    }
+    chunk *keep = s->spare;
+    size_t keep_size = keep ? chunk_get(keep).size : 0;
+    uintptr_t keep_used = keep ? (uintptr_t)keep + CHUNK_HDR : 0; /* a spare holds nothing */
+    s->spare = NULL;
+    for (chunk *c = s->cur; c;) {
+        chunk h = chunk_get(c);
+        /* bytes in use in c: up to the top in the current chunk; an older
+         * chunk may be used to its end */
+        uintptr_t used = c == s->cur ? s->top : (uintptr_t)c + h.size;
+        if (h.size > keep_size) {
+            if (keep) give_back(s, keep, keep_size);
+            keep = c, keep_size = h.size, keep_used = used;
+        } else {
+            give_back(s, c, h.size);
+        }
+        c = h.prev;
+    }
+    s->cur = NULL;
+    s->chunk_count = 0;
+    s->top = s->end = 0;
+    if (keep) {
+        alloc_release_range((uintptr_t)keep + CHUNK_HDR, keep_used);
+        chunk h = {NULL, keep_size};
+        chunk_put(keep, &h);
+        s->spare = keep;
+        install_spare(s);
+    }
+}
 
 void alloc_stack_deinit(alloc_stack *s)
 {
