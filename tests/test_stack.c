@@ -455,16 +455,22 @@ static void counting_free(void *ctx, void *mem, size_t len, size_t align, uintpt
     chunk_frees++;
     alloc_page_vtable.free(ctx, mem, len, align, ret_addr);
 }
+static const alloc_vtable counting_both_vtable = {counting_alloc, alloc_no_resize, alloc_no_remap, counting_free};
+
+/* A stack over pages whose chunk allocations and frees are counted (from 0),
+ * chunks from 4 KiB to 16 KiB. */
+static allocator counted_stack(alloc_stack *s)
+{
+    chunk_allocs = chunk_frees = 0;
+    alloc_stack_options o = {.backing = {NULL, &counting_both_vtable}, .first_chunk = 4096, .max_chunk = 16384};
+    cr_assert_eq(alloc_stack_init(s, &o), 0);
+    return alloc_stack_allocator(s);
+}
 
 Test(stack, an_empty_stack_keeps_one_chunk_as_its_current_chunk)
 {
-    alloc_vtable vt = counting_vtable;
-    vt.free = counting_free;
-    chunk_allocs = chunk_frees = 0;
     alloc_stack s;
-    alloc_stack_options o = {.backing = {NULL, &vt}, .first_chunk = 4096, .max_chunk = 16384};
-    cr_assert_eq(alloc_stack_init(&s, &o), 0);
-    allocator a = alloc_stack_allocator(&s);
+    allocator a = counted_stack(&s);
     /* push/pop pairs on an empty stack: one chunk, taken once */
     for (int i = 0; i < 1000; i++) {
         void *p = alloc_bytes(a, 64, 8);
@@ -495,13 +501,8 @@ Test(stack, an_empty_stack_keeps_one_chunk_as_its_current_chunk)
 
 Test(stack, reset_with_live_blocks_keeps_the_largest_chunk)
 {
-    alloc_vtable vt = counting_vtable;
-    vt.free = counting_free;
-    chunk_allocs = chunk_frees = 0;
     alloc_stack s;
-    alloc_stack_options o = {.backing = {NULL, &vt}, .first_chunk = 4096, .max_chunk = 16384};
-    cr_assert_eq(alloc_stack_init(&s, &o), 0);
-    allocator a = alloc_stack_allocator(&s);
+    allocator a = counted_stack(&s);
     for (int round = 0; round < 3; round++) {
         for (int i = 0; i < 500; i++) {
             unsigned char *p = alloc_bytes(a, 100, 8);

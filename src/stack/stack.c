@@ -259,6 +259,19 @@ static void drop_chunks_above(alloc_stack *s, uintptr_t top)
 
 /* --- push and pop ------------------------------------------------------------- */
 
+/* Makes p (aligned, header room below it) the top block of len bytes; the
+ * header records prev_top, where the stack stood before. */
+static inline void *place(alloc_stack *s, uintptr_t p, uintptr_t prev_top, size_t len, uintptr_t ret_addr)
+{
+    header h = {prev_top, s->top_block, len, ret_addr};
+    hdr_put((void *)p, &h);
+    s->top = p + len;
+    s->top_block = (void *)p;
+    ALLOC_TRACK_UNDEFINED((void *)p, len);
+    ALLOC_TRACK_POOL_ALLOC(s, (void *)p, len);
+    return (void *)p;
+}
+
 /* push's slow path, out of line so that the fast path needs no stack frame:
  * the block does not fit the buffer or current chunk. */
 static ALLOC_NOINLINE void *push_in_new_chunk(alloc_stack *s, size_t len, size_t align, uintptr_t ret_addr)
@@ -271,13 +284,7 @@ static ALLOC_NOINLINE void *push_in_new_chunk(alloc_stack *s, size_t len, size_t
     /* The new chunk's top is not where the old top was: the header
      * records the old top, so a pop returns to the older chunk. */
     uintptr_t p = alloc_align_up(s->top + HDR, align);
-    header h = {top, s->top_block, len, ret_addr};
-    hdr_put((void *)p, &h);
-    s->top = p + len;
-    s->top_block = (void *)p;
-    ALLOC_TRACK_UNDEFINED((void *)p, len);
-    ALLOC_TRACK_POOL_ALLOC(s, (void *)p, len);
-    return (void *)p;
+    return place(s, p, top, len, ret_addr);
 }
 
 /* Pushes a block without touching stats. NULL iff it cannot be had. */
@@ -289,13 +296,7 @@ static inline void *push(alloc_stack *s, size_t len, size_t align, uintptr_t ret
     size_t need = (size_t)((-(top + HDR)) & (align - 1)) + HDR;
     if (ALLOC_UNLIKELY(need > avail || len > avail - need)) return push_in_new_chunk(s, len, align, ret_addr);
     uintptr_t p = top + need;
-    header h = {top, s->top_block, len, ret_addr};
-    hdr_put((void *)p, &h);
-    s->top = p + len;
-    s->top_block = (void *)p;
-    ALLOC_TRACK_UNDEFINED((void *)p, len);
-    ALLOC_TRACK_POOL_ALLOC(s, (void *)p, len);
-    return (void *)p;
+    return place(s, p, top, len, ret_addr);
 }
 
 /* Pops the top block (whose header is h). */
