@@ -98,21 +98,17 @@ int main(int argc, char **argv)
     }
 #endif
 #if ALLOC_PROOF_HAVE_POOL
+    /* a slot larger than the block: the tail must be off limits */
+    const alloc_pool_config pool_config = {.obj_size = 48, .obj_align = 8};
     if (strcmp(which, "pool") == 0) {
         static alloc_pool pool;
-        alloc_pool_config c = {0};
-        c.obj_size = 48; /* a slot larger than the block: the tail must be off limits */
-        c.obj_align = 8;
-        if (alloc_pool_init(&pool, &c) != 0) return 2;
+        if (alloc_pool_init(&pool, &pool_config) != 0) return 2;
         return commit(alloc_pool_allocator(&pool), error);
     }
     if (strcmp(which, "pool_mt") == 0) {
         /* the lock-free pool: its pop peeks at free slots without opening them */
         static alloc_pool_mt pool;
-        alloc_pool_config c = {0};
-        c.obj_size = 48;
-        c.obj_align = 8;
-        if (alloc_pool_mt_init(&pool, &c) != 0) return 2;
+        if (alloc_pool_mt_init(&pool, &pool_config) != 0) return 2;
         return commit(alloc_pool_mt_allocator(&pool), error);
     }
 #endif

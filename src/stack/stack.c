@@ -188,16 +188,23 @@ static bool new_chunk(alloc_stack *s, size_t needed, uintptr_t ret_addr)
     return true;
 }
 
+/* Makes c (size bytes, holding no block) the only chunk of an empty stack. */
+static void make_sole_chunk(alloc_stack *s, chunk *c, size_t size)
+{
+    chunk h = {NULL, size};
+    chunk_put(c, &h);
+    s->cur = c;
+    s->chunk_count = 1;
+    s->top = (uintptr_t)c + CHUNK_HDR;
+    s->end = (uintptr_t)c + size;
+}
+
 /* Makes the spare the current chunk of an empty stack that has none. */
 static void install_spare(alloc_stack *s)
 {
     chunk *c = s->spare;
-    chunk h = chunk_get(c); /* a spare's prev is NULL */
     s->spare = NULL;
-    s->cur = c;
-    s->chunk_count = 1;
-    s->top = (uintptr_t)c + CHUNK_HDR;
-    s->end = (uintptr_t)c + h.size;
+    make_sole_chunk(s, c, chunk_get(c).size);
 }
 
 /* After the top moved down to `top`: drops the chunks that do not hold it. */
@@ -508,10 +515,7 @@ void alloc_stack_reset(alloc_stack *s)
     s->top = s->end = 0;
     if (keep) {
         alloc_release_range((uintptr_t)keep + CHUNK_HDR, keep_used);
-        chunk h = {NULL, keep_size};
-        chunk_put(keep, &h);
-        s->spare = keep;
-        install_spare(s);
+        make_sole_chunk(s, keep, keep_size);
     }
 }
 
@@ -519,20 +523,13 @@ void alloc_stack_deinit(alloc_stack *s)
 {
     alloc_stack_reset(s);
     if (chunk_mode(s)) {
-        /* reset leaves at most the one chunk an empty stack keeps */
-        while (s->cur) {
-            chunk *c = s->cur;
-            chunk h = chunk_get(c);
-            s->cur = h.prev;
-            s->chunk_count--;
-            give_back(s, c, h.size);
+        /* reset leaves the one chunk an empty stack keeps, and no spare */
+        if (s->cur) {
+            give_back(s, s->cur, chunk_get(s->cur).size);
+            s->cur = NULL;
+            s->chunk_count = 0;
         }
         s->top = s->end = 0;
-        if (s->spare) {
-            chunk h = chunk_get(s->spare);
-            give_back(s, s->spare, h.size);
-            s->spare = NULL;
-        }
     } else {
         size_t cap = (size_t)(s->end - s->base);
         if (cap) ALLOC_TRACK_DEFINED((void *)s->base, cap); /* the caller's bytes, as they are */
