@@ -81,6 +81,22 @@ ALLOC_API int alloc_os_hint_huge(void *addr, size_t len);
 /* Writes len bytes to standard error, retrying short writes. For diagnostics. */
 ALLOC_API void alloc_os_write_stderr(const char *buf, size_t len);
 
+/*
+ * The calling thread's kernel thread id (Linux gettid(2)): positive, unique
+ * among the live threads of the system, reused after the thread ends.
+ * -ENOSYS where the system has no such id (the freestanding back end). O(1).
+ */
+ALLOC_API long alloc_os_thread_id(void);
+
+/*
+ * Whether the thread with kernel id tid (from alloc_os_thread_id) still exists
+ * in this process: 1 yes, 0 no (it has ended; Linux tgkill(2) with signal 0
+ * says ESRCH), or a negative errno when the system cannot tell (-ENOSYS,
+ * -EINVAL for tid <= 0). Sends no signal. A 0 is final for that thread: it
+ * can no longer run; a 1 may be a later thread that reuses the id. O(1).
+ */
+ALLOC_API int alloc_os_thread_alive(long tid);
+
 /* Ends the process with SIGABRT, without running atexit handlers or flushing stdio. */
 ALLOC_API _Noreturn void alloc_os_abort(void);
 

@@ -30,5 +30,9 @@ ALLOC_HIDDEN _Noreturn void alloc_sys_abort(void);
 /* The page size as the system reports it, or 0 if it cannot tell. */
 ALLOC_HIDDEN size_t alloc_sys_page_size(void);
 ALLOC_HIDDEN const char *alloc_sys_backend_name(void);
+/* The calling thread's kernel id (gettid), or -ENOSYS. */
+ALLOC_HIDDEN long alloc_sys_thread_id(void);
+/* tgkill(getpid(), tid, 0): 0 if that thread of this process exists, else -errno. */
+ALLOC_HIDDEN int alloc_sys_thread_probe(long tid);
 
 #endif /* ALLOC_OS_BACKEND_H */

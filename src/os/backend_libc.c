@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
 
 #include "backend.h"
 
@@ -96,3 +99,23 @@ size_t alloc_sys_page_size(void)
 }
 
 const char *alloc_sys_backend_name(void) { return "libc"; }
+
+long alloc_sys_thread_id(void)
+{
+#if defined(__linux__) && defined(SYS_gettid)
+    return (long)syscall(SYS_gettid); /* cannot fail */
+#else
+    return -ENOSYS;
+#endif
+}
+
+int alloc_sys_thread_probe(long tid)
+{
+#if defined(__linux__) && defined(SYS_tgkill)
+    int saved_errno = errno;
+    return (int)finish(syscall(SYS_tgkill, (long)getpid(), tid, 0) != 0, 0, saved_errno);
+#else
+    (void)tid;
+    return -ENOSYS;
+#endif
+}

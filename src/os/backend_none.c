@@ -57,3 +57,11 @@ _Noreturn void alloc_sys_abort(void) { alloc_freestanding_abort(); }
 size_t alloc_sys_page_size(void) { return 0; }
 
 const char *alloc_sys_backend_name(void) { return "none"; }
+
+long alloc_sys_thread_id(void) { return -ENOSYS; }
+
+int alloc_sys_thread_probe(long tid)
+{
+    (void)tid;
+    return -ENOSYS;
+}

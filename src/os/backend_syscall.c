@@ -105,3 +105,11 @@ size_t alloc_sys_page_size(void)
 }
 
 const char *alloc_sys_backend_name(void) { return ALLOC_SYSCALL_ARCH_NAME; }
+
+long alloc_sys_thread_id(void) { return alloc_syscall1(ALLOC_NR_gettid, 0); }
+
+int alloc_sys_thread_probe(long tid)
+{
+    long pid = alloc_syscall1(ALLOC_NR_getpid, 0);
+    return (int)alloc_syscall3(ALLOC_NR_tgkill, pid, tid, 0);
+}

@@ -139,3 +139,14 @@ void alloc_os_write_stderr(const char *buf, size_t len)
 }
 
 _Noreturn void alloc_os_abort(void) { alloc_sys_abort(); }
+
+long alloc_os_thread_id(void) { return alloc_sys_thread_id(); }
+
+int alloc_os_thread_alive(long tid)
+{
+    if (tid <= 0) return -EINVAL;
+    int r = alloc_sys_thread_probe(tid);
+    if (r == 0 || r == -EPERM) return 1; /* EPERM: it exists, we may not signal it */
+    if (r == -ESRCH) return 0;
+    return r;
+}
