@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -194,7 +195,11 @@ Test(global, stats_print_without_malloc)
     char buf[1024] = {0};
     ssize_t n = read(fds[0], buf, sizeof buf - 1);
     cr_assert_gt(n, 0);
-    cr_assert(strstr(buf, "alloc: strategy default: in use") != NULL, "%s", buf);
+    /* One line naming the process and the program, then the figures. */
+    char head[64];
+    snprintf(head, sizeof head, "alloc[%d ", (int)getpid());
+    cr_assert(strncmp(buf, head, strlen(head)) == 0, "%s", buf);
+    cr_assert(strstr(buf, "]: strategy default: in use") != NULL, "%s", buf);
     alloc_global_free(p);
 }
 

@@ -8,7 +8,8 @@
  *     memalign, valloc, pvalloc, malloc_usable_size, free_sized,
  *     free_aligned_sized and glibc's __libc_* aliases. ALLOC_STRATEGY in the
  *     environment picks the strategy behind them (see below), ALLOC_STATS=1
- *     prints the statistics at exit on standard error.
+ *     (or yes/true/on; 0/no/false/off turn it off) prints the statistics at
+ *     exit on standard error, one line naming the process id and program.
  *   - In a program: link the CMake target alloc::global_malloc (object files
  *     that define the malloc names, so the executable's malloc interposes the C
  *     library's for every shared object), then call
@@ -51,13 +52,21 @@
  * faults while being checked, which ends the process all the same.)
  *
  * Threads: every function is thread-safe. Small blocks go through a cache per
- * thread (initial-exec TLS) in front of one lock per size class, so threads
- * mostly do not share a lock; a thread's cache goes back to the classes when
- * it exits (a pthread key created in a constructor, never inside malloc).
- * Fork: handlers registered with pthread_atfork take every lock before fork
- * and release them in both parent and child, so the child can allocate even if
- * another thread was inside malloc. Initialisation is lazy and never calls
- * malloc (no dlsym, stdio, or pthread_key_create on that path).
+ * thread in front of one lock per size class, so threads mostly do not share
+ * a lock. A thread's cache lives in a record the adapter maps itself (reached
+ * through one initial-exec TLS pointer) and goes back to the classes when the
+ * thread exits (a pthread key destructor). Threads whose exit hook never runs
+ * (started by a library constructor before the adapter's, first malloc in a
+ * key destructor of glibc's last round, vanished in a fork child) are found
+ * later (same TLS block or thread id as a new thread, or no longer existing:
+ * see alloc_global_trim_threads) and their cached blocks go back all the same.
+ * Fork: in a multi-threaded process, handlers registered with pthread_atfork
+ * take every lock before fork and release them in both parent and child, so
+ * the child can allocate even if another thread was inside malloc. In a
+ * single-threaded process they take no lock (as glibc's malloc), so a signal
+ * handler that interrupts malloc or free may call fork. Initialisation is
+ * lazy and never calls malloc (no dlsym, stdio, or pthread_key_create on that
+ * path).
  *
  * Time: malloc and free of a cached class are O(1) without locks (a few dozen
  * instructions); a cache miss takes one class lock and moves a batch; large
@@ -145,8 +154,8 @@ ALLOC_API allocator alloc_global_allocator(void);
  * (header and rounding excluded, which bytes_reserved includes); counts are
  * summed over every thread's cache, read without stopping the threads, so a
  * snapshot taken while other threads allocate is approximate. peak_bytes_in_use
- * is the highest in-use total seen at a stats read or a cache refill (a lower
- * bound of the true peak). Counts and peaks never decrease. O(threads).
+ * is the highest in-use total seen at a stats read, a span refill or a direct
+ * (large) block: exact for direct blocks, a lower bound for small ones. Counts and peaks never decrease. O(threads).
  */
 ALLOC_API void alloc_global_stats(alloc_stats *out);
 
@@ -163,8 +172,17 @@ ALLOC_API bool alloc_global_check(void);
 ALLOC_API void alloc_global_print_stats(int fd);
 
 /* Gives the calling thread's cached blocks back to their classes (done
- * automatically at thread exit). */
+ * automatically at thread exit). O(cached blocks). */
 ALLOC_API void alloc_global_thread_flush(void);
+
+/*
+ * Finds the thread caches whose threads have ended without their exit hook
+ * (the kernel no longer knows their thread id) and gives their cached blocks
+ * back to the classes and their records back for reuse. The adapter also does
+ * this by itself, amortised, as new threads start; this call forces it.
+ * Returns how many caches were retired. O(threads) system calls.
+ */
+ALLOC_API size_t alloc_global_trim_threads(void);
 
 /*
  * The fork handlers (registered with pthread_atfork automatically); public for

@@ -1,0 +1,311 @@
+/*
+ * sources.c: where direct blocks come from, and choosing it.
+ *
+ * Direct blocks (large, or every block when a strategy other than the default
+ * is selected or a handle is installed): one call to the source allocator for
+ * len + offset bytes at max(align, 16), where offset = max(align, 16), so the
+ * user pointer is aligned like the block. Sources that are not thread-safe
+ * are called under their own mutex. realloc of a direct block asks the
+ * source's remap first (for the page allocator: mremap, no copy).
+ *
+ * Fixed sources first (the strategies of the library that are compiled in,
+ * set up on first selection), then the handles of alloc_global_install. None
+ * of the library strategies' init functions allocates (they take memory from
+ * the page allocator on their first alloc), so setting one up inside malloc
+ * is safe.
+ *
+ * A freed direct block goes back to its source, which may write its own free
+ * list links (or, in debug builds, a fill pattern) over the adapter's header.
+ * So a second free of it would find no freed header and look like a foreign
+ * pointer. The adapter therefore remembers the addresses of the last
+ * FREED_RING direct blocks it freed: a pointer whose header does not verify
+ * and that is in the ring was freed here, and the report says so (double free
+ * or use after free) instead of "not allocated by alloc's malloc".
+ */
+#if ALLOC_GLOBAL_HAVE_FREELIST
+#include "alloc/freelist.h"
+#endif
+#if ALLOC_GLOBAL_HAVE_SLAB
+#include "alloc/slab.h"
+#endif
+#if ALLOC_GLOBAL_HAVE_ARENA
+#include "alloc/arena.h"
+#endif
+#if ALLOC_GLOBAL_HAVE_BUMP
+#include "alloc/bump.h"
+#endif
+
+static source sources[NSOURCES] = {
+    [SRC_CLASSES] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "default"},
+    [SRC_PAGE] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "page"},
+    [SRC_FREELIST] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "freelist"},
+    [SRC_POOLS] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "pools"},
+    [SRC_ARENA] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "arena"},
+    [SRC_BUMP] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "bump"},
+};
+/* Whether each fixed source is part of this build. */
+static const bool source_compiled[SRC_FIRST_INSTALLED] = {
+    [SRC_CLASSES] = true,
+    [SRC_PAGE] = true,
+#if ALLOC_GLOBAL_HAVE_FREELIST
+    [SRC_FREELIST] = true,
+#endif
+#if ALLOC_GLOBAL_HAVE_SLAB
+    [SRC_POOLS] = true,
+#endif
+#if ALLOC_GLOBAL_HAVE_ARENA
+    [SRC_ARENA] = true,
+#endif
+#if ALLOC_GLOBAL_HAVE_BUMP
+    [SRC_BUMP] = true,
+#endif
+};
+/* Set once a fixed source's strategy is initialised (under install_lock). */
+static _Atomic bool source_ready[SRC_FIRST_INSTALLED];
+static _Atomic unsigned source_count = SRC_FIRST_INSTALLED;
+/* Where new blocks come from: SRC_CLASSES (classes, large blocks to the page
+ * allocator) or the index of a source that takes everything. */
+static _Atomic unsigned active_source = SRC_CLASSES;
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* --- freed direct blocks ---------------------------------------------------------- */
+
+#define FREED_RING 256u
+static _Atomic uintptr_t freed_ring[FREED_RING];
+static _Atomic unsigned freed_ring_next;
+
+static inline void freed_ring_note(const void *user)
+{
+    unsigned i = atomic_fetch_add_explicit(&freed_ring_next, 1, memory_order_relaxed) % FREED_RING;
+    atomic_store_explicit(&freed_ring[i], (uintptr_t)user, memory_order_relaxed);
+}
+
+/* Whether user is among the last FREED_RING direct blocks freed. O(FREED_RING),
+ * only on the error path. */
+static bool freed_ring_has(const void *user)
+{
+    for (unsigned i = 0; i < FREED_RING; i++)
+        if (atomic_load_explicit(&freed_ring[i], memory_order_relaxed) == (uintptr_t)user) return true;
+    return false;
+}
+
+/* --- direct blocks ------------------------------------------------------------ */
+
+static inline unsigned log2_of(size_t pow2) { return (unsigned)__builtin_ctzll((unsigned long long)pow2); }
+
+static void note_direct_reserve(size_t n)
+{
+    size_t now = atomic_fetch_add_explicit(&direct_bytes, n, memory_order_relaxed) + n;
+    raise_peak(&peak_reserved, now + atomic_load_explicit(&bytes_reserved, memory_order_relaxed));
+}
+
+/* Direct blocks change the in-use total by large steps: each one raises the
+ * peak exactly (their own total is exact; the classes' part is the one seen
+ * at the last full sum). */
+static void note_direct_in_use(size_t add, size_t sub)
+{
+    size_t now = atomic_fetch_add_explicit(&direct_in_use, add - sub, memory_order_relaxed) + add - sub;
+    if (add > sub) raise_peak(&peak_in_use, now + atomic_load_explicit(&class_in_use_seen, memory_order_relaxed));
+}
+
+static void *direct_alloc(unsigned src, size_t len, size_t align, bool zero, uintptr_t ret_addr)
+{
+    source *s = &sources[src];
+    size_t offset = align > HDR ? align : HDR;
+    if (len > ALLOC_MAX_LEN - offset) return NULL;
+    if (s->locked) pthread_mutex_lock(&s->lock);
+    char *base = alloc_bytes_at(s->a, len + offset, offset, ret_addr);
+    if (s->locked) pthread_mutex_unlock(&s->lock);
+    if (!base) return NULL;
+    void *user = base + offset;
+    hdr_write(user, len, (uint32_t)(src << 8) | (log2_of(offset) << 12));
+    ALLOC_TRACK_MALLOCLIKE(user, len);
+    if (zero) {
+        if (s->fresh_zero)
+            ALLOC_TRACK_DEFINED(user, len); /* zero already, tell the tools */
+        else
+            memset(user, 0, len);
+    }
+    note_direct_reserve(len + offset);
+    NOTE(allocs, 1);
+    NOTE_SIZE(in_use_add, len);
+    note_direct_in_use(len, 0);
+    return user;
+}
+
+static void direct_free(void *user, const hdr *h, uintptr_t ret_addr)
+{
+    source *s = &sources[META_SOURCE(h->meta)];
+    size_t offset = block_offset(h->meta);
+    /* Flip the tag first so a racing second free is seen as a double free. */
+    hdr *live = hdr_of(user);
+    ALLOC_TRACK_DEFINED(live, HDR);
+    live->tag ^= TAG_FREED_FLIP;
+    ALLOC_TRACK_NOACCESS(live, HDR);
+    NOTE(frees, 1);
+    NOTE_SIZE(in_use_sub, h->len);
+    note_direct_in_use(0, h->len);
+    ALLOC_TRACK_FREELIKE(user);
+    /* Hand the memory back as it came: the source (or the kernel, for pages
+     * reused by a later mapping) must not inherit our header's poisoning. */
+    ALLOC_TRACK_UNDEFINED(live, HDR);
+    int saved = errno; /* free never changes errno, whatever the source does */
+    freed_ring_note(user);
+    if (s->locked) pthread_mutex_lock(&s->lock);
+    alloc_free_at(s->a, (char *)user - offset, h->len + offset, offset, ret_addr);
+    if (s->locked) pthread_mutex_unlock(&s->lock);
+    atomic_fetch_sub_explicit(&direct_bytes, h->len + offset, memory_order_relaxed);
+    errno = saved;
+}
+
+/* Where the default strategy puts a block too big for the classes: the free
+ * list (when compiled in) up to MID_MAX, which reuses memory between blocks
+ * of a few MiB; beyond it, or at alignments above a page, a mapping each. */
+#define MID_MAX ((size_t)4 << 20)
+
+static inline unsigned large_source(size_t len, size_t align)
+{
+#if ALLOC_GLOBAL_HAVE_FREELIST
+    if (len <= MID_MAX && align <= MAX_CLASS_ALIGN &&
+        atomic_load_explicit(&source_ready[SRC_FREELIST], memory_order_acquire))
+        return SRC_FREELIST;
+#endif
+    (void)len, (void)align;
+    return SRC_PAGE;
+}
+
+/* --- selection ------------------------------------------------------------------- */
+
+#if ALLOC_GLOBAL_HAVE_FREELIST
+static alloc_freelist freelist_heap;
+#endif
+#if ALLOC_GLOBAL_HAVE_SLAB
+static alloc_slab slab_state;
+#endif
+#if ALLOC_GLOBAL_HAVE_ARENA
+static alloc_arena arena_state;
+#endif
+#if ALLOC_GLOBAL_HAVE_BUMP
+static alloc_bump bump_state;
+#define BUMP_RESERVATION ((size_t)4 << 30)
+#endif
+
+/* Sets up fixed source idx; true iff it is usable. Caller holds install_lock
+ * (or is the initialising thread). */
+static bool setup_fixed_source(unsigned idx)
+{
+    if (idx == SRC_CLASSES || idx == SRC_PAGE) return true;
+    if (atomic_load(&source_ready[idx])) return true;
+    source *s = &sources[idx];
+    (void)s; /* unused when no strategy is compiled in */
+    switch (idx) {
+#if ALLOC_GLOBAL_HAVE_FREELIST
+    case SRC_FREELIST: {
+        /* Regions of 8 MiB, up to 32 MiB of empty ones kept: blocks of a few
+         * MiB are reused rather than mapped and unmapped every time. */
+        alloc_freelist_config cfg = {0};
+        cfg.region_size = (size_t)8 << 20;
+        cfg.retain_bytes = (size_t)32 << 20;
+        if (alloc_freelist_init(&freelist_heap, &cfg) != 0) return false;
+        s->a = alloc_freelist_allocator(&freelist_heap);
+        s->locked = true;
+        break;
+    }
+#endif
+#if ALLOC_GLOBAL_HAVE_SLAB
+    case SRC_POOLS:
+        if (alloc_slab_init(&slab_state, NULL) != 0) return false;
+        s->a = alloc_slab_allocator(&slab_state);
+        s->locked = true;
+        break;
+#endif
+#if ALLOC_GLOBAL_HAVE_ARENA
+    case SRC_ARENA: {
+        alloc_arena_options opts = {0};
+        opts.first_chunk = (size_t)1 << 20;
+        if (alloc_arena_init(&arena_state, &opts) != 0) return false;
+        s->a = alloc_arena_allocator(&arena_state);
+        s->locked = true;
+        break;
+    }
+#endif
+#if ALLOC_GLOBAL_HAVE_BUMP
+    case SRC_BUMP: {
+        /* One reservation; pages become real only when touched. */
+        void *buf = NULL;
+        if (alloc_os_map(BUMP_RESERVATION, alloc_os_page_size(), &buf) != 0) return false;
+        if (alloc_bump_init(&bump_state, buf, BUMP_RESERVATION) != 0) {
+            alloc_os_unmap(buf, BUMP_RESERVATION);
+            return false;
+        }
+        s->a = alloc_bump_allocator_threadsafe(&bump_state);
+        s->locked = false;
+        break;
+    }
+#endif
+    default: return false;
+    }
+    atomic_store(&source_ready[idx], true);
+    return true;
+}
+
+static int select_by_name(const char *name)
+{
+    for (unsigned i = 0; i < SRC_FIRST_INSTALLED; i++) {
+        if (strcmp(sources[i].name, name) != 0) continue;
+        pthread_mutex_lock(&install_lock);
+        bool ok = setup_fixed_source(i);
+        pthread_mutex_unlock(&install_lock);
+        if (!ok) return -ENOENT;
+        atomic_store(&active_source, i);
+        return 0;
+    }
+    return -ENOENT;
+}
+
+int alloc_global_select(const char *name)
+{
+    ensure_init();
+    return select_by_name(name);
+}
+
+int alloc_global_install(allocator a, unsigned flags)
+{
+    ensure_init();
+    pthread_mutex_lock(&install_lock);
+    unsigned n = atomic_load(&source_count);
+    if (n >= SRC_FIRST_INSTALLED + ALLOC_GLOBAL_MAX_INSTALLED || n >= NSOURCES) {
+        pthread_mutex_unlock(&install_lock);
+        return -ENOSPC;
+    }
+    source *s = &sources[n];
+    s->a = a;
+    pthread_mutex_init(&s->lock, NULL);
+    s->locked = !(flags & ALLOC_GLOBAL_THREAD_SAFE);
+    s->fresh_zero = false;
+    s->name = "installed";
+    atomic_store(&source_count, n + 1);
+    atomic_store(&active_source, n);
+    pthread_mutex_unlock(&install_lock);
+    return 0;
+}
+
+const char *alloc_global_strategy_name(void)
+{
+    ensure_init();
+    return sources[atomic_load(&active_source)].name;
+}
+
+/* The names ALLOC_STRATEGY accepts in this build, comma separated, into buf
+ * (NUL-terminated). Returns the length. */
+static size_t list_strategies(char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < SRC_FIRST_INSTALLED && cap; i++) {
+        if (!source_compiled[i]) continue;
+        n += alloc_format(buf + n, cap - n, n ? ", %s" : "%s", sources[i].name);
+        if (n >= cap) n = cap - 1;
+    }
+    return n;
+}
+
