@@ -59,4 +59,20 @@ death inproc-foreign "not allocated by alloc" "$inproc" foreign
 death preload-foreign "not allocated by alloc" env LD_PRELOAD="$lib" "$probe" foreign
 death inproc-double "double free" "$inproc" double
 death preload-double "double free" env LD_PRELOAD="$lib" "$probe" double
+# A freed direct block's header may be overwritten by its source (the free
+# list's links, a pool's link, a debug fill): still a double free.
+death preload-double-large "free(0x[0-9a-f]*): double free" env LD_PRELOAD="$lib" "$probe" double-large
+for s in "$@"; do
+  case $s in arena | bump) continue ;; # free of their newest block only pops it
+  esac
+  death "preload-double-$s" "free(0x[0-9a-f]*): double free" env LD_PRELOAD="$lib" ALLOC_STRATEGY="$s" "$probe" double
+done
+# Under the free list a 1 MiB block stays in a region; under pools it is a
+# mapping of its own, unmapped on free (its header cannot be read afterwards).
+if [[ " $* " == *" freelist "* ]]; then
+  death preload-double-large-freelist "free(0x[0-9a-f]*): double free" env LD_PRELOAD="$lib" ALLOC_STRATEGY=freelist "$probe" double-large
+fi
+death preload-uaf-usable "malloc_usable_size(0x[0-9a-f]*): use after free" env LD_PRELOAD="$lib" "$probe" uaf-usable
+death preload-uaf-realloc "realloc(0x[0-9a-f]*): use after free" env LD_PRELOAD="$lib" "$probe" uaf-realloc
+death preload-uaf-realloc-large "realloc(0x[0-9a-f]*): use after free" env LD_PRELOAD="$lib" "$probe" uaf-realloc-large
 exit $status

@@ -9,7 +9,9 @@
  * addresses or usable sizes, which legitimately differ between allocators.
  *
  * `foreign` and `double` as argument free a pointer that is not a live block
- * and must end in SIGABRT under every allocator.
+ * and must end in SIGABRT under every allocator. `double-large` frees a 1 MiB
+ * block twice, `uaf-usable` and `uaf-realloc` pass a freed block to
+ * malloc_usable_size and realloc: the adapter must name each condition.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -171,8 +173,10 @@ static void case_memalign(void)
     }
     printf("posix_memalign(8 .. 4 MiB): all aligned=%d\n", ok);
     void *out = (void *)0x1234;
+    errno = 0;
     int r = posix_memalign(&out, 64, SIZE_MAX - 100);
-    printf("posix_memalign(64, huge): r=%s out untouched=%d\n", err(r), out == (void *)0x1234);
+    int e = errno;
+    printf("posix_memalign(64, huge): r=%s out untouched=%d errno=%s\n", err(r), out == (void *)0x1234, err(e));
     void *z1 = NULL, *z2 = NULL;
     posix_memalign(&z1, 256, 0);
     posix_memalign(&z2, 256, 0);
@@ -292,6 +296,25 @@ int main(int argc, char **argv)
         free(a);
         free(sink);
         printf("double free returned\n");
+        return 1;
+    }
+    if (argc > 1 && strcmp(argv[1], "double-large") == 0) {
+        void *a = malloc(1 << 20);
+        sink = a;
+        free(a);
+        free(sink);
+        printf("double free returned\n");
+        return 1;
+    }
+    if (argc > 1 && strncmp(argv[1], "uaf-", 4) == 0) {
+        void *a = malloc(40);
+        void *b = malloc(1 << 20);
+        sink = a;
+        free(a);
+        free(b);
+        if (strcmp(argv[1], "uaf-usable") == 0) printf("usable %zu\n", malloc_usable_size(sink));
+        if (strcmp(argv[1], "uaf-realloc") == 0) printf("realloc %p\n", realloc(sink, 100));
+        if (strcmp(argv[1], "uaf-realloc-large") == 0) printf("realloc %p\n", realloc(b, 100));
         return 1;
     }
     case_malloc();
