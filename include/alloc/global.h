@@ -185,6 +185,46 @@ ALLOC_API void alloc_global_thread_flush(void);
 ALLOC_API size_t alloc_global_trim_threads(void);
 
 /*
+ * Gives every free page it can back to the system (what malloc_trim(0) does):
+ * flushes the calling thread's cache, returns the classes' empty spans to the
+ * page heap and purges every free span there (MADV_DONTNEED; the address
+ * range stays reserved and reads as zero when reused). Other threads' caches
+ * are theirs (they go back when those threads exit). Returns the bytes
+ * purged (0 if there were none). O(classes + free spans) plus the system
+ * calls. A purge the system refuses is counted (alloc_global_info), not
+ * reported: the pages stay and are tried again later.
+ */
+ALLOC_API size_t alloc_global_trim(void);
+
+/*
+ * The page heap's purge policy (also ALLOC_PURGE_DELAY_MS and
+ * ALLOC_RETAIN_BYTES in the environment): a free span's pages go back to the
+ * system once it has been free for delay_ms milliseconds (checked whenever the
+ * heap is used; default 100), and at once, largest spans first, while free
+ * resident bytes exceed retain_bytes (down to half of it; default 64 MiB).
+ * delay_ms 0 purges on the next heap operation; retain_bytes 0 purges every
+ * free span at once. Returns 0, or -EINVAL for a delay outside 0..3,600,000 ms.
+ * Thread-safe; applies from the next heap operation.
+ */
+ALLOC_API int alloc_global_set_decay(long delay_ms, size_t retain_bytes);
+
+/* Figures of the page heap (alloc_global_info), in bytes unless named otherwise. */
+typedef struct alloc_global_heap_info {
+    size_t heap_mapped;        /* chunks mapped for spans (never unmapped; purged instead) */
+    size_t heap_free;          /* in free spans, resident or purged */
+    size_t heap_dirty;         /* in free spans whose pages may be resident */
+    size_t heap_free_spans;    /* number of free spans */
+    size_t mapped_blocks;      /* blocks that are mappings of their own (above 32 MiB) */
+    size_t mapped_block_bytes; /* their bytes, and those of other sources' direct blocks */
+    size_t in_use;             /* usable bytes of live blocks (as alloc_global_stats) */
+    size_t purged;             /* total bytes purged so far */
+    size_t purge_failures;     /* purges the system refused */
+} alloc_global_heap_info;
+
+/* Fills *out (what mallinfo2 and malloc_stats report). O(threads + free spans). */
+ALLOC_API void alloc_global_info(alloc_global_heap_info *out);
+
+/*
  * The fork handlers (registered with pthread_atfork automatically); public for
  * programs that fork by other means. prepare takes every lock of the adapter;
  * parent and child release them.

@@ -97,6 +97,14 @@ ALLOC_API long alloc_os_thread_id(void);
  */
 ALLOC_API int alloc_os_thread_alive(long tid);
 
+/*
+ * A monotonic clock (CLOCK_MONOTONIC) in nanoseconds, for decay delays; a
+ * negative errno where the system has none (-ENOSYS, freestanding). One
+ * system call with the asm back end (it does not use the vDSO), so callers
+ * keep it off fast paths. O(1).
+ */
+ALLOC_API int64_t alloc_os_monotonic_ns(void);
+
 /* Ends the process with SIGABRT, without running atexit handlers or flushing stdio. */
 ALLOC_API _Noreturn void alloc_os_abort(void);
 

@@ -1,23 +1,19 @@
 /*
- * classes.c: size classes, spans and the central free lists.
+ * classes.c: size classes and the central free lists over spans.
  *
  * Small blocks (block size incl. header up to 256 KiB) use size classes: 32,
  * 48, ..., 128, then four classes per power of two (160, 192, 224, 256, 320,
- * ...), so rounding wastes at most 25 %. Each class has a central free list
- * and a bump range inside its current span (fresh memory from the page
- * allocator, at least 64 KiB or 8 blocks), both under the class's mutex.
+ * ...), so rounding wastes at most 25 %. Each class has a central list of
+ * spans with free blocks, under the class's mutex; thread caches (tcache.c)
+ * sit in front of it.
  *
  * A free block's header is the live header of the block at offset 16 with its
  * tag flipped by TAG_FREED_FLIP, and its first user word links it into a list
- * (a thread cache's or the central one). That is what makes the fast paths in
+ * (a thread cache's or its span's). That is what makes the fast paths in
  * tcache.c and entry.c cheap, and what lets a double free be told from a
  * foreign pointer.
- *
- * Spans are never returned to the system: memory freed to a class stays with
- * that class (the known cost of this design; jemalloc and mimalloc purge).
  */
 
-#define SPAN_MIN ((size_t)64 << 10)
 #define CACHE_BYTES ((size_t)256 << 10)
 
 /* The class of a block of `block` bytes (header included); block <= MAX_CLASS_BLOCK. */
@@ -51,17 +47,6 @@ static void fill_class_tables(void)
         cache_cap_table[cls] = n < 2 ? 2u : n > 128 ? 128u : (uint32_t)n;
     }
 }
-
-typedef struct central {
-    pthread_mutex_t lock;
-    void *free;     /* user pointers, linked through their first word */
-    size_t nfree;
-    char *bump, *bump_end;
-} central;
-
-/* Zero-filled static mutexes are default mutexes in glibc and musl; init_slow
- * initialises them all the same, before any thread can reach them. */
-static central classes[NCLASS];
 
 /* The link word of a freed class block lives in its first user word. */
 static inline void *link_get(void *user)
@@ -106,63 +91,69 @@ static inline bool is_freed_block(void *user, unsigned cls)
            copy.tag == (tag_of(user, copy.len, copy.meta) ^ TAG_FREED_FLIP);
 }
 
+/* --- central lists: each class's spans ------------------------------------------------ */
+
 /*
- * Spans of up to SPAN_CHUNK / 4 bytes are cut from shared 2 MiB chunks (one
- * mmap for many classes: short-lived processes touch dozens of classes and
- * would otherwise pay a system call for each); bigger spans are mapped alone.
- * The tail of a chunk too small for the next span is left unused.
+ * A class's blocks live in its spans (pageheap.c). Each span keeps its own
+ * free list and a count of the blocks out of it (in thread caches or live);
+ * the class keeps the spans that have a block to give (a free one, or one not
+ * carved yet) on its partial list. When a span's last block comes back, the
+ * span goes back to the page heap (unless it is the class's only partial span:
+ * a class that allocates and frees one block at a time keeps its span), and
+ * from there to any class or large block, or to the system after the decay
+ * delay. Carving writes each block's freed header, so a block on any list
+ * always carries one.
  */
-#define SPAN_CHUNK ((size_t)2 << 20)
-static pthread_mutex_t span_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *span_chunk, *span_chunk_end;
+typedef struct central {
+    pthread_mutex_t lock;
+    span *partial; /* spans with a free or uncarved block, doubly linked */
+} central;
 
-static void note_reserved(size_t n)
+/* Zero-filled static mutexes are default mutexes in glibc and musl; init_slow
+ * initialises them all the same, before any thread can reach them. */
+static central classes[NCLASS];
+
+static inline bool span_has_block(const span *s) { return s->free || s->carved < s->capacity; }
+
+static void partial_push(central *c, span *s)
 {
-    size_t spans = atomic_fetch_add(&bytes_reserved, n) + n;
-    raise_peak(&peak_reserved, spans + atomic_load_explicit(&direct_bytes, memory_order_relaxed));
+    s->prev = NULL;
+    s->next = c->partial;
+    if (s->next) s->next->prev = s;
+    c->partial = s;
 }
 
-static char *take_span(size_t span)
+static void partial_unlink(central *c, span *s)
 {
-    allocator page = alloc_page_allocator();
-    if (span > SPAN_CHUNK / 4) {
-        char *mem = alloc_bytes_at(page, span, alloc_os_page_size(), 0);
-        if (mem) note_reserved(span);
-        return mem;
-    }
-    pthread_mutex_lock(&span_lock);
-    if ((size_t)(span_chunk_end - span_chunk) < span) {
-        char *chunk = alloc_bytes_at(page, SPAN_CHUNK, alloc_os_page_size(), 0);
-        if (!chunk) {
-            pthread_mutex_unlock(&span_lock);
-            return NULL;
-        }
-        note_reserved(SPAN_CHUNK);
-        span_chunk = chunk;
-        span_chunk_end = chunk + SPAN_CHUNK;
-    }
-    char *mem = span_chunk;
-    span_chunk += span;
-    pthread_mutex_unlock(&span_lock);
-    return mem;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        c->partial = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->prev = s->next = NULL;
 }
 
-/* Gets a span for the class into bump/bump_end. Caller holds the class lock
- * (sample_peak_in_use then takes registry_lock: class before registry is the
- * lock order everywhere). */
-static bool grow_class(central *c, unsigned cls)
+/* The units of a span for class cls: 8 blocks at least, 64 KiB at least. */
+static size_t class_span_units(unsigned cls)
 {
-    size_t size = class_size(cls);
-    size_t span = size * 8 > SPAN_MIN ? size * 8 : SPAN_MIN;
-    span = alloc_align_up(span, alloc_os_page_size());
-    char *mem = take_span(span);
-    if (!mem) return false;
-    ALLOC_TRACK_NOACCESS(mem, span);
-    c->bump = mem;
-    /* Whole blocks only: the tail that is not a multiple of the class stays unused. */
-    c->bump_end = mem + span / size * size;
+    size_t bytes = class_size(cls) * 8;
+    return bytes <= UNIT ? 1 : units_for(bytes);
+}
+
+/* A new span for the class on its partial list. Class lock held. */
+static span *class_span_new(central *c, unsigned cls)
+{
+    span *s = heap_take(class_span_units(cls), SPAN_CLASS);
+    if (!s) return NULL;
+    size_t bytes = s->units * UNIT;
+    ALLOC_TRACK_NOACCESS(s->start, bytes);
+    s->cls = (uint16_t)cls;
+    s->capacity = (uint32_t)(bytes / class_size(cls));
+    s->carved = s->used = 0;
+    s->free = NULL;
+    partial_push(c, s);
     sample_peak_in_use();
-    return true;
+    return s;
 }
 
 /*
@@ -175,36 +166,81 @@ static uint32_t central_take(unsigned cls, uint32_t want, void **list)
     size_t size = class_size(cls);
     uint32_t got = 0;
     pthread_mutex_lock(&c->lock);
-    while (got < want && c->free) {
-        void *p = c->free;
-        c->free = link_get(p);
-        c->nfree--;
-        link_set(p, *list);
-        *list = p;
-        got++;
-    }
     while (got < want) {
-        if (c->bump == c->bump_end && !grow_class(c, cls)) break;
-        void *p = c->bump + HDR;
-        c->bump += size;
-        mark_freed(p, cls);
-        link_set(p, *list);
-        *list = p;
-        got++;
+        span *s = c->partial;
+        if (!s && !(s = class_span_new(c, cls))) break;
+        while (got < want && s->free) {
+            void *p = s->free;
+            s->free = link_get(p);
+            link_set(p, *list);
+            *list = p;
+            s->used++;
+            got++;
+        }
+        while (got < want && s->carved < s->capacity) {
+            void *p = s->start + (size_t)s->carved * size + HDR;
+            s->carved++;
+            mark_freed(p, cls);
+            link_set(p, *list);
+            *list = p;
+            s->used++;
+            got++;
+        }
+        if (!span_has_block(s)) partial_unlink(c, s);
     }
     pthread_mutex_unlock(&c->lock);
     return got;
 }
 
-/* Gives a linked list of n freed blocks (head .. tail) back to class cls. */
+/* Gives a linked list of n freed blocks (head .. tail) back to class cls:
+ * each to its own span. O(n). */
 static void central_give(unsigned cls, void *head, void *tail, uint32_t n)
 {
+    (void)tail;
     central *c = &classes[cls];
+    span *release[8];
+    unsigned nrelease = 0;
     pthread_mutex_lock(&c->lock);
-    link_set(tail, c->free);
-    c->free = head;
-    c->nfree += n;
+    void *p = head;
+    for (uint32_t i = 0; i < n; i++) {
+        void *next = link_get(p);
+        span *s = span_of(p);
+        ALLOC_ASSERT(s && s->kind == SPAN_CLASS && s->cls == cls && s->used > 0);
+        if (!span_has_block(s)) partial_push(c, s);
+        link_set(p, s->free);
+        s->free = p;
+        s->used--;
+        if (s->used == 0 && (c->partial != s || s->next)) {
+            /* Empty, and not the class's last partial span: back to the heap. */
+            partial_unlink(c, s);
+            if (nrelease == sizeof release / sizeof release[0]) {
+                for (unsigned k = 0; k < nrelease; k++) heap_release(release[k]);
+                nrelease = 0;
+            }
+            release[nrelease++] = s;
+        }
+        p = next;
+    }
     pthread_mutex_unlock(&c->lock);
+    for (unsigned k = 0; k < nrelease; k++) heap_release(release[k]);
+}
+
+/* Gives back the empty span each class may keep (see central_give). */
+static void classes_release_empty(void)
+{
+    for (unsigned cls = 0; cls < NCLASS; cls++) {
+        central *c = &classes[cls];
+        span *empty = NULL;
+        pthread_mutex_lock(&c->lock);
+        for (span *s = c->partial; s; s = s->next)
+            if (s->used == 0) {
+                empty = s;
+                break;
+            }
+        if (empty) partial_unlink(c, empty);
+        pthread_mutex_unlock(&c->lock);
+        if (empty) heap_release(empty);
+    }
 }
 
 static void classes_init(void)
@@ -212,22 +248,25 @@ static void classes_init(void)
     fill_class_tables();
     for (unsigned i = 0; i < NCLASS; i++) {
         pthread_mutex_init(&classes[i].lock, NULL);
-        classes[i].free = NULL;
-        classes[i].nfree = 0;
-        classes[i].bump = classes[i].bump_end = NULL;
+        classes[i].partial = NULL;
     }
 }
 
-/* Class invariants for alloc_global_check: the central list holds only freed
- * blocks of the class and its count agrees. Takes the class lock. */
+/* Class invariants for alloc_global_check: every partial span is the class's,
+ * has a block to give, and its free list holds only freed blocks of the
+ * class inside it, with free + uncarved + used = capacity. Takes the class lock. */
 static bool central_check(unsigned cls)
 {
     central *c = &classes[cls];
     bool ok = true;
     pthread_mutex_lock(&c->lock);
-    size_t n = 0;
-    for (void *p = c->free; p && ok; p = link_get(p), n++) ok = is_freed_block(p, cls);
-    ok = ok && n == c->nfree && (size_t)(c->bump_end - c->bump) % class_size(cls) == 0;
+    for (span *s = c->partial; s && ok; s = s->next) {
+        ok = s->kind == SPAN_CLASS && s->cls == cls && span_has_block(s) && (!s->next || s->next->prev == s);
+        uint32_t nfree = 0;
+        for (void *p = s->free; p && ok; p = link_get(p), nfree++)
+            ok = nfree < s->capacity && span_of(p) == s && is_freed_block(p, cls);
+        ok = ok && nfree + (s->capacity - s->carved) + s->used == s->capacity;
+    }
     pthread_mutex_unlock(&c->lock);
     return ok;
 }

@@ -179,6 +179,7 @@ enum {
     SRC_POOLS,
     SRC_ARENA,
     SRC_BUMP,
+    SRC_HEAP, /* the page heap's large blocks (pageheap.c); not selectable */
     SRC_FIRST_INSTALLED,
     NSOURCES = 16
 };
@@ -194,9 +195,12 @@ typedef struct source {
 
 /* --- process-wide state --------------------------------------------------------------- */
 
-/* Span bytes, bytes of direct blocks (header and padding included), live
- * usable bytes of direct blocks, and the peaks. */
+/* Bytes the engine mapped itself (page heap chunks, records, descriptors,
+ * page map), bytes of direct blocks of other sources (header and padding
+ * included), live usable bytes of all direct blocks, and the peaks. */
 static _Atomic size_t bytes_reserved, direct_bytes, direct_in_use, peak_reserved, peak_in_use;
+/* Direct blocks that are mappings of their own (SRC_PAGE). */
+static _Atomic size_t page_blocks;
 /* The class in-use total at the last full sum (see stats.c). */
 static _Atomic size_t class_in_use_seen;
 

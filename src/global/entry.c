@@ -214,36 +214,53 @@ static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
         return NULL;
     }
     if (len > ALLOC_MAX_LEN) return fail_nomem();
+    unsigned src = META_SOURCE(h.meta);
+    size_t offset = block_offset(h.meta);
+    bool defaults = atomic_load_explicit(&active_source, memory_order_relaxed) == SRC_CLASSES;
     if (META_CLASS(h.meta)) {
         /* Stay in the block if it fits and is not more than twice too big. */
         if (len <= h.len && (len >= h.len / 2 || h.len <= 64)) return p;
-    } else {
-        source *s = &sources[META_SOURCE(h.meta)];
-        size_t offset = block_offset(h.meta);
-        if (len <= ALLOC_MAX_LEN - offset) {
-            char *base = (char *)p - offset;
-            ALLOC_TRACK_DEFINED(hdr_of(p), HDR); /* the header moves with the block */
-            if (s->locked) pthread_mutex_lock(&s->lock);
-            char *moved = alloc_remap_at(s->a, base, h.len + offset, offset, len + offset, ret_addr);
-            if (s->locked) pthread_mutex_unlock(&s->lock);
-            if (moved) {
-                void *user = moved + offset;
-                ALLOC_TRACK_FREELIKE(p);
-                hdr_write(user, len, h.meta);
-                ALLOC_TRACK_MALLOCLIKE(user, len);
-                ALLOC_TRACK_DEFINED(user, h.len < len ? h.len : len); /* the contents moved along */
+    } else if (!(src == SRC_HEAP && len > HEAP_LARGE_MAX - offset) &&
+               !(defaults && len <= MAX_CLASS_BLOCK - HDR && len < h.len / 2) && len <= ALLOC_MAX_LEN - offset) {
+        /* The source grows or shrinks it where it is if it can (the heap's
+         * neighbouring span, mremap for a mapping of its own). Not when it
+         * leaves the heap's band for a mapping, or shrinks into the classes. */
+        source *s = &sources[src];
+        char *base = (char *)p - offset;
+        ALLOC_TRACK_DEFINED(hdr_of(p), HDR); /* the header moves with the block */
+        if (s->locked) pthread_mutex_lock(&s->lock);
+        char *moved = alloc_remap_at(s->a, base, h.len + offset, offset, len + offset, ret_addr);
+        if (s->locked) pthread_mutex_unlock(&s->lock);
+        if (moved) {
+            void *user = moved + offset;
+            ALLOC_TRACK_FREELIKE(p);
+            hdr_write(user, len, h.meta);
+            ALLOC_TRACK_MALLOCLIKE(user, len);
+            ALLOC_TRACK_DEFINED(user, h.len < len ? h.len : len); /* the contents moved along */
+            if (src != SRC_HEAP) {
                 note_direct_reserve(len + offset);
                 atomic_fetch_sub_explicit(&direct_bytes, h.len + offset, memory_order_relaxed);
-                note_direct_in_use(len, h.len);
-                NOTE(remaps, 1);
-                NOTE_SIZE(in_use_add, len);
-                NOTE_SIZE(in_use_sub, h.len);
-                return user;
             }
-            ALLOC_TRACK_NOACCESS(hdr_of(p), HDR);
+            note_direct_in_use(len, h.len);
+            NOTE(remaps, 1);
+            NOTE_SIZE(in_use_add, len);
+            NOTE_SIZE(in_use_sub, h.len);
+            return user;
         }
+        ALLOC_TRACK_NOACCESS(hdr_of(p), HDR);
     }
-    void *fresh = alloc_impl(len, HDR, false, ret_addr);
+    /* Moving. A block that grows past the classes into the heap gets half
+     * its size again as room, so a buffer grown by small steps moves
+     * O(log n) times (each time into a span that can often grow in place
+     * too), never once per page: amortised O(1) copying per byte of growth.
+     * Past the heap's band it moves once to a mapping of its own, which
+     * mremap grows without copying. */
+    size_t want = len;
+    if (defaults && len > h.len && len > MAX_CLASS_BLOCK - HDR && len <= HEAP_LARGE_MAX - HDR) {
+        want = len + len / 2;
+        if (want > HEAP_LARGE_MAX - HDR) want = HEAP_LARGE_MAX - HDR;
+    }
+    void *fresh = alloc_impl(want, HDR, false, ret_addr);
     if (!fresh) return NULL; /* errno set; p untouched */
     memcpy(fresh, p, h.len < len ? h.len : len);
     if (META_CLASS(h.meta))

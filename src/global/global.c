@@ -4,7 +4,8 @@
  *
  * The parts, in the order they build on each other:
  *   engine.h    types, constants, the block header, counters, glossary
- *   classes.c   size classes, spans, central free lists
+ *   pageheap.c  spans, the page map, the page heap shared by all, purging
+ *   classes.c   size classes and their central lists of spans
  *   tcache.c    thread caches, their registry, thread exit and dead threads
  *   sources.c   direct blocks and the allocators they come from; selection
  *   stats.c     statistics, the invariant check, the ALLOC_STATS report
@@ -25,6 +26,7 @@
  */
 #include "engine.h"
 
+#include "pageheap.c"
 #include "classes.c"
 #include "tcache.c"
 #include "sources.c"

@@ -10,7 +10,7 @@
  * and a nested call simply finds the adapter ready).
  *
  * Fork. In a multi-threaded process, prepare takes every lock of the adapter
- * (install, sources, classes, spans, registry, in that order), so that no
+ * (install, sources, classes, page heap, registry, in that order), so that no
  * other thread is half-way through a list when the child's copy is made;
  * parent and child release them, and the child retires the caches of the
  * threads it does not have. In a single-threaded process (glibc's
@@ -83,8 +83,44 @@ static bool parse_flag(const char *name, const char *value)
     return false;
 }
 
+/* A non-negative decimal number with an optional K, M or G (binary) suffix;
+ * false for anything else. */
+static bool parse_size(const char *v, size_t *out)
+{
+    size_t n = 0;
+    if (!*v) return false;
+    for (; *v >= '0' && *v <= '9'; v++) {
+        if (n > (SIZE_MAX - 9) / 10) return false;
+        n = n * 10 + (size_t)(*v - '0');
+    }
+    unsigned shift = 0;
+    if (*v == 'K' || *v == 'k') shift = 10, v++;
+    else if (*v == 'M' || *v == 'm') shift = 20, v++;
+    else if (*v == 'G' || *v == 'g') shift = 30, v++;
+    if (*v || (shift && n > (SIZE_MAX >> shift))) return false;
+    *out = n << shift;
+    return true;
+}
+
+static void read_purge_options(void)
+{
+    const char *delay = env_lookup("ALLOC_PURGE_DELAY_MS");
+    const char *retain = env_lookup("ALLOC_RETAIN_BYTES");
+    size_t d = (size_t)(atomic_load(&opt_decay_ns) / 1000000), r = atomic_load(&opt_retain_bytes);
+    if (delay && !(parse_size(delay, &d) && d <= 3600u * 1000u)) {
+        warn("alloc: ALLOC_PURGE_DELAY_MS=%s is not a number of milliseconds (0..3600000); keeping 100\n", delay);
+        d = 100;
+    }
+    if (retain && !parse_size(retain, &r)) {
+        warn("alloc: ALLOC_RETAIN_BYTES=%s is not a size (bytes, or with K, M, G); keeping 64M\n", retain);
+        r = (size_t)64 << 20;
+    }
+    alloc_global_set_decay((long)d, r);
+}
+
 static void read_environment(void)
 {
+    read_purge_options();
     saw_environ = environ != NULL;
     const char *stats = env_lookup("ALLOC_STATS");
     print_stats_at_exit = stats && parse_flag("ALLOC_STATS", stats);
@@ -113,7 +149,7 @@ static ALLOC_NOINLINE void init_slow(void)
         classes_init();
         sources[SRC_PAGE].a = alloc_page_allocator();
         sources[SRC_PAGE].fresh_zero = true;
-        setup_fixed_source(SRC_FREELIST); /* the default's middle sizes, if compiled in */
+        sources[SRC_HEAP].a = (allocator){NULL, &heap_vtable};
         read_environment();
         atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
         in_init = false;
@@ -163,14 +199,14 @@ static void lock_everything(void)
     for (unsigned i = 0; i < NSOURCES; i++)
         if (sources[i].locked) pthread_mutex_lock(&sources[i].lock);
     for (unsigned cls = 0; cls < NCLASS; cls++) pthread_mutex_lock(&classes[cls].lock);
-    pthread_mutex_lock(&span_lock);
+    pthread_mutex_lock(&heap_lock);
     pthread_mutex_lock(&registry_lock);
 }
 
 static void unlock_everything(void)
 {
     pthread_mutex_unlock(&registry_lock);
-    pthread_mutex_unlock(&span_lock);
+    pthread_mutex_unlock(&heap_lock);
     for (unsigned cls = NCLASS; cls-- > 0;) pthread_mutex_unlock(&classes[cls].lock);
     for (unsigned i = NSOURCES; i-- > 0;)
         if (sources[i].locked) pthread_mutex_unlock(&sources[i].lock);

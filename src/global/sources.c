@@ -42,8 +42,9 @@ static source sources[NSOURCES] = {
     [SRC_POOLS] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "pools"},
     [SRC_ARENA] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "arena"},
     [SRC_BUMP] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "bump"},
+    [SRC_HEAP] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "heap"},
 };
-/* Whether each fixed source is part of this build. */
+/* Whether each fixed source is part of this build and can be selected. */
 static const bool source_compiled[SRC_FIRST_INSTALLED] = {
     [SRC_CLASSES] = true,
     [SRC_PAGE] = true,
@@ -118,6 +119,8 @@ static void *direct_alloc(unsigned src, size_t len, size_t align, bool zero, uin
     if (s->locked) pthread_mutex_unlock(&s->lock);
     if (!base) return NULL;
     void *user = base + offset;
+    if (src != SRC_HEAP) note_direct_reserve(len + offset); /* heap chunks are counted as mapped */
+    if (src == SRC_PAGE) atomic_fetch_add_explicit(&page_blocks, 1, memory_order_relaxed);
     hdr_write(user, len, (uint32_t)(src << 8) | (log2_of(offset) << 12));
     ALLOC_TRACK_MALLOCLIKE(user, len);
     if (zero) {
@@ -126,7 +129,6 @@ static void *direct_alloc(unsigned src, size_t len, size_t align, bool zero, uin
         else
             memset(user, 0, len);
     }
-    note_direct_reserve(len + offset);
     NOTE(allocs, 1);
     NOTE_SIZE(in_use_add, len);
     note_direct_in_use(len, 0);
@@ -154,23 +156,21 @@ static void direct_free(void *user, const hdr *h, uintptr_t ret_addr)
     if (s->locked) pthread_mutex_lock(&s->lock);
     alloc_free_at(s->a, (char *)user - offset, h->len + offset, offset, ret_addr);
     if (s->locked) pthread_mutex_unlock(&s->lock);
-    atomic_fetch_sub_explicit(&direct_bytes, h->len + offset, memory_order_relaxed);
+    if (META_SOURCE(h->meta) != SRC_HEAP)
+        atomic_fetch_sub_explicit(&direct_bytes, h->len + offset, memory_order_relaxed);
+    if (META_SOURCE(h->meta) == SRC_PAGE) atomic_fetch_sub_explicit(&page_blocks, 1, memory_order_relaxed);
     errno = saved;
 }
 
-/* Where the default strategy puts a block too big for the classes: the free
- * list (when compiled in) up to MID_MAX, which reuses memory between blocks
- * of a few MiB; beyond it, or at alignments above a page, a mapping each. */
-#define MID_MAX ((size_t)4 << 20)
-
+/* Where the default strategy puts a block too big for the classes: the page
+ * heap up to HEAP_LARGE_MAX (its spans are reused, and purged after the decay
+ * delay, so a program that allocates and frees 5-25 MiB buffers in a loop does
+ * not fault in fresh pages every time); beyond it, or at alignments above the
+ * heap's 64 KiB unit, a mapping each (which grows and shrinks by mremap). */
 static inline unsigned large_source(size_t len, size_t align)
 {
-#if ALLOC_GLOBAL_HAVE_FREELIST
-    if (len <= MID_MAX && align <= MAX_CLASS_ALIGN &&
-        atomic_load_explicit(&source_ready[SRC_FREELIST], memory_order_acquire))
-        return SRC_FREELIST;
-#endif
-    (void)len, (void)align;
+    size_t offset = align > HDR ? align : HDR;
+    if (align <= UNIT && len <= HEAP_LARGE_MAX - offset) return SRC_HEAP;
     return SRC_PAGE;
 }
 
@@ -252,7 +252,7 @@ static bool setup_fixed_source(unsigned idx)
 static int select_by_name(const char *name)
 {
     for (unsigned i = 0; i < SRC_FIRST_INSTALLED; i++) {
-        if (strcmp(sources[i].name, name) != 0) continue;
+        if (!source_compiled[i] || strcmp(sources[i].name, name) != 0) continue;
         pthread_mutex_lock(&install_lock);
         bool ok = setup_fixed_source(i);
         pthread_mutex_unlock(&install_lock);

@@ -67,7 +67,7 @@ void alloc_global_stats(alloc_stats *out)
 bool alloc_global_check(void)
 {
     ensure_init();
-    bool ok = registry_check();
+    bool ok = registry_check() && heap_check();
     for (unsigned cls = 0; cls < NCLASS && ok; cls++) ok = central_check(cls) && cache_check(cls);
     alloc_stats s;
     alloc_global_stats(&s);
@@ -100,4 +100,30 @@ void alloc_global_print_stats(int fd)
         p += w;
         n -= (size_t)w;
     }
+}
+
+size_t alloc_global_trim(void)
+{
+    ensure_init();
+    cache_flush_all();
+    classes_release_empty();
+    return heap_trim();
+}
+
+void alloc_global_info(alloc_global_heap_info *out)
+{
+    ensure_init();
+    alloc_stats s;
+    alloc_global_stats(&s);
+    size_t mapped, free_bytes, dirty, free_spans;
+    heap_counts(&mapped, &free_bytes, &dirty, &free_spans);
+    out->heap_mapped = mapped;
+    out->heap_free = free_bytes;
+    out->heap_dirty = dirty;
+    out->heap_free_spans = free_spans;
+    out->mapped_blocks = (size_t)atomic_load(&page_blocks);
+    out->mapped_block_bytes = atomic_load(&direct_bytes);
+    out->in_use = s.bytes_in_use;
+    out->purged = (size_t)atomic_load(&heap_purged_bytes);
+    out->purge_failures = (size_t)atomic_load(&heap_purge_failures);
 }

@@ -34,5 +34,7 @@ ALLOC_HIDDEN const char *alloc_sys_backend_name(void);
 ALLOC_HIDDEN long alloc_sys_thread_id(void);
 /* tgkill(getpid(), tid, 0): 0 if that thread of this process exists, else -errno. */
 ALLOC_HIDDEN int alloc_sys_thread_probe(long tid);
+/* CLOCK_MONOTONIC in nanoseconds, or -errno. */
+ALLOC_HIDDEN int64_t alloc_sys_monotonic_ns(void);
 
 #endif /* ALLOC_OS_BACKEND_H */

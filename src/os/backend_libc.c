@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/syscall.h>
@@ -118,4 +119,12 @@ int alloc_sys_thread_probe(long tid)
     (void)tid;
     return -ENOSYS;
 #endif
+}
+
+int64_t alloc_sys_monotonic_ns(void)
+{
+    struct timespec ts;
+    int saved_errno = errno;
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return finish(1, 0, saved_errno);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

@@ -65,3 +65,5 @@ int alloc_sys_thread_probe(long tid)
     (void)tid;
     return -ENOSYS;
 }
+
+int64_t alloc_sys_monotonic_ns(void) { return -ENOSYS; }

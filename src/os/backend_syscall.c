@@ -113,3 +113,13 @@ int alloc_sys_thread_probe(long tid)
     long pid = alloc_syscall1(ALLOC_NR_getpid, 0);
     return (int)alloc_syscall3(ALLOC_NR_tgkill, pid, tid, 0);
 }
+
+int64_t alloc_sys_monotonic_ns(void)
+{
+    struct {
+        long sec, nsec;
+    } ts;
+    long r = alloc_syscall2(ALLOC_NR_clock_gettime, 1 /* CLOCK_MONOTONIC */, (long)&ts);
+    if (r < 0) return r;
+    return (int64_t)ts.sec * 1000000000 + ts.nsec;
+}

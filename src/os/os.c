@@ -150,3 +150,5 @@ int alloc_os_thread_alive(long tid)
     if (r == -ESRCH) return 0;
     return r;
 }
+
+int64_t alloc_os_monotonic_ns(void) { return alloc_sys_monotonic_ns(); }

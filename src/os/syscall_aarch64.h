@@ -13,6 +13,7 @@
 #define ALLOC_NR_read 63
 #define ALLOC_NR_write 64
 #define ALLOC_NR_exit_group 94
+#define ALLOC_NR_clock_gettime 113
 #define ALLOC_NR_tgkill 131
 #define ALLOC_NR_rt_sigaction 134
 #define ALLOC_NR_rt_sigprocmask 135

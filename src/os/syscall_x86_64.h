@@ -17,6 +17,7 @@
 #define ALLOC_NR_rt_sigaction 13
 #define ALLOC_NR_rt_sigprocmask 14
 #define ALLOC_NR_mremap 25
+#define ALLOC_NR_clock_gettime 228
 #define ALLOC_NR_madvise 28
 #define ALLOC_NR_getpid 39
 #define ALLOC_NR_gettid 186

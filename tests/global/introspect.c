@@ -1,0 +1,127 @@
+/*
+ * introspect.c [alloc]: malloc_trim, mallinfo2 and malloc_stats as glibc
+ * defines them, checked over whatever malloc the process has (glibc itself,
+ * or alloc's preload library), and with "alloc" the page heap's decay: free
+ * resident memory goes back after the purge delay without any call.
+ *
+ * What glibc's semantics promise and this checks:
+ *   - mallinfo2().uordblks grows by at least n after malloc(n) and falls back
+ *     after free;
+ *   - malloc_trim(0) after freeing 64 MiB of small blocks returns 1 and the
+ *     resident set shrinks by at least 32 MiB;
+ *   - malloc_stats writes "system bytes" and "in use bytes" lines to stderr.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures;
+#define CHECK(cond, ...)                                              \
+    do {                                                              \
+        if (!(cond)) {                                                \
+            fprintf(stderr, "introspect: " __VA_ARGS__);              \
+            fputc('\n', stderr);                                      \
+            failures++;                                               \
+        }                                                             \
+    } while (0)
+
+static size_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, resident = 0;
+    if (!f) return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    fclose(f);
+    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+enum { SMALL = 1024, COUNT = 64 * 1024 }; /* 64 MiB of 1 KiB blocks */
+static void *blocks[COUNT];
+
+static void fill(void)
+{
+    for (int i = 0; i < COUNT; i++) {
+        blocks[i] = malloc(SMALL);
+        if (blocks[i]) memset(blocks[i], 0x5A, SMALL);
+    }
+}
+
+static void drain(void)
+{
+    for (int i = 0; i < COUNT; i++) free(blocks[i]);
+}
+
+int main(int argc, char **argv)
+{
+    int want_alloc = argc > 1 && strcmp(argv[1], "alloc") == 0;
+
+    /* mallinfo2 follows a 1 MiB block in and out. */
+    struct mallinfo2 before = mallinfo2();
+    char *big = malloc((size_t)1 << 20);
+    memset(big, 1, (size_t)1 << 20);
+    struct mallinfo2 during = mallinfo2();
+    free(big);
+    struct mallinfo2 after = mallinfo2();
+    CHECK(during.uordblks + during.hblkhd >= before.uordblks + before.hblkhd + ((size_t)1 << 20),
+          "mallinfo2 did not count a 1 MiB block (%zu -> %zu)", before.uordblks, during.uordblks);
+    CHECK(after.uordblks + after.hblkhd + ((size_t)1 << 19) <= during.uordblks + during.hblkhd,
+          "mallinfo2 did not see the 1 MiB block freed (%zu -> %zu)", during.uordblks, after.uordblks);
+    CHECK(during.arena + during.hblkhd >= ((size_t)1 << 20), "mallinfo2: no system bytes under a 1 MiB block");
+
+    /* malloc_trim gives freed memory back. */
+    fill();
+    size_t full = rss_bytes();
+    drain();
+    int trimmed = malloc_trim(0);
+    size_t trimmed_rss = rss_bytes();
+    CHECK(trimmed == 1, "malloc_trim(0) after freeing 64 MiB returned %d", trimmed);
+    CHECK(trimmed_rss + ((size_t)32 << 20) <= full, "malloc_trim(0): resident %zu -> %zu bytes", full,
+          trimmed_rss);
+
+    /* malloc_stats to standard error. */
+    int fds[2];
+    if (pipe(fds) == 0) {
+        int saved = dup(2);
+        dup2(fds[1], 2);
+        malloc_stats();
+        dup2(saved, 2);
+        close(saved);
+        close(fds[1]);
+        char text[4096] = {0};
+        ssize_t n = read(fds[0], text, sizeof text - 1);
+        close(fds[0]);
+        CHECK(n > 0 && strstr(text, "system bytes") && strstr(text, "in use bytes"),
+              "malloc_stats printed no system/in use lines");
+    }
+
+    if (want_alloc) {
+        /* Decay: free memory goes back after the delay, with no trim call;
+         * the next use of the page heap applies it. */
+        typedef int (*set_decay_fn)(long, size_t);
+        set_decay_fn set_decay = (set_decay_fn)(uintptr_t)dlsym(RTLD_DEFAULT, "alloc_global_set_decay");
+        CHECK(set_decay != NULL, "alloc_global_set_decay is not in this process");
+        if (set_decay) {
+            CHECK(set_decay(-1, 0) != 0, "a negative delay was accepted");
+            set_decay(50, (size_t)1 << 30); /* by age only */
+            fill();
+            size_t filled = rss_bytes();
+            drain();
+            free(malloc((size_t)1 << 20)); /* flush this thread's cache through the heap */
+            struct timespec pause = {0, 200 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+            free(malloc((size_t)1 << 20)); /* a heap operation after the delay */
+            size_t decayed = rss_bytes();
+            CHECK(decayed + ((size_t)32 << 20) <= filled, "decay: resident %zu -> %zu bytes after the delay",
+                  filled, decayed);
+        }
+    }
+    if (failures) return 1;
+    printf("introspect: ok\n");
+    return 0;
+}
