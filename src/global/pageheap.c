@@ -412,6 +412,7 @@ static bool heap_vt_resize(void *ctx, void *mem, size_t len, size_t align, size_
             s->units = want;
             tail->kind = SPAN_LARGE;
             pagemap_set_all(tail);
+            ALLOC_TRACK_NOACCESS(tail->start, tail->units * UNIT);
             heap_release_locked(tail);
             ok = true;
         }
@@ -428,6 +429,7 @@ static bool heap_vt_resize(void *ctx, void *mem, size_t len, size_t align, size_
             } else {
                 desc_delete(right);
             }
+            ALLOC_TRACK_UNDEFINED(s->start + s->units * UNIT, extra * UNIT);
             s->units = want;
             pagemap_set_all(s);
             ok = true;
