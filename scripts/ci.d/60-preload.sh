@@ -19,7 +19,9 @@ pyver=$($PY -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 ensure_packages "libpython${pyver}-testsuite"
 
 build=build/preload
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DALLOC_WERROR=ON -DALLOC_STRATEGIES="global;freelist;slab;arena;bump" \
+# The folders of the strategies the adapter can select (src/global/strategies.def).
+folders=$(sed -n 's/^ALLOC_GLOBAL_STRATEGY([A-Z0-9_]*, "[a-z0-9_]*", \([a-z0-9_]*\)).*/\1/p' src/global/strategies.def | paste -sd';')
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DALLOC_WERROR=ON -DALLOC_STRATEGIES="global;$folders" \
   -DALLOC_TESTS=OFF -DALLOC_BENCH=OFF -DALLOC_EXAMPLES=OFF >/dev/null
 cmake --build "$build" --target alloc_preload
 ALLOC_LIB=$root/$build/src/global/liballoc_preload.so

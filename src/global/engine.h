@@ -172,14 +172,16 @@ static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* --- sources (sources.c) ----------------------------------------------------------- */
 
+/* The sources: the default (classes), the page allocator, the page heap's
+ * large blocks (pageheap.c; not selectable), each strategy of
+ * strategies.def, then the handles of alloc_global_install. */
 enum {
     SRC_CLASSES = 0,
     SRC_PAGE,
-    SRC_FREELIST,
-    SRC_POOLS,
-    SRC_ARENA,
-    SRC_BUMP,
-    SRC_HEAP, /* the page heap's large blocks (pageheap.c); not selectable */
+    SRC_HEAP,
+#define ALLOC_GLOBAL_STRATEGY(id, name, folder) SRC_##id,
+#include "strategies.def"
+#undef ALLOC_GLOBAL_STRATEGY
     SRC_FIRST_INSTALLED,
     NSOURCES = 16
 };

@@ -7,6 +7,7 @@
  *   pageheap.c  spans, the page map, the page heap shared by all, purging
  *   classes.c   size classes and their central lists of spans
  *   tcache.c    thread caches, their registry, thread exit and dead threads
+ *   strategies.c  the setup of each strategy in strategies.def
  *   sources.c   direct blocks and the allocators they come from; selection
  *   stats.c     statistics, the invariant check, the ALLOC_STATS report
  *   init.c      lazy initialisation, environment options, fork
@@ -29,6 +30,7 @@
 #include "pageheap.c"
 #include "classes.c"
 #include "tcache.c"
+#include "strategies.c"
 #include "sources.c"
 #include "stats.c"
 #include "init.c"

@@ -22,44 +22,21 @@
  * and that is in the ring was freed here, and the report says so (double free
  * or use after free) instead of "not allocated by alloc's malloc".
  */
-#if ALLOC_GLOBAL_HAVE_FREELIST
-#include "alloc/freelist.h"
-#endif
-#if ALLOC_GLOBAL_HAVE_SLAB
-#include "alloc/slab.h"
-#endif
-#if ALLOC_GLOBAL_HAVE_ARENA
-#include "alloc/arena.h"
-#endif
-#if ALLOC_GLOBAL_HAVE_BUMP
-#include "alloc/bump.h"
-#endif
-
 static source sources[NSOURCES] = {
     [SRC_CLASSES] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "default"},
     [SRC_PAGE] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "page"},
-    [SRC_FREELIST] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "freelist"},
-    [SRC_POOLS] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "pools"},
-    [SRC_ARENA] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "arena"},
-    [SRC_BUMP] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "bump"},
     [SRC_HEAP] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = "heap"},
+#define ALLOC_GLOBAL_STRATEGY(id, nm, folder) [SRC_##id] = {.lock = PTHREAD_MUTEX_INITIALIZER, .name = nm},
+#include "strategies.def"
+#undef ALLOC_GLOBAL_STRATEGY
 };
 /* Whether each fixed source is part of this build and can be selected. */
 static const bool source_compiled[SRC_FIRST_INSTALLED] = {
     [SRC_CLASSES] = true,
     [SRC_PAGE] = true,
-#if ALLOC_GLOBAL_HAVE_FREELIST
-    [SRC_FREELIST] = true,
-#endif
-#if ALLOC_GLOBAL_HAVE_SLAB
-    [SRC_POOLS] = true,
-#endif
-#if ALLOC_GLOBAL_HAVE_ARENA
-    [SRC_ARENA] = true,
-#endif
-#if ALLOC_GLOBAL_HAVE_BUMP
-    [SRC_BUMP] = true,
-#endif
+#define ALLOC_GLOBAL_STRATEGY(id, nm, folder) [SRC_##id] = ALLOC_GLOBAL_HAVE_##id,
+#include "strategies.def"
+#undef ALLOC_GLOBAL_STRATEGY
 };
 /* Set once a fixed source's strategy is initialised (under install_lock). */
 static _Atomic bool source_ready[SRC_FIRST_INSTALLED];
@@ -176,75 +153,14 @@ static inline unsigned large_source(size_t len, size_t align)
 
 /* --- selection ------------------------------------------------------------------- */
 
-#if ALLOC_GLOBAL_HAVE_FREELIST
-static alloc_freelist freelist_heap;
-#endif
-#if ALLOC_GLOBAL_HAVE_SLAB
-static alloc_slab slab_state;
-#endif
-#if ALLOC_GLOBAL_HAVE_ARENA
-static alloc_arena arena_state;
-#endif
-#if ALLOC_GLOBAL_HAVE_BUMP
-static alloc_bump bump_state;
-#define BUMP_RESERVATION ((size_t)4 << 30)
-#endif
-
 /* Sets up fixed source idx; true iff it is usable. Caller holds install_lock
  * (or is the initialising thread). */
 static bool setup_fixed_source(unsigned idx)
 {
     if (idx == SRC_CLASSES || idx == SRC_PAGE) return true;
+    if (idx >= SRC_FIRST_INSTALLED || !source_compiled[idx] || !strategy_setup[idx]) return false;
     if (atomic_load(&source_ready[idx])) return true;
-    source *s = &sources[idx];
-    (void)s; /* unused when no strategy is compiled in */
-    switch (idx) {
-#if ALLOC_GLOBAL_HAVE_FREELIST
-    case SRC_FREELIST: {
-        /* Regions of 8 MiB, up to 32 MiB of empty ones kept: blocks of a few
-         * MiB are reused rather than mapped and unmapped every time. */
-        alloc_freelist_config cfg = {0};
-        cfg.region_size = (size_t)8 << 20;
-        cfg.retain_bytes = (size_t)32 << 20;
-        if (alloc_freelist_init(&freelist_heap, &cfg) != 0) return false;
-        s->a = alloc_freelist_allocator(&freelist_heap);
-        s->locked = true;
-        break;
-    }
-#endif
-#if ALLOC_GLOBAL_HAVE_SLAB
-    case SRC_POOLS:
-        if (alloc_slab_init(&slab_state, NULL) != 0) return false;
-        s->a = alloc_slab_allocator(&slab_state);
-        s->locked = true;
-        break;
-#endif
-#if ALLOC_GLOBAL_HAVE_ARENA
-    case SRC_ARENA: {
-        alloc_arena_options opts = {0};
-        opts.first_chunk = (size_t)1 << 20;
-        if (alloc_arena_init(&arena_state, &opts) != 0) return false;
-        s->a = alloc_arena_allocator(&arena_state);
-        s->locked = true;
-        break;
-    }
-#endif
-#if ALLOC_GLOBAL_HAVE_BUMP
-    case SRC_BUMP: {
-        /* One reservation; pages become real only when touched. */
-        void *buf = NULL;
-        if (alloc_os_map(BUMP_RESERVATION, alloc_os_page_size(), &buf) != 0) return false;
-        if (alloc_bump_init(&bump_state, buf, BUMP_RESERVATION) != 0) {
-            alloc_os_unmap(buf, BUMP_RESERVATION);
-            return false;
-        }
-        s->a = alloc_bump_allocator_threadsafe(&bump_state);
-        s->locked = false;
-        break;
-    }
-#endif
-    default: return false;
-    }
+    if (!strategy_setup[idx](&sources[idx])) return false;
     atomic_store(&source_ready[idx], true);
     return true;
 }
