@@ -24,15 +24,43 @@ start=$SECONDS
 # goes on and the script ends with status 1 after writing everything.
 status=0
 "$bench" --out "$out" --reps 3 "$@" || status=1
-if [ "${ALLOC_BENCH_CALLGRIND:-1}" != 0 ]; then
-  # Small sizes: callgrind runs about 50 times slower. Threaded and
-  # per-operation-timed workloads are left out by the harness itself.
-  "$bench" --callgrind --out "$out" --workloads paired,lifo,batch-freeall,churn-4k,realloc-step || status=1
+# The callgrind pass takes the same --contenders/--workloads filter as the
+# timing run: its workloads are those of its own list that the filter keeps
+# (none kept: no pass, and callgrind.md of an earlier run is left alone).
+cg_workloads=paired,lifo,batch-freeall,churn-4k,realloc-double,realloc-step,large
+cg_workloads_all=$cg_workloads
+cg_contenders=all
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --contenders) cg_contenders=${args[i + 1]:-all} ;;
+    --workloads)
+      keep=()
+      IFS=, read -ra want <<<"${args[i + 1]:-all}"
+      for w in ${cg_workloads//,/ }; do
+        for x in "${want[@]}"; do
+          if [ "$x" = "$w" ] || [ "$x" = all ]; then keep+=("$w"); break; fi
+        done
+      done
+      cg_workloads=$(IFS=,; echo "${keep[*]}") ;;
+  esac
+done
+run_callgrind=${ALLOC_BENCH_CALLGRIND:-1}
+if [ "$run_callgrind" != 0 ] && [ -z "$cg_workloads" ]; then
+  echo "bench: no callgrind pass (none of its workloads, $cg_workloads_all, is selected)"
+  run_callgrind=0
+fi
+if [ "$run_callgrind" != 0 ]; then
+  # Small sizes (callgrind runs about 50 times slower), except that the
+  # realloc growth and the large blocks reach the large bands (past 4 MiB,
+  # blocks of 2-8 MiB). Threaded and per-operation-timed workloads are left
+  # out by the harness itself.
+  "$bench" --callgrind --out "$out" --contenders "$cg_contenders" --workloads "$cg_workloads" || status=1
 fi
 echo "bench: done in $((SECONDS - start)) s"
 echo "bench: table  $out/results.md"
 echo "bench: plots  $out/plots/*.svg (and .png)"
 echo "bench: data   $out/results.json"
-[ "${ALLOC_BENCH_CALLGRIND:-1}" != 0 ] && echo "bench: instructions per operation  $out/callgrind.md"
+[ "$run_callgrind" != 0 ] && echo "bench: instructions per operation  $out/callgrind.md"
 [ $status -ne 0 ] && echo "bench: some pairs failed; see the end of $out/results.md"
 exit $status
