@@ -152,7 +152,8 @@ static void print_malloc_version(void)
     }
 }
 
-static int run_child(const char *cname, const char *wname, int reps, const bench_params *params, bool check_each)
+static int run_child(const char *cname, const char *wname, int reps, const bench_params *params, double budget_s,
+                     bool check_each)
 {
     bench_params pw = *params;
     const bench_params *p = &pw;
@@ -175,7 +176,9 @@ static int run_child(const char *cname, const char *wname, int reps, const bench
             }
     }
     if (c->flags & BENCH_MALLOC) print_malloc_version();
-    pw.budget_ns = bench_workloads[w].budget_s * 1e9 * (bench_under_valgrind() ? BENCH_VALGRIND_SLOWDOWN : 1.0);
+    if (budget_s <= 0) budget_s = bench_workloads[w].budget_s;
+    if (bench_workloads[w].budget_s <= 0) budget_s = 0; /* the workload checks no budget */
+    pw.budget_ns = budget_s * 1e9 * (bench_under_valgrind() ? BENCH_VALGRIND_SLOWDOWN : 1.0);
     bench_need need = need_of(w, p);
     bench_rss_set_base();
     void *st = NULL;
@@ -193,7 +196,7 @@ static int run_child(const char *cname, const char *wname, int reps, const bench
             /* Not a gap in the report: what it reached goes in the table and the plot. */
             c->destroy(st);
             print_sample("over", &s);
-            printf("status over the budget of %.0f s (wall) per sample; stopped after %llu operations\n",
+            printf("status over the budget of %.3g s (wall) per sample; stopped after %llu operations\n",
                    p->budget_ns / 1e9, (unsigned long long)s.ops);
             return 0;
         }
@@ -242,6 +245,7 @@ typedef struct options {
     char out[PATH_MAX];
     bool callgrind, smoke, plots, list;
     int timeout;
+    double budget; /* seconds; > 0 replaces every workload's budget */
 } options;
 
 static void usage(FILE *f)
@@ -260,6 +264,9 @@ static void usage(FILE *f)
             "                     checks after each sample, no plots; exit status 1 on any failure\n"
             "  --no-plots         skip gnuplot\n"
             "  --timeout S        wall seconds before a pair is abandoned (default 300)\n"
+            "  --budget S         wall seconds per sample for every workload that has a budget\n"
+            "                     (default: each its own, see the report's workload table); a\n"
+            "                     sample past it stops and is reported with what it reached\n"
             "  --clock cpu|wall   measured sections timed by the thread's CPU time (default) or wall\n"
             "                     time; prodcons always uses wall time\n"
             "  --list             list contenders and workloads and exit\n");
@@ -311,6 +318,8 @@ static void run_pair(const options *o, const char *exe, const bench_contender *c
     snprintf(scale, sizeof scale, "%.17g", o->scale);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
     snprintf(timeout, sizeof timeout, "%d", o->timeout);
+    char budget[32];
+    snprintf(budget, sizeof budget, "%.17g", o->budget);
     char cgout[PATH_MAX + 64] = "";
     const char *argv[32];
     int a = 0;
@@ -336,6 +345,8 @@ static void run_pair(const options *o, const char *exe, const bench_contender *c
     argv[a++] = seed;
     argv[a++] = "--timeout";
     argv[a++] = timeout;
+    argv[a++] = "--budget";
+    argv[a++] = budget;
     if (o->smoke) argv[a++] = "--check";
     if (!bench_cpu_clock) {
         argv[a++] = "--clock";
@@ -531,6 +542,13 @@ int main(int argc, char **argv)
         } else if (strcmp(arg, "--timeout") == 0) {
             NEED_VAL();
             o.timeout = atoi(val);
+        } else if (strcmp(arg, "--budget") == 0) {
+            NEED_VAL();
+            o.budget = strtod(val, NULL);
+            if (!(o.budget >= 0)) {
+                fprintf(stderr, "alloc-bench: --budget must be >= 0\n");
+                return 2;
+            }
         } else if (strcmp(arg, "--clock") == 0) {
             NEED_VAL();
             if (strcmp(val, "cpu") != 0 && strcmp(val, "wall") != 0) {
@@ -586,7 +604,7 @@ int main(int argc, char **argv)
         if (o.timeout > 0) alarm((unsigned)o.timeout);
         /* And a child whose driver was interrupted does not run on alone. */
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        return run_child(child_c, child_w, o.reps, &params, check_each);
+        return run_child(child_c, child_w, o.reps, &params, o.budget, check_each);
     }
 
     if (o.list) {
