@@ -348,6 +348,7 @@ static void run_pair(const options *o, const char *exe, const bench_contender *c
     argv[a++] = "--budget";
     argv[a++] = budget;
     if (o->smoke) argv[a++] = "--check";
+    if (o->callgrind) argv[a++] = "--large-bands";
     if (!bench_cpu_clock) {
         argv[a++] = "--clock";
         argv[a++] = "wall";
@@ -508,7 +509,7 @@ int main(int argc, char **argv)
     snprintf(o.workloads, sizeof o.workloads, "all");
     snprintf(o.out, sizeof o.out, "bench/results");
     const char *child_c = NULL, *child_w = NULL;
-    bool check_each = false;
+    bool check_each = false, large_bands = false;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -566,6 +567,8 @@ int main(int argc, char **argv)
             o.list = true;
         } else if (strcmp(arg, "--check") == 0) {
             check_each = true;
+        } else if (strcmp(arg, "--large-bands") == 0) {
+            large_bands = true;
         } else if (strcmp(arg, "--child") == 0) {
             if (i + 2 >= argc) return 2;
             child_c = argv[++i];
@@ -595,8 +598,9 @@ int main(int argc, char **argv)
     }
     bench_params params;
     bench_params_init(&params, o.scale, o.seed);
-    /* The child of a callgrind pass is not told so: it finds itself under valgrind. */
-    if (o.callgrind || (child_c && bench_under_valgrind())) callgrind_sizes(&params);
+    /* The driver tells a callgrind child (--large-bands): a child that merely
+     * finds itself under valgrind may be memcheck running the smoke test. */
+    if (o.callgrind || large_bands) callgrind_sizes(&params);
 
     if (child_c) {
         /* A pair that hangs (a deadlock in a thread-safe strategy) ends the
