@@ -712,7 +712,10 @@ static void write_footprint(FILE *f, const report_run *run, const bench_contende
          rm = workload_in_run(run, WL_REALLOC_MANY);
     if (run->callgrind || !(ph || dr || rm)) return;
     char delay[32];
-    fmt_time(delay, sizeof delay, run->params.decay_ns);
+    if (run->params.decay_ns >= 1e9 && fmod(run->params.decay_ns, 1e9) == 0)
+        snprintf(delay, sizeof delay, "%.0f s", run->params.decay_ns / 1e9); /* "1 s", not "1.00 s" */
+    else
+        fmt_time(delay, sizeof delay, run->params.decay_ns);
     fprintf(f, "## Footprint: memory kept and given back\n\n");
     fprintf(f, "Resident set growth of the process (RSS, from /proc/self/statm; the harness's own tables are not "
                "counted). \"After\" figures are taken once everything is freed: right away after each phase, and "

@@ -7,7 +7,9 @@
 #   results.json    every sample
 #   plots/*.svg     one chart per workload (and .png)
 #   callgrind.md    instructions per operation (the repeatable figure)
-# Takes about 5 minutes on 2 cores. Arguments go to the timing run, e.g.
+# A full run took 8 min 50 s on a shared 2-core machine at load 5-8 (its
+# processes used 3 min 10 s of CPU), after the build. Arguments go to the
+# timing run, and --contenders/--workloads to the callgrind pass too, e.g.
 #   bash scripts/bench.sh --contenders pool,freelist,jemalloc --workloads paired,churn-4k
 # Environment: ALLOC_BENCH_OUT (default bench/results), ALLOC_BENCH_CALLGRIND=0
 # to skip the callgrind pass.
