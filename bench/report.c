@@ -881,6 +881,10 @@ static void write_markdown(FILE *f, const report_run *run, bool plots)
         for (int w = 0; w < WL_COUNT; w++)
             if (workload_in_run(run, w))
                 fprintf(f, "![%s](plots/%s.svg)\n", bench_workloads[w].name, bench_workloads[w].name);
+        if (workload_in_run(run, WL_PHASE)) fprintf(f, "![footprint-phase](plots/footprint-phase.svg)\n");
+        if (workload_in_run(run, WL_DRIFT) || workload_in_run(run, WL_REALLOC_MANY))
+            fprintf(f, "![footprint-drift-realloc-many](plots/footprint-drift-realloc-many.svg)\n");
+        if (workload_in_run(run, WL_LATENCY)) fprintf(f, "![latency-percentiles](plots/latency-percentiles.svg)\n");
         fprintf(f, "\n");
     }
 }
@@ -927,6 +931,90 @@ static void log_time_tics(FILE *gp, const char *axis, double lo, double hi)
         first = false;
     }
     fprintf(gp, ")\n");
+}
+
+/* Ticks of a log byte axis: 1, 10, 100 of each binary unit. */
+static void log_bytes_tics(FILE *gp, const char *axis, double lo, double hi)
+{
+    fprintf(gp, "set %stics (", axis);
+    bool first = true;
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    for (int u = 0; u < 5; u++)
+        for (int m = 1; m <= 100; m *= 10) {
+            double v = (double)m * pow(1024, u);
+            if (v < lo || v > hi) continue;
+            fprintf(gp, "%s\"%d %s\" %g", first ? "" : ", ", m, units[u], v);
+            first = false;
+        }
+    fprintf(gp, ")\n");
+}
+
+/* A grouped bar chart of RSS figures of one or two footprint workloads:
+ * phase (peak, after each phase, after the delay) or drift + realloc-many
+ * (peak and after the delay of each). Values below 64 KiB are drawn at
+ * 64 KiB (a log axis has no zero); the tables give the exact figures. */
+static void footprint_chart(FILE *gp, const report_run *run, const char *pdir, const char *name, const char *title,
+                            int w1, int w2)
+{
+    if (!workload_in_run(run, w1) && !workload_in_run(run, w2)) return;
+    char dat[PATH_MAX + 64];
+    snprintf(dat, sizeof dat, "%s/%s.dat", pdir, name);
+    FILE *d = fopen(dat, "w");
+    if (!d) return;
+    const bench_contender *cs[64];
+    size_t nc = run_contenders(run, cs, 64);
+    const double floor_b = 64 * 1024;
+    double hi = 1 << 20;
+    int n = 0;
+    for (size_t c = 0; c < nc; c++) {
+        const report_result *a = find(run, cs[c]->name, w1), *b = w2 != w1 ? find(run, cs[c]->name, w2) : NULL;
+        bool oka = a && a->status == REPORT_OK, okb = b && b->status == REPORT_OK;
+        if (!oka && !okb) continue;
+        double v[5] = {0};
+        int nv;
+        if (w1 == WL_PHASE) {
+            nv = 5;
+            v[0] = a->rss_peak;
+            for (int k = 0; k < 3; k++) v[k + 1] = a->rss_phase[k];
+            v[4] = a->rss_end;
+        } else {
+            nv = 4;
+            if (oka) v[0] = a->rss_peak, v[1] = a->rss_end;
+            if (okb) v[2] = b->rss_peak, v[3] = b->rss_end;
+        }
+        fprintf(d, "\"%s\"", cs[c]->name);
+        for (int k = 0; k < nv; k++) {
+            double x = v[k] > floor_b ? v[k] : floor_b;
+            if (x > hi) hi = x;
+            fprintf(d, " %.6g", x);
+        }
+        fprintf(d, "\n");
+        n++;
+    }
+    fclose(d);
+    if (n == 0) return;
+    fprintf(gp, "\n# %s\nunset logscale x\nset autoscale\nset xrange [*:*]\nset yrange [*:*] noreverse\n"
+                "set logscale y\nset yrange [%g:%g]\nset key inside top right vertical opaque\nset style data histograms\n"
+                "set style histogram clustered gap 1\nset xtics autofreq rotate by -30\nset grid ytics\n"
+                "set title '%s'\nset ylabel 'resident set growth, log scale'\nunset xlabel\n",
+            name, floor_b, hi * 8, title);
+    log_bytes_tics(gp, "y", floor_b, hi * 8);
+    for (int t = 0; t < 2; t++) {
+        fprintf(gp, "%s\nset output '%s.%s'\n",
+                t == 0 ? "set terminal svg size 820,440 font 'sans,11' background '#ffffff'"
+                       : "set terminal pngcairo size 1000,520 font 'sans,11' background '#ffffff'",
+                name, t == 0 ? "svg" : "png");
+        if (w1 == WL_PHASE)
+            fprintf(gp, "plot '%s.dat' using 2:xtic(1) title 'peak', '' using 3 title 'after 64 B phase', '' using 4 "
+                        "title 'after 1-4 KiB phase', '' using 5 title 'after 256 KiB phase', '' using 6 title 'after "
+                        "the delay'\n",
+                    name);
+        else
+            fprintf(gp, "plot '%s.dat' using 2:xtic(1) title 'drift: peak', '' using 3 title 'drift: after the delay', "
+                        "'' using 4 title 'realloc-many: peak', '' using 5 title 'realloc-many: after the delay'\n",
+                    name);
+    }
+    fprintf(gp, "unset logscale y\nunset ylabel\nset ytics autofreq\nset xtics norotate\nset style data points\n");
 }
 
 /* One horizontal bar chart per workload: names down the side, the value at
@@ -1039,6 +1127,15 @@ static int write_plots(const report_run *run, const char *dir)
         }
     }
     fprintf(gp, "unset xlabel\n");
+
+    /* Memory given back: grouped bars of RSS per contender (log scale). */
+    if (!run->callgrind) {
+        footprint_chart(gp, run, pdir, "footprint-phase", "phase: resident memory at the peak, after each phase, after the delay",
+                        WL_PHASE, WL_PHASE);
+        footprint_chart(gp, run, pdir, "footprint-drift-realloc-many",
+                        "drift and realloc-many: resident memory at the peak and after all is freed", WL_DRIFT,
+                        WL_REALLOC_MANY);
+    }
 
     /* Latency percentiles on one chart. */
     if (workload_in_run(run, WL_LATENCY) && !run->callgrind) {
