@@ -5,7 +5,7 @@
  *
  *   alloc-bench [--contenders LIST] [--workloads LIST] [--reps N] [--scale F]
  *               [--seed N] [--out DIR] [--callgrind] [--smoke] [--no-plots]
- *               [--timeout S] [--list]
+ *               [--timeout S] [--budget S] [--list]
  *
  * LIST is a comma list of names, or "all". Contenders a build lacks (a malloc
  * library not installed, a strategy not compiled in) are not in the table and

@@ -1,5 +1,22 @@
 /*
- * report.c: medians, ratios, the issue's targets, and the files of a run.
+ * report.c: medians, ratios, the targets, and the files of a run.
+ *
+ * A run is a table of (contender, workload) results; this file turns it into
+ * results.json (every sample, for tools), results.md (for a reader) and one
+ * gnuplot script that draws every chart. The Markdown is ordered by the
+ * question a reader comes with: first "which one for which pattern" (the
+ * fastest of alloc's contenders, the leanest, and the fastest other malloc,
+ * all read off this run's figures), then the full tables of time, speedup,
+ * memory per live byte and memory given back, then the project's targets,
+ * then how the run was made. Every figure carries its unit (ns to s, B to
+ * GiB), chosen per value so that no cell needs seven digits.
+ *
+ * Three kinds of pair are never a silent gap: a skipped pair (the contender's
+ * contract cannot serve the workload) says why; a failed one says how; and
+ * one that ran past its workload's time budget shows the time it used and
+ * how far it got, with a bound in place of its speedup, in the tables and the
+ * plots alike. Ratios are always against baselines of the same run, so a
+ * busy machine moves both sides of each ratio.
  */
 #define _GNU_SOURCE 1
 #include "report.h"
