@@ -106,10 +106,14 @@ void bench_params_init(bench_params *p, double scale, uint64_t seed)
     p->large_n = scaled(40, scale, 30);
     p->large_min = scaled((size_t)5 << 20, scale, (size_t)128 << 10);
     p->large_max = scaled((size_t)25 << 20, scale, (size_t)640 << 10);
-    /* realloc-many keeps its block sizes at every scale (256 KiB crosses the
-     * mallocs' mmap thresholds, which is the point); only the count shrinks. */
+    /* realloc-many keeps its 256 KiB buffers down to scale 0.1 (they cross
+     * the mallocs' mmap thresholds, which is the point) and only has fewer
+     * of them; below that the buffers shrink too (16 KiB in the smoke test,
+     * which memcheck runs: its realloc always copies). */
     p->rmany_n = scaled(1000, scale, 16);
-    p->rmany_max = (size_t)256 << 10;
+    p->rmany_max = scaled((size_t)256 << 10, scale * 10, (size_t)16 << 10);
+    if (p->rmany_max > ((size_t)256 << 10)) p->rmany_max = (size_t)256 << 10;
+    p->rmany_max &= ~(size_t)63;
     /* phase: 1 GiB is 16 Mi blocks of 64 B; the floor keeps a quick run's
      * phases past a page heap's first span. */
     p->phase_bytes = scaled((size_t)1 << 30, scale, (size_t)1 << 20);
