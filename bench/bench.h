@@ -83,6 +83,9 @@ typedef struct bench_workload_info {
      * 2-25 s a sample and their memory figures repeat: one sample each keeps
      * the full run within minutes. */
     int max_reps;
+    /* In the callgrind pass when it is given all workloads (a small set:
+     * callgrind runs 50 times slower). Named workloads run there anyway. */
+    bool callgrind;
     /* The pattern in a user's words, for the report's "which one" table
      * (NULL: the workload is not in that table). */
     const char *pattern;

@@ -243,7 +243,7 @@ typedef struct options {
     double scale;
     uint64_t seed;
     char out[PATH_MAX];
-    bool callgrind, smoke, plots, list;
+    bool callgrind, smoke, plots, list, plan;
     int timeout;
     double budget; /* seconds; > 0 replaces every workload's budget */
 } options;
@@ -269,7 +269,9 @@ static void usage(FILE *f)
             "                     sample past it stops and is reported with what it reached\n"
             "  --clock cpu|wall   measured sections timed by the thread's CPU time (default) or wall\n"
             "                     time; prodcons always uses wall time\n"
-            "  --list             list contenders and workloads and exit\n");
+            "  --list             list contenders and workloads and exit\n"
+            "  --plan             print the pairs the other options select (\"contender workload\",\n"
+            "                     one a line) and exit\n");
 }
 
 static bool in_list(const char *list, const char *name)
@@ -565,6 +567,8 @@ int main(int argc, char **argv)
             o.plots = false;
         } else if (strcmp(arg, "--list") == 0) {
             o.list = true;
+        } else if (strcmp(arg, "--plan") == 0) {
+            o.plan = true;
         } else if (strcmp(arg, "--check") == 0) {
             check_each = true;
         } else if (strcmp(arg, "--large-bands") == 0) {
@@ -630,11 +634,11 @@ int main(int argc, char **argv)
     }
     warn_unknown(o.contenders, true);
     warn_unknown(o.workloads, false);
-    if (mkdir_p(o.out) != 0) {
+    if (!o.plan && mkdir_p(o.out) != 0) {
         fprintf(stderr, "alloc-bench: cannot create %s: %s\n", o.out, strerror(errno));
         return 2;
     }
-    if (o.callgrind) {
+    if (o.callgrind && !o.plan) {
         char d[PATH_MAX + 16];
         snprintf(d, sizeof d, "%s/callgrind", o.out);
         if (mkdir_p(d) != 0) return 2;
@@ -657,9 +661,11 @@ int main(int argc, char **argv)
     }
 
     /* The plan: selected contenders x selected workloads they join. Under
-     * callgrind, the threaded and per-operation-timed workloads are left out:
-     * callgrind runs threads one at a time (spinning would be counted) and
-     * per-operation timing measures nothing there. */
+     * callgrind, the threaded and per-operation-timed workloads are left out
+     * (callgrind runs threads one at a time, so spinning would be counted,
+     * and per-operation timing measures nothing there), and "all" workloads
+     * means those marked for the callgrind pass (bench_workload_info.callgrind):
+     * the same --workloads filter serves both passes of scripts/bench.sh. */
     for (size_t i = 0; i < bench_contender_count(); i++) {
         const bench_contender *c = bench_contender_at(i);
         if (!in_list(o.contenders, c->name)) continue;
@@ -668,11 +674,18 @@ int main(int argc, char **argv)
             if (!(c->workloads & WL_BIT(w))) continue;
             if (w == WL_PRODCONS && !(c->flags & BENCH_THREAD_SAFE)) continue;
             if (o.callgrind && (w == WL_PRODCONS || w == WL_LATENCY)) continue;
+            if (o.callgrind && strcmp(o.workloads, "all") == 0 && !bench_workloads[w].callgrind) continue;
             if (run->count >= REPORT_MAX_RESULTS) break;
             report_result *r = &run->results[run->count++];
             r->contender = c;
             r->workload = w;
         }
+    }
+    if (o.plan) {
+        for (size_t i = 0; i < run->count; i++)
+            printf("%s %s\n", run->results[i].contender->name, bench_workloads[run->results[i].workload].name);
+        free(run);
+        return 0;
     }
     if (run->count == 0) {
         fprintf(stderr, "alloc-bench: nothing to run (see --list)\n");

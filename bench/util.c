@@ -29,28 +29,33 @@
  * what glibc needs for realloc-step, 60 s about 3x glibc's realloc-many
  * (an mremap per call past its mmap threshold). */
 #define WL_ROW(id, nm, one_op, what, pat) [id] = {.name = nm, .op = one_op, .shows = what, .pattern = pat, .progress_unit = "operations"}
+/* The same, and in the callgrind pass's default set. */
+#define WL_ROW_CG(id, nm, one_op, what, pat)                                                                        \
+    [id] = {.name = nm, .op = one_op, .shows = what, .pattern = pat, .progress_unit = "operations", .callgrind = true}
 const bench_workload_info bench_workloads[WL_COUNT] = {
-    WL_ROW(WL_PAIRED, "paired", "alloc+free of 32 B", "fast path and call cost", "one short-lived block at a time"),
-    WL_ROW(WL_LIFO, "lifo", "block (alloc+free)", "bursts of 1-256 blocks of 16-256 B freed newest first",
+    WL_ROW_CG(WL_PAIRED, "paired", "alloc+free of 32 B", "fast path and call cost", "one short-lived block at a time"),
+    WL_ROW_CG(WL_LIFO, "lifo", "block (alloc+free)", "bursts of 1-256 blocks of 16-256 B freed newest first",
            "blocks freed newest first (scopes, recursion)"),
     WL_ROW(WL_BATCH_FIFO, "batch-fifo", "block (alloc+free)", "1M blocks of 16-256 B, freed oldest first",
            "many small blocks freed oldest first (queues)"),
     WL_ROW(WL_BATCH_RANDOM, "batch-random", "block (alloc+free)", "1M blocks of 16-256 B, freed in random order",
            "many small blocks freed in any order"),
-    WL_ROW(WL_BATCH_FREEALL, "batch-freeall", "block (alloc+free)",
+    WL_ROW_CG(WL_BATCH_FREEALL, "batch-freeall", "block (alloc+free)",
            "1M blocks of 16-256 B, released by one reset (FIFO frees without one)",
            "many blocks dropped together (per request, per frame)"),
-    WL_ROW(WL_CHURN_4K, "churn-4k", "replacement (free+alloc)", "128Ki live blocks of 16 B-4 KiB, random replace",
+    WL_ROW_CG(WL_CHURN_4K, "churn-4k", "replacement (free+alloc)", "128Ki live blocks of 16 B-4 KiB, random replace",
            "a long-running mix of sizes up to 4 KiB"),
     WL_ROW(WL_CHURN_64K, "churn-64k", "replacement (free+alloc)", "16Ki live blocks of 16 B-64 KiB, random replace",
            "a long-running mix of sizes up to 64 KiB"),
     [WL_REALLOC_DOUBLE] = {.name = "realloc-double", .op = "realloc call", .shows = "one buffer 16 B -> 64 MiB, doubling",
-                           .pattern = "one buffer grown by doubling", .budget_s = 5, .progress_unit = "bytes"},
+                           .pattern = "one buffer grown by doubling", .budget_s = 5, .progress_unit = "bytes",
+                           .callgrind = true},
     [WL_REALLOC_STEP] = {.name = "realloc-step", .op = "realloc call", .shows = "one buffer 16 B -> 16 MiB, +16 B per call",
-                         .pattern = "one buffer grown a little at a time", .budget_s = 5, .progress_unit = "bytes"},
+                         .pattern = "one buffer grown a little at a time", .budget_s = 5, .progress_unit = "bytes",
+                         .callgrind = true},
     WL_ROW(WL_PRODCONS, "prodcons", "block handed over", "one thread allocates 64 B blocks, another frees them",
            "blocks freed by another thread"),
-    WL_ROW(WL_LARGE, "large", "alloc+free (pages touched)", "5-25 MiB blocks, at most 20 live", "blocks of several MiB"),
+    WL_ROW_CG(WL_LARGE, "large", "alloc+free (pages touched)", "5-25 MiB blocks, at most 20 live", "blocks of several MiB"),
     WL_ROW(WL_LATENCY, "latency", "single alloc or free", "churn-4k with every operation timed", NULL),
     [WL_REALLOC_MANY] = {.name = "realloc-many", .op = "realloc call",
                          .shows = "1,000 buffers grown by +64 B each, interleaved, to 256 KiB; RSS after all is freed",

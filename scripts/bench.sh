@@ -27,37 +27,28 @@ start=$SECONDS
 status=0
 "$bench" --out "$out" --reps 3 "$@" || status=1
 # The callgrind pass takes the same --contenders/--workloads filter as the
-# timing run: its workloads are those of its own list that the filter keeps
-# (none kept: no pass, and callgrind.md of an earlier run is left alone).
-cg_workloads=paired,lifo,batch-freeall,churn-4k,realloc-double,realloc-step,large
-cg_workloads_all=$cg_workloads
-cg_contenders=all
+# timing run. Given all workloads it runs its own small set (alloc-bench
+# marks them); named ones run as named, except the threaded and the
+# per-operation-timed ones, which callgrind cannot measure. When the filter
+# leaves it nothing, there is no pass and callgrind.md of an earlier run is
+# left alone.
+filter=()
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[i]}" in
-    --contenders) cg_contenders=${args[i + 1]:-all} ;;
-    --workloads)
-      keep=()
-      IFS=, read -ra want <<<"${args[i + 1]:-all}"
-      for w in ${cg_workloads//,/ }; do
-        for x in "${want[@]}"; do
-          if [ "$x" = "$w" ] || [ "$x" = all ]; then keep+=("$w"); break; fi
-        done
-      done
-      cg_workloads=$(IFS=,; echo "${keep[*]}") ;;
+    --contenders | --workloads) filter+=("${args[i]}" "${args[i + 1]:-all}") ;;
   esac
 done
 run_callgrind=${ALLOC_BENCH_CALLGRIND:-1}
-if [ "$run_callgrind" != 0 ] && [ -z "$cg_workloads" ]; then
-  echo "bench: no callgrind pass (none of its workloads, $cg_workloads_all, is selected)"
+if [ "$run_callgrind" != 0 ] && [ -z "$("$bench" --callgrind --plan "${filter[@]}")" ]; then
+  echo "bench: no callgrind pass (the filter leaves it no pair it can measure)"
   run_callgrind=0
 fi
 if [ "$run_callgrind" != 0 ]; then
   # Small sizes (callgrind runs about 50 times slower), except that the
   # realloc growth and the large blocks reach the large bands (past 4 MiB,
-  # blocks of 2-8 MiB). Threaded and per-operation-timed workloads are left
-  # out by the harness itself.
-  "$bench" --callgrind --out "$out" --contenders "$cg_contenders" --workloads "$cg_workloads" || status=1
+  # blocks of 2-8 MiB).
+  "$bench" --callgrind --out "$out" "${filter[@]}" || status=1
 fi
 echo "bench: done in $((SECONDS - start)) s"
 echo "bench: table  $out/results.md"
