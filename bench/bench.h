@@ -33,7 +33,19 @@
 
 #include "alloc/alloc.h"
 
-/* --- workloads ------------------------------------------------------------ */
+/* --- workloads ------------------------------------------------------------ *
+ *
+ * Adding a workload takes five lines in five places, all keyed by its enum
+ * value (so two workloads added at once merge without renumbering anything):
+ *   1. an enum value here, before WL_COUNT;
+ *   2. its row in bench_workloads[] (util.c): name, operation, what it shows,
+ *      its time budget and the unit of its progress;
+ *   3. its sizes in bench_params (below) and bench_params_init (util.c);
+ *   4. what it needs of a contender's state in need_of (main.c);
+ *   5. its body in workloads.h and one line in BENCH_IMPL.
+ * Contenders that serve any pattern join through WL_ALL; the others name
+ * their workloads with WL_BIT.
+ */
 
 enum bench_workload {
     WL_PAIRED,        /* alloc + free of one 32 B block */
@@ -48,6 +60,9 @@ enum bench_workload {
     WL_PRODCONS,      /* one thread allocates 64 B blocks, another frees them */
     WL_LARGE,         /* 5-25 MiB blocks, at most 20 live */
     WL_LATENCY,       /* churn-4k, every operation timed on its own */
+    WL_REALLOC_MANY,  /* 1,000 buffers grown +64 B each, interleaved, to 256 KiB */
+    WL_PHASE,         /* 1 GiB of 64 B blocks, 1 GiB of 1-4 KiB, 4,096 x 256 KiB; each freed */
+    WL_DRIFT,         /* 10 M operations, ~50 MB live, mean size drifting 32 B -> 32 KiB */
     WL_COUNT
 };
 
@@ -58,7 +73,27 @@ typedef struct bench_workload_info {
     const char *name;
     const char *op;    /* what one operation is, for the report */
     const char *shows; /* what the workload shows */
+    /* Wall seconds one sample may take before it stops and is reported as
+     * over budget with how far it got (0: no budget; the child's --timeout
+     * still applies). Multiplied by BENCH_VALGRIND_SLOWDOWN under valgrind. */
+    double budget_s;
+    /* Unit of bench_sample.progress/goal: "bytes" or "operations". */
+    const char *progress_unit;
+    /* Most samples per pair (0: --reps decides). The footprint workloads take
+     * 2-25 s a sample and their memory figures repeat: one sample each keeps
+     * the full run within minutes. */
+    int max_reps;
+    /* In the callgrind pass when it is given all workloads (a small set:
+     * callgrind runs 50 times slower). Named workloads run there anyway. */
+    bool callgrind;
+    /* The pattern in a user's words, for the report's "which one" table
+     * (NULL: the workload is not in that table). */
+    const char *pattern;
 } bench_workload_info;
+
+/* How much slower a workload runs under callgrind: the factor applied to the
+ * time budgets there, so a budget means the same amount of work. */
+#define BENCH_VALGRIND_SLOWDOWN 30.0
 
 extern const bench_workload_info bench_workloads[WL_COUNT];
 
@@ -80,7 +115,14 @@ typedef struct bench_params {
     size_t large_min, large_max;
     size_t large_live;
     size_t latency_ops;
-    double budget_ns;      /* realloc: a sample that takes longer (wall time) stops, reported as too slow */
+    size_t rmany_n;        /* realloc-many: buffers */
+    size_t rmany_max;      /* realloc-many: final size of each (grown by +64 B) */
+    size_t phase_bytes;    /* phase: bytes requested in each of the first two phases */
+    size_t phase_big_n;    /* phase: blocks of 256 KiB in the third */
+    size_t drift_ops;      /* drift: allocations + frees */
+    size_t drift_live;     /* drift: bytes kept live */
+    double decay_ns;       /* wait before sampling RSS after everything is freed (see workloads.h) */
+    double budget_ns;      /* this workload's budget in wall time (set by the child from budget_s); 0 = none */
 } bench_params;
 
 void bench_params_init(bench_params *p, double scale, uint64_t seed);
@@ -104,6 +146,13 @@ typedef struct bench_sample {
     uint64_t ops;       /* operations in it (time per op = ns / ops) */
     double rss_peak;    /* bytes: resident set growth at the workload's peak (0 if not measured) */
     double live_peak;   /* bytes: requested bytes live at that moment */
+    double rss_phase[3];/* phase: RSS growth right after each phase's frees */
+    double rss_end;     /* phase, drift, realloc-many: RSS growth once everything is freed and
+                         * the decay delay has passed (0 if not measured) */
+    /* Over budget (the body returned -ETIMEDOUT): ns and ops cover the work
+     * done until it stopped; progress of goal says how far it got, in the
+     * workload's progress_unit. */
+    double progress, goal;
     double lat[4];      /* latency only: p50, p99, p99.9, max (ns) */
     double timer_ns;    /* latency only: cost of one empty timed interval */
     uint64_t checksum;  /* data read back from blocks: proves the writes happened */
@@ -217,6 +266,11 @@ size_t bench_rng_range(bench_rng *r, size_t lo, size_t hi);
  * contender's heap and out of the RSS growth measured. NULL on failure. */
 void *bench_scratch(size_t bytes);
 void bench_scratch_free(void *p, size_t bytes);
+
+/* True when running under valgrind (the callgrind pass). */
+bool bench_under_valgrind(void);
+/* Sleeps p->decay_ns (wall time; the CPU clock does not advance). */
+void bench_decay_wait(const bench_params *p);
 
 /* Callgrind client requests around measured sections (no-ops outside valgrind). */
 void bench_measure_begin(void);

@@ -85,7 +85,8 @@ BENCH_CONTENDER(c_row, {
     .family = "handle",
     .what = "alloc_c_allocator(): glibc malloc behind the vtable (the handle's own cost)",
     .flags = BENCH_THREAD_SAFE,
-    .workloads = WL_ALL,
+    /* The footprint workloads would measure glibc's memory a second time. */
+    .workloads = WL_ALL & ~(WL_BIT(WL_REALLOC_MANY) | WL_BIT(WL_PHASE) | WL_BIT(WL_DRIFT)),
     .impl = &bench_impl_handle,
     .create = c_create,
     .destroy = nothing,

@@ -5,7 +5,7 @@
  *
  *   alloc-bench [--contenders LIST] [--workloads LIST] [--reps N] [--scale F]
  *               [--seed N] [--out DIR] [--callgrind] [--smoke] [--no-plots]
- *               [--timeout S] [--list]
+ *               [--timeout S] [--budget S] [--list]
  *
  * LIST is a comma list of names, or "all". Contenders a build lacks (a malloc
  * library not installed, a strategy not compiled in) are not in the table and
@@ -83,15 +83,40 @@ static bench_need need_of(int w, const bench_params *p)
         n = (bench_need){p->large_max, p->large_max * p->large_live, p->large_live, p->large_max * p->large_n, 0, 16,
                          false};
         break;
+    case WL_REALLOC_MANY:
+        n = (bench_need){p->rmany_max, p->rmany_max * p->rmany_n, p->rmany_n,
+                         p->rmany_n * (p->rmany_max / 64) * (p->rmany_max / 2), 0, 8, false};
+        break;
+    case WL_PHASE:
+        n = (bench_need){(size_t)256 << 10, p->phase_bytes, p->phase_bytes / 64,
+                         2 * p->phase_bytes + p->phase_big_n * ((size_t)256 << 10), 0, 8, false};
+        break;
+    case WL_DRIFT:
+        n = (bench_need){49152, p->drift_live + 49152, p->drift_live / 16 + 1, p->drift_ops * 49152, 0, 8, false};
+        break;
     }
     return n;
 }
 
-static void print_sample(const bench_sample *s)
+/* One line per sample, read back by parse_sample. */
+static void print_sample(const char *kind, const bench_sample *s)
 {
-    printf("sample %.17g %llu %.17g %.17g %.17g %.17g %.17g %.17g %.17g %llu\n", s->ns, (unsigned long long)s->ops,
-           s->rss_peak, s->live_peak, s->lat[0], s->lat[1], s->lat[2], s->lat[3], s->timer_ns,
-           (unsigned long long)s->checksum);
+    printf("%s %.17g %llu %.17g %.17g %.17g %.17g %.17g %.17g %.17g %llu %.17g %.17g %.17g %.17g %.17g %.17g\n", kind,
+           s->ns, (unsigned long long)s->ops, s->rss_peak, s->live_peak, s->lat[0], s->lat[1], s->lat[2], s->lat[3],
+           s->timer_ns, (unsigned long long)s->checksum, s->rss_phase[0], s->rss_phase[1], s->rss_phase[2],
+           s->rss_end, s->progress, s->goal);
+}
+
+static bool parse_sample(const char *line, bench_sample *s)
+{
+    unsigned long long ops = 0, sum = 0;
+    if (sscanf(line, "%lf %llu %lf %lf %lf %lf %lf %lf %lf %llu %lf %lf %lf %lf %lf %lf", &s->ns, &ops, &s->rss_peak,
+               &s->live_peak, &s->lat[0], &s->lat[1], &s->lat[2], &s->lat[3], &s->timer_ns, &sum, &s->rss_phase[0],
+               &s->rss_phase[1], &s->rss_phase[2], &s->rss_end, &s->progress, &s->goal) != 16)
+        return false;
+    s->ops = ops;
+    s->checksum = sum;
+    return true;
 }
 
 /* The version string of the malloc that answers in this process. */
@@ -127,8 +152,11 @@ static void print_malloc_version(void)
     }
 }
 
-static int run_child(const char *cname, const char *wname, int reps, const bench_params *p, bool check_each)
+static int run_child(const char *cname, const char *wname, int reps, const bench_params *params, double budget_s,
+                     bool check_each)
 {
+    bench_params pw = *params;
+    const bench_params *p = &pw;
     const bench_contender *c = bench_contender_find(cname);
     int w = report_workload_index(wname);
     if (!c || w < 0) {
@@ -148,6 +176,9 @@ static int run_child(const char *cname, const char *wname, int reps, const bench
             }
     }
     if (c->flags & BENCH_MALLOC) print_malloc_version();
+    if (budget_s <= 0) budget_s = bench_workloads[w].budget_s;
+    if (bench_workloads[w].budget_s <= 0) budget_s = 0; /* the workload checks no budget */
+    pw.budget_ns = budget_s * 1e9 * (bench_under_valgrind() ? BENCH_VALGRIND_SLOWDOWN : 1.0);
     bench_need need = need_of(w, p);
     bench_rss_set_base();
     void *st = NULL;
@@ -162,10 +193,11 @@ static int run_child(const char *cname, const char *wname, int reps, const bench
         int rc = c->impl->run[w](st, p, &s);
         bool ok = !check_each || !c->check || c->check(st);
         if (rc == -ETIMEDOUT) {
+            /* Not a gap in the report: what it reached goes in the table and the plot. */
             c->destroy(st);
-            printf("status skip too slow: over %.0f s per sample, stopped with the buffer at %.0f KiB after %llu "
-                   "calls (%.0f ns per call so far)\n",
-                   p->budget_ns / 1e9, s.live_peak / 1024, (unsigned long long)s.ops, s.ops ? s.ns / (double)s.ops : 0);
+            print_sample("over", &s);
+            printf("status over the budget of %.3g s (wall) per sample; stopped after %llu operations\n",
+                   p->budget_ns / 1e9, (unsigned long long)s.ops);
             return 0;
         }
         if (rc != 0) {
@@ -180,12 +212,26 @@ static int run_child(const char *cname, const char *wname, int reps, const bench
             printf("status fail invariant check failed after the sample\n");
             return 1;
         }
-        print_sample(&s);
+        print_sample("sample", &s);
         fflush(stdout);
     }
     c->destroy(st);
     printf("status ok\n");
     return 0;
+}
+
+/* Instruction counts of small sizes only would hide the large bands (a
+ * malloc's cut-over to mmap, a strategy's large path), where quadratic
+ * realloc growth and per-block mappings show: under callgrind the realloc
+ * workloads grow past 4 MiB and the large blocks are several MiB, whatever
+ * the scale. */
+static void callgrind_sizes(bench_params *p)
+{
+    if (p->realloc_max < ((size_t)8 << 20)) p->realloc_max = (size_t)8 << 20;
+    if (p->realloc_step_max < ((size_t)6 << 20)) p->realloc_step_max = (size_t)6 << 20;
+    p->realloc_rounds = 1;
+    if (p->large_min < ((size_t)2 << 20)) p->large_min = (size_t)2 << 20;
+    if (p->large_max < ((size_t)8 << 20)) p->large_max = (size_t)8 << 20;
 }
 
 /* --- the driver -------------------------------------------------------------------- */
@@ -197,8 +243,9 @@ typedef struct options {
     double scale;
     uint64_t seed;
     char out[PATH_MAX];
-    bool callgrind, smoke, plots, list;
+    bool callgrind, smoke, plots, list, plan;
     int timeout;
+    double budget; /* seconds; > 0 replaces every workload's budget */
 } options;
 
 static void usage(FILE *f)
@@ -217,9 +264,14 @@ static void usage(FILE *f)
             "                     checks after each sample, no plots; exit status 1 on any failure\n"
             "  --no-plots         skip gnuplot\n"
             "  --timeout S        wall seconds before a pair is abandoned (default 300)\n"
+            "  --budget S         wall seconds per sample for every workload that has a budget\n"
+            "                     (default: each its own, see the report's workload table); a\n"
+            "                     sample past it stops and is reported with what it reached\n"
             "  --clock cpu|wall   measured sections timed by the thread's CPU time (default) or wall\n"
             "                     time; prodcons always uses wall time\n"
-            "  --list             list contenders and workloads and exit\n");
+            "  --list             list contenders and workloads and exit\n"
+            "  --plan             print the pairs the other options select (\"contender workload\",\n"
+            "                     one a line) and exit\n");
 }
 
 static bool in_list(const char *list, const char *name)
@@ -262,10 +314,14 @@ static bool self_exe(char *buf, size_t cap)
 static void run_pair(const options *o, const char *exe, const bench_contender *c, int w, report_result *res)
 {
     char reps[16], scale[32], seed[32], timeout[16];
-    snprintf(reps, sizeof reps, "%d", o->callgrind ? 1 : o->reps);
+    int nreps = o->callgrind ? 1 : o->reps;
+    if (bench_workloads[w].max_reps > 0 && nreps > bench_workloads[w].max_reps) nreps = bench_workloads[w].max_reps;
+    snprintf(reps, sizeof reps, "%d", nreps);
     snprintf(scale, sizeof scale, "%.17g", o->scale);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
     snprintf(timeout, sizeof timeout, "%d", o->timeout);
+    char budget[32];
+    snprintf(budget, sizeof budget, "%.17g", o->budget);
     char cgout[PATH_MAX + 64] = "";
     const char *argv[32];
     int a = 0;
@@ -291,7 +347,10 @@ static void run_pair(const options *o, const char *exe, const bench_contender *c
     argv[a++] = seed;
     argv[a++] = "--timeout";
     argv[a++] = timeout;
+    argv[a++] = "--budget";
+    argv[a++] = budget;
     if (o->smoke) argv[a++] = "--check";
+    if (o->callgrind) argv[a++] = "--large-bands";
     if (!bench_cpu_clock) {
         argv[a++] = "--clock";
         argv[a++] = "wall";
@@ -342,14 +401,9 @@ static void run_pair(const options *o, const char *exe, const bench_contender *c
     while (in && fgets(line, sizeof line, in)) {
         line[strcspn(line, "\n")] = '\0';
         if (strncmp(line, "sample ", 7) == 0 && res->nsamples < REPORT_MAX_SAMPLES) {
-            bench_sample *s = &res->samples[res->nsamples];
-            unsigned long long ops = 0, sum = 0;
-            if (sscanf(line + 7, "%lf %llu %lf %lf %lf %lf %lf %lf %lf %llu", &s->ns, &ops, &s->rss_peak,
-                       &s->live_peak, &s->lat[0], &s->lat[1], &s->lat[2], &s->lat[3], &s->timer_ns, &sum) == 10) {
-                s->ops = ops;
-                s->checksum = sum;
-                res->nsamples++;
-            }
+            if (parse_sample(line + 7, &res->samples[res->nsamples])) res->nsamples++;
+        } else if (strncmp(line, "over ", 5) == 0) {
+            res->has_over = parse_sample(line + 5, &res->over);
         } else if (strncmp(line, "version ", 8) == 0) {
             snprintf(res->version, sizeof res->version, "%.120s", line + 8);
         } else if (strncmp(line, "status ", 7) == 0) {
@@ -359,6 +413,8 @@ static void run_pair(const options *o, const char *exe, const bench_contender *c
                 res->status = REPORT_OK;
             else if (strncmp(st, "skip", 4) == 0)
                 res->status = REPORT_SKIP;
+            else if (strncmp(st, "over", 4) == 0)
+                res->status = res->has_over ? REPORT_OVER : REPORT_FAIL;
             else
                 res->status = REPORT_FAIL;
             snprintf(res->reason, sizeof res->reason, "%.250s", why ? why + 1 : "");
@@ -455,7 +511,7 @@ int main(int argc, char **argv)
     snprintf(o.workloads, sizeof o.workloads, "all");
     snprintf(o.out, sizeof o.out, "bench/results");
     const char *child_c = NULL, *child_w = NULL;
-    bool check_each = false;
+    bool check_each = false, large_bands = false;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -489,6 +545,13 @@ int main(int argc, char **argv)
         } else if (strcmp(arg, "--timeout") == 0) {
             NEED_VAL();
             o.timeout = atoi(val);
+        } else if (strcmp(arg, "--budget") == 0) {
+            NEED_VAL();
+            o.budget = strtod(val, NULL);
+            if (!(o.budget >= 0)) {
+                fprintf(stderr, "alloc-bench: --budget must be >= 0\n");
+                return 2;
+            }
         } else if (strcmp(arg, "--clock") == 0) {
             NEED_VAL();
             if (strcmp(val, "cpu") != 0 && strcmp(val, "wall") != 0) {
@@ -504,8 +567,12 @@ int main(int argc, char **argv)
             o.plots = false;
         } else if (strcmp(arg, "--list") == 0) {
             o.list = true;
+        } else if (strcmp(arg, "--plan") == 0) {
+            o.plan = true;
         } else if (strcmp(arg, "--check") == 0) {
             check_each = true;
+        } else if (strcmp(arg, "--large-bands") == 0) {
+            large_bands = true;
         } else if (strcmp(arg, "--child") == 0) {
             if (i + 2 >= argc) return 2;
             child_c = argv[++i];
@@ -535,6 +602,9 @@ int main(int argc, char **argv)
     }
     bench_params params;
     bench_params_init(&params, o.scale, o.seed);
+    /* The driver tells a callgrind child (--large-bands): a child that merely
+     * finds itself under valgrind may be memcheck running the smoke test. */
+    if (o.callgrind || large_bands) callgrind_sizes(&params);
 
     if (child_c) {
         /* A pair that hangs (a deadlock in a thread-safe strategy) ends the
@@ -542,7 +612,7 @@ int main(int argc, char **argv)
         if (o.timeout > 0) alarm((unsigned)o.timeout);
         /* And a child whose driver was interrupted does not run on alone. */
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        return run_child(child_c, child_w, o.reps, &params, check_each);
+        return run_child(child_c, child_w, o.reps, &params, o.budget, check_each);
     }
 
     if (o.list) {
@@ -564,11 +634,11 @@ int main(int argc, char **argv)
     }
     warn_unknown(o.contenders, true);
     warn_unknown(o.workloads, false);
-    if (mkdir_p(o.out) != 0) {
+    if (!o.plan && mkdir_p(o.out) != 0) {
         fprintf(stderr, "alloc-bench: cannot create %s: %s\n", o.out, strerror(errno));
         return 2;
     }
-    if (o.callgrind) {
+    if (o.callgrind && !o.plan) {
         char d[PATH_MAX + 16];
         snprintf(d, sizeof d, "%s/callgrind", o.out);
         if (mkdir_p(d) != 0) return 2;
@@ -591,9 +661,11 @@ int main(int argc, char **argv)
     }
 
     /* The plan: selected contenders x selected workloads they join. Under
-     * callgrind, the threaded and per-operation-timed workloads are left out:
-     * callgrind runs threads one at a time (spinning would be counted) and
-     * per-operation timing measures nothing there. */
+     * callgrind, the threaded and per-operation-timed workloads are left out
+     * (callgrind runs threads one at a time, so spinning would be counted,
+     * and per-operation timing measures nothing there), and "all" workloads
+     * means those marked for the callgrind pass (bench_workload_info.callgrind):
+     * the same --workloads filter serves both passes of scripts/bench.sh. */
     for (size_t i = 0; i < bench_contender_count(); i++) {
         const bench_contender *c = bench_contender_at(i);
         if (!in_list(o.contenders, c->name)) continue;
@@ -602,11 +674,18 @@ int main(int argc, char **argv)
             if (!(c->workloads & WL_BIT(w))) continue;
             if (w == WL_PRODCONS && !(c->flags & BENCH_THREAD_SAFE)) continue;
             if (o.callgrind && (w == WL_PRODCONS || w == WL_LATENCY)) continue;
+            if (o.callgrind && strcmp(o.workloads, "all") == 0 && !bench_workloads[w].callgrind) continue;
             if (run->count >= REPORT_MAX_RESULTS) break;
             report_result *r = &run->results[run->count++];
             r->contender = c;
             r->workload = w;
         }
+    }
+    if (o.plan) {
+        for (size_t i = 0; i < run->count; i++)
+            printf("%s %s\n", run->results[i].contender->name, bench_workloads[run->results[i].workload].name);
+        free(run);
+        return 0;
     }
     if (run->count == 0) {
         fprintf(stderr, "alloc-bench: nothing to run (see --list)\n");
@@ -632,7 +711,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%10.2f ns/op", r->median_ns);
             if (r->rss_per_live > 0) fprintf(stderr, "  rss/live %.2f", r->rss_per_live);
         } else {
-            fprintf(stderr, "%s: %s", r->status == REPORT_SKIP ? "skipped" : "FAILED", r->reason);
+            fprintf(stderr, "%s: %s", r->status == REPORT_SKIP ? "skipped" : r->status == REPORT_OVER ? "over budget" : "FAILED",
+                    r->reason);
             if (r->status == REPORT_FAIL) failures++;
         }
         fprintf(stderr, "  (%.1f s)\n", secs);

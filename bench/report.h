@@ -14,7 +14,10 @@
 #define REPORT_MAX_SAMPLES 64
 #define REPORT_MAX_RESULTS 512
 
-typedef enum { REPORT_PENDING, REPORT_OK, REPORT_SKIP, REPORT_FAIL } report_status;
+/* REPORT_OVER: the pair ran past its workload's time budget; `over` holds
+ * what it reached (time, operations, progress of goal). It is a result, not
+ * a failure, and is shown as such in every table and plot. */
+typedef enum { REPORT_PENDING, REPORT_OK, REPORT_SKIP, REPORT_FAIL, REPORT_OVER } report_status;
 
 typedef struct report_result {
     const bench_contender *contender;
@@ -24,9 +27,12 @@ typedef struct report_result {
     char version[128];
     bench_sample samples[REPORT_MAX_SAMPLES];
     int nsamples;
+    bench_sample over; /* REPORT_OVER: the sample that stopped */
+    bool has_over;
     /* Summaries (report_summarise). Times are per operation. */
     double median_ns, min_ns, max_ns;
     double rss_peak, live, rss_per_live; /* medians over samples; 0 where not measured */
+    double rss_phase[3], rss_end;        /* medians (phase, drift, realloc-many) */
     double lat[4], timer_ns;             /* latency: medians of p50/p99/p99.9, max of max */
     double instructions, instr_per_op;   /* --callgrind */
     double cpu_seconds;                  /* user + system time of the child process */

@@ -24,20 +24,52 @@
 #include "bench.h"
 #include "workloads.h"
 
+/* One row per workload, keyed by its enum value. Budgets: an allocator that
+ * copies the whole block on every realloc makes growth quadratic; 5 s is 40x
+ * what glibc needs for realloc-step, 60 s about 3x glibc's realloc-many
+ * (an mremap per call past its mmap threshold). */
+#define WL_ROW(id, nm, one_op, what, pat) [id] = {.name = nm, .op = one_op, .shows = what, .pattern = pat, .progress_unit = "operations"}
+/* The same, and in the callgrind pass's default set. */
+#define WL_ROW_CG(id, nm, one_op, what, pat)                                                                        \
+    [id] = {.name = nm, .op = one_op, .shows = what, .pattern = pat, .progress_unit = "operations", .callgrind = true}
 const bench_workload_info bench_workloads[WL_COUNT] = {
-    [WL_PAIRED] = {"paired", "alloc+free of 32 B", "fast path and call cost"},
-    [WL_LIFO] = {"lifo", "block (alloc+free)", "bursts of 1-256 blocks of 16-256 B freed newest first"},
-    [WL_BATCH_FIFO] = {"batch-fifo", "block (alloc+free)", "1M blocks of 16-256 B, freed oldest first"},
-    [WL_BATCH_RANDOM] = {"batch-random", "block (alloc+free)", "1M blocks of 16-256 B, freed in random order"},
-    [WL_BATCH_FREEALL] = {"batch-freeall", "block (alloc+free)",
-                          "1M blocks of 16-256 B, released by one reset (FIFO frees without one)"},
-    [WL_CHURN_4K] = {"churn-4k", "replacement (free+alloc)", "128Ki live blocks of 16 B-4 KiB, random replace"},
-    [WL_CHURN_64K] = {"churn-64k", "replacement (free+alloc)", "16Ki live blocks of 16 B-64 KiB, random replace"},
-    [WL_REALLOC_DOUBLE] = {"realloc-double", "realloc call", "one buffer 16 B -> 64 MiB, doubling"},
-    [WL_REALLOC_STEP] = {"realloc-step", "realloc call", "one buffer 16 B -> 16 MiB, +16 B per call"},
-    [WL_PRODCONS] = {"prodcons", "block handed over", "one thread allocates 64 B blocks, another frees them"},
-    [WL_LARGE] = {"large", "alloc+free (pages touched)", "5-25 MiB blocks, at most 20 live"},
-    [WL_LATENCY] = {"latency", "single alloc or free", "churn-4k with every operation timed"},
+    WL_ROW_CG(WL_PAIRED, "paired", "alloc+free of 32 B", "fast path and call cost", "one short-lived block at a time"),
+    WL_ROW_CG(WL_LIFO, "lifo", "block (alloc+free)", "bursts of 1-256 blocks of 16-256 B freed newest first",
+           "blocks freed newest first (scopes, recursion)"),
+    WL_ROW(WL_BATCH_FIFO, "batch-fifo", "block (alloc+free)", "1M blocks of 16-256 B, freed oldest first",
+           "many small blocks freed oldest first (queues)"),
+    WL_ROW(WL_BATCH_RANDOM, "batch-random", "block (alloc+free)", "1M blocks of 16-256 B, freed in random order",
+           "many small blocks freed in any order"),
+    WL_ROW_CG(WL_BATCH_FREEALL, "batch-freeall", "block (alloc+free)",
+           "1M blocks of 16-256 B, released by one reset (FIFO frees without one)",
+           "many blocks dropped together (per request, per frame)"),
+    WL_ROW_CG(WL_CHURN_4K, "churn-4k", "replacement (free+alloc)", "128Ki live blocks of 16 B-4 KiB, random replace",
+           "a long-running mix of sizes up to 4 KiB"),
+    WL_ROW(WL_CHURN_64K, "churn-64k", "replacement (free+alloc)", "16Ki live blocks of 16 B-64 KiB, random replace",
+           "a long-running mix of sizes up to 64 KiB"),
+    [WL_REALLOC_DOUBLE] = {.name = "realloc-double", .op = "realloc call", .shows = "one buffer 16 B -> 64 MiB, doubling",
+                           .pattern = "one buffer grown by doubling", .budget_s = 5, .progress_unit = "bytes",
+                           .callgrind = true},
+    [WL_REALLOC_STEP] = {.name = "realloc-step", .op = "realloc call", .shows = "one buffer 16 B -> 16 MiB, +16 B per call",
+                         .pattern = "one buffer grown a little at a time", .budget_s = 5, .progress_unit = "bytes",
+                         .callgrind = true},
+    WL_ROW(WL_PRODCONS, "prodcons", "block handed over", "one thread allocates 64 B blocks, another frees them",
+           "blocks freed by another thread"),
+    WL_ROW_CG(WL_LARGE, "large", "alloc+free (pages touched)", "5-25 MiB blocks, at most 20 live", "blocks of several MiB"),
+    WL_ROW(WL_LATENCY, "latency", "single alloc or free", "churn-4k with every operation timed", NULL),
+    [WL_REALLOC_MANY] = {.name = "realloc-many", .op = "realloc call",
+                         .shows = "1,000 buffers grown by +64 B each, interleaved, to 256 KiB; RSS after all is freed",
+                         .pattern = "many buffers growing at once", .budget_s = 60, .progress_unit = "bytes",
+                         .max_reps = 1},
+    [WL_PHASE] = {.name = "phase", .op = "block (alloc+free)",
+                  .shows = "1 GiB of 64 B blocks freed, then 1 GiB of 1-4 KiB freed, then 4,096 x 256 KiB freed; RSS "
+                           "after each",
+                  .pattern = "block sizes that change in phases", .budget_s = 60, .progress_unit = "bytes",
+                  .max_reps = 1},
+    [WL_DRIFT] = {.name = "drift", .op = "alloc or free",
+                  .shows = "10 M operations, ~50 MB live, mean size drifting 32 B -> 32 KiB",
+                  .pattern = "a size mix that drifts over time (servers)", .budget_s = 60,
+                  .progress_unit = "operations", .max_reps = 1},
 };
 
 static size_t scaled(size_t full, double scale, size_t min)
@@ -72,13 +104,47 @@ void bench_params_init(bench_params *p, double scale, uint64_t seed)
      * for the mallocs that copy; 16 MiB (1M calls) shows the same growth. */
     p->realloc_step_max = p->realloc_max / 4 < 65536 ? p->realloc_max : p->realloc_max / 4;
     p->prodcons_n = scaled(1000000, scale, 1000);
-    p->budget_ns = 5e9;
+    p->budget_ns = 0; /* the child sets the workload's own */
     p->large_live = 20;
     /* Two turns of the 20-block live set: each allocation faults in 5-25
      * MiB unless the allocator reuses memory, which is what this shows. */
     p->large_n = scaled(40, scale, 30);
     p->large_min = scaled((size_t)5 << 20, scale, (size_t)128 << 10);
     p->large_max = scaled((size_t)25 << 20, scale, (size_t)640 << 10);
+    /* realloc-many keeps its 256 KiB buffers down to scale 0.1 (they cross
+     * the mallocs' mmap thresholds, which is the point) and only has fewer
+     * of them; below that the buffers shrink too (16 KiB in the smoke test,
+     * which memcheck runs: its realloc always copies). */
+    p->rmany_n = scaled(1000, scale, 16);
+    p->rmany_max = scaled((size_t)256 << 10, scale * 10, (size_t)16 << 10);
+    if (p->rmany_max > ((size_t)256 << 10)) p->rmany_max = (size_t)256 << 10;
+    p->rmany_max &= ~(size_t)63;
+    /* phase: 1 GiB is 16 Mi blocks of 64 B; the floor keeps a quick run's
+     * phases past a page heap's first span. */
+    p->phase_bytes = scaled((size_t)1 << 30, scale, (size_t)1 << 20);
+    p->phase_big_n = scaled(4096, scale, 4);
+    p->drift_ops = scaled(10000000, scale, 20000);
+    p->drift_live = scaled(50000000, scale, (size_t)1 << 20);
+    /* 1 s: after it mimalloc (purge delay 10 ms) and an allocator with
+     * jemalloc-like decay have had time to act; quick runs wait 10 ms so the
+     * path is exercised without slowing the smoke test. */
+    p->decay_ns = scale >= 0.1 ? 1e9 : 1e7;
+}
+
+bool bench_under_valgrind(void)
+{
+#if defined(BENCH_HAVE_CALLGRIND)
+    return RUNNING_ON_VALGRIND != 0;
+#else
+    return false;
+#endif
+}
+
+void bench_decay_wait(const bench_params *p)
+{
+    struct timespec ts = {(time_t)(p->decay_ns / 1e9), (long)((long long)p->decay_ns % 1000000000LL)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }
 
 /* --- clocks ------------------------------------------------------------------ */

@@ -24,6 +24,7 @@
 #define ALLOC_BENCH_WORKLOADS_H
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -63,6 +64,13 @@ WL_INLINE bool wl_verify(const void *p, uint64_t tag, uint64_t *sum)
     memcpy(&t, p, sizeof t);
     *sum += t;
     return t == tag;
+}
+
+/* True once the sample has used its wall-time budget (checked every few
+ * thousand operations, so the check costs nothing measurable). */
+WL_INLINE bool wl_over_budget(const bench_params *p, double wall0)
+{
+    return p->budget_ns > 0 && bench_wall_ns() - wall0 > p->budget_ns;
 }
 
 /* --- tables (built before the clock starts) -------------------------------- */
@@ -362,8 +370,9 @@ WL_INLINE int wl_realloc(const bench_ops *ops, void *st, const bench_params *p, 
         while (len < max) {
             /* An allocator that copies on every call makes this quadratic:
              * stop at the budget and say so rather than run for minutes. */
-            if ((calls & 4095) == 4095 && bench_wall_ns() - wall0 > p->budget_ns) {
-                out->live_peak = (double)len;
+            if ((calls & 4095) == 4095 && wl_over_budget(p, wall0)) {
+                out->progress = (double)len;
+                out->goal = (double)max;
                 rc = -ETIMEDOUT;
                 break;
             }
@@ -449,6 +458,266 @@ WL_INLINE int wl_large(const bench_ops *ops, void *st, const bench_params *p, be
     return rc;
 }
 
+/* --- the footprint workloads (phase, drift, realloc-many) --------------------
+ * These measure what an allocator keeps resident, so each ends the same way:
+ * everything is freed, the process waits p->decay_ns (1 s in a full run) and
+ * makes one small alloc+free, and only then samples RSS (rss_end). The wait
+ * is for allocators that return memory after a delay (mimalloc's purge
+ * delay, jemalloc's decay); the extra call is for those that act on decay
+ * only when called (jemalloc without its background thread). No
+ * malloc_trim(0) is called: the figure is what a program that never calls it
+ * gets. The wait is wall time and is not in the measured CPU time.
+ */
+WL_INLINE void wl_settle(const bench_ops *ops, void *st, const bench_params *p, bench_sample *out)
+{
+    bench_decay_wait(p);
+    void *b = ops->alloc(st, 64, 8);
+    if (b) {
+        WL_ESCAPE(b);
+        ops->free(st, b, 64, 8);
+    }
+    out->rss_end = bench_rss_growth();
+}
+
+/* realloc-many: n buffers, each started at 64 B and grown by +64 B per call,
+ * round-robin, to rmany_max. Interleaving is the point: no buffer is ever the
+ * last block of the heap, so growth in place needs free space after each
+ * one, and an allocator that cannot find it copies. */
+WL_INLINE int wl_realloc_many(const bench_ops *ops, void *st, const bench_params *p, bench_sample *out)
+{
+    size_t n = p->rmany_n, max = p->rmany_max, len = 64;
+    unsigned char **bufs = (unsigned char **)bench_scratch(n * sizeof *bufs);
+    if (!bufs) return -ENOMEM;
+    uint64_t sum = 0, calls = 0;
+    int rc = 0;
+    size_t got = 0;
+    double wall0 = bench_wall_ns();
+    bench_measure_begin();
+    double t0 = bench_now_ns();
+    for (; got < n; got++) {
+        bufs[got] = (unsigned char *)ops->alloc(st, len, 8);
+        if (!bufs[got]) {
+            rc = -ENOMEM;
+            break;
+        }
+        wl_touch(bufs[got], len, wl_tag(got));
+    }
+    /* lens of every buffer: len before a round, len + 64 after it, except
+     * that a failed or stopped round leaves buffers [0, i) one step ahead. */
+    size_t ahead = 0;
+    while (rc == 0 && len < max) {
+        if (wl_over_budget(p, wall0)) {
+            out->progress = (double)n * (double)len;
+            out->goal = (double)n * (double)max;
+            rc = -ETIMEDOUT;
+            break;
+        }
+        size_t nl = len + 64;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char *nb = (unsigned char *)ops->realloc(st, bufs[i], len, nl, 8);
+            if (!nb) {
+                rc = -ENOMEM;
+                ahead = i;
+                break;
+            }
+            calls++;
+            WL_ESCAPE(nb);
+            if ((len & 4095) == 0) nb[len] = (unsigned char)i; /* the first byte of a new page */
+            memset(nb + nl - 16, (int)(i & 0xff), 16);
+            bufs[i] = nb;
+        }
+        if (rc) break;
+        len = nl;
+    }
+    double t1 = bench_now_ns();
+    bench_measure_end();
+    out->rss_peak = bench_rss_growth();
+    out->live_peak = (double)got * (double)len;
+    for (size_t i = 0; i < got; i++) {
+        if (!wl_verify(bufs[i], wl_tag(i), &sum) && rc == 0) rc = -EFAULT;
+        ops->free(st, bufs[i], i < ahead ? len + 64 : len, 8);
+    }
+    bench_scratch_free(bufs, n * sizeof *bufs);
+    wl_settle(ops, st, p, out);
+    out->ns = t1 - t0;
+    out->ops = calls;
+    out->checksum = sum;
+    return rc;
+}
+
+/* phase: three phases, each allocating its whole live set and then freeing
+ * it oldest first: 64 B blocks to phase_bytes, then 1-4 KiB blocks to
+ * phase_bytes, then phase_big_n blocks of 256 KiB. An allocator that keeps
+ * memory in the size class that first used it carries the first phase's
+ * footprint into the second (peak RSS) and past the end (RSS after). */
+WL_INLINE int wl_phase(const bench_ops *ops, void *st, const bench_params *p, bench_sample *out)
+{
+    size_t cap = p->phase_bytes / 64;
+    if (p->phase_big_n > cap) cap = p->phase_big_n;
+    wl_tables t;
+    if (wl_tables_make(&t, p->seed, 1024, 4096, 1, 1) != 0) return -ENOMEM;
+    void **ptrs = (void **)bench_scratch(cap * sizeof *ptrs);
+    if (!ptrs) {
+        wl_tables_free(&t);
+        return -ENOMEM;
+    }
+    uint64_t sum = 0;
+    int rc = 0;
+    double ns = 0, live_peak = 0, rss_peak = 0, done_bytes = 0;
+    uint64_t blocks = 0;
+    double wall0 = bench_wall_ns();
+    const double goal = 2.0 * (double)p->phase_bytes + (double)p->phase_big_n * (256 << 10);
+    for (int ph = 0; ph < 3 && rc == 0; ph++) {
+        size_t got = 0;
+        double live = 0;
+        bench_measure_begin();
+        double t0 = bench_now_ns();
+        for (;; got++) {
+            size_t len = ph == 0 ? 64 : ph == 1 ? t.sizes[got & (WL_TABLE - 1)] : (size_t)256 << 10;
+            if (ph == 2 ? got == p->phase_big_n : live + (double)len > (double)p->phase_bytes || got == cap) break;
+            if ((got & 4095) == 4095 && wl_over_budget(p, wall0)) {
+                out->progress = done_bytes + live;
+                out->goal = goal;
+                rc = -ETIMEDOUT;
+                break;
+            }
+            void *b = ops->alloc(st, len, 8);
+            if (!b) {
+                rc = -ENOMEM;
+                break;
+            }
+            WL_ESCAPE(b);
+            wl_touch(b, len, wl_tag(got));
+            ptrs[got] = b;
+            live += (double)len;
+        }
+        double t1 = bench_now_ns();
+        bench_measure_end();
+        /* Live bytes only grow within a phase: its end is its peak. */
+        double rss = bench_rss_growth();
+        if (rss > rss_peak) rss_peak = rss;
+        if (live > live_peak) live_peak = live;
+        bench_measure_begin();
+        double t2 = bench_now_ns();
+        for (size_t i = 0; i < got; i++) {
+            size_t len = ph == 0 ? 64 : ph == 1 ? t.sizes[i & (WL_TABLE - 1)] : (size_t)256 << 10;
+            if (!wl_verify(ptrs[i], wl_tag(i), &sum) && rc == 0) rc = -EFAULT;
+            ops->free(st, ptrs[i], len, 8);
+        }
+        double t3 = bench_now_ns();
+        bench_measure_end();
+        out->rss_phase[ph] = bench_rss_growth();
+        ns += (t1 - t0) + (t3 - t2);
+        blocks += got;
+        done_bytes += live;
+    }
+    bench_scratch_free(ptrs, cap * sizeof *ptrs);
+    wl_tables_free(&t);
+    wl_settle(ops, st, p, out);
+    out->ns = ns;
+    out->ops = blocks;
+    out->rss_peak = rss_peak;
+    out->live_peak = live_peak;
+    out->checksum = sum;
+    return rc;
+}
+
+/* drift: one operation is an allocation while the live bytes are below
+ * drift_live, else the free of a random live block. The mean request grows
+ * geometrically from 32 B to 32 KiB over the run (sizes uniform in
+ * [mean/2, 3*mean/2]), so the live set turns over from many small blocks to
+ * few large ones, as a server's does when its traffic changes. RSS is
+ * sampled every 64Ki operations outside the clock; the figure is peak RSS /
+ * peak live bytes. */
+WL_INLINE int wl_drift(const bench_ops *ops, void *st, const bench_params *p, bench_sample *out)
+{
+    size_t nops = p->drift_ops;
+    size_t cap = p->drift_live / 16 + 1; /* the smallest request is 16 B */
+    uint32_t *sizes = (uint32_t *)bench_scratch(nops * sizeof(uint32_t));
+    uint32_t *pick = wl_indices(nops, (size_t)1 << 31, p->seed ^ 0xD21F7);
+    void **ptrs = (void **)bench_scratch(cap * sizeof *ptrs);
+    uint32_t *lens = (uint32_t *)bench_scratch(cap * sizeof(uint32_t));
+    int rc = 0;
+    if (!sizes || !pick || !ptrs || !lens) {
+        rc = -ENOMEM;
+        goto out_free;
+    }
+    {
+        bench_rng r;
+        bench_rng_seed(&r, p->seed ^ 0xD21F7 ^ 1);
+        for (size_t i = 0; i < nops; i++) {
+            double mean = 32.0 * exp2(10.0 * (double)i / (double)nops);
+            sizes[i] = (uint32_t)bench_rng_range(&r, (size_t)(mean / 2), (size_t)(mean * 1.5));
+        }
+    }
+    uint64_t sum = 0;
+    size_t count = 0, i = 0;
+    double live = 0, live_peak = 0, rss_peak = 0, ns = 0;
+    double wall0 = bench_wall_ns();
+    while (i < nops && rc == 0) {
+        size_t end = i + 65536 < nops ? i + 65536 : nops;
+        bench_measure_begin();
+        double t0 = bench_now_ns();
+        for (; i < end; i++) {
+            if (live < (double)p->drift_live && count < cap) {
+                size_t len = sizes[i];
+                void *b = ops->alloc(st, len, 8);
+                if (!b) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                WL_ESCAPE(b);
+                wl_touch(b, len, wl_tag(count) ^ len);
+                ptrs[count] = b;
+                lens[count] = (uint32_t)len;
+                count++;
+                live += (double)len;
+                if (live > live_peak) live_peak = live;
+            } else {
+                size_t k = pick[i] % count;
+                if (!wl_verify(ptrs[k], wl_tag(k) ^ lens[k], &sum)) rc = -EFAULT;
+                ops->free(st, ptrs[k], lens[k], 8);
+                live -= (double)lens[k];
+                /* The last block moves into the hole; its tag follows its slot. */
+                count--;
+                if (k != count) {
+                    ptrs[k] = ptrs[count];
+                    lens[k] = lens[count];
+                    uint64_t tag = wl_tag(k) ^ lens[k];
+                    memcpy(ptrs[k], &tag, sizeof tag);
+                }
+                if (rc) {
+                    i++;
+                    break;
+                }
+            }
+        }
+        double t1 = bench_now_ns();
+        bench_measure_end();
+        ns += t1 - t0;
+        double rss = bench_rss_growth();
+        if (rss > rss_peak) rss_peak = rss;
+        if (rc == 0 && i < nops && wl_over_budget(p, wall0)) {
+            out->progress = (double)i;
+            out->goal = (double)nops;
+            rc = -ETIMEDOUT;
+        }
+    }
+    for (size_t k = 0; k < count; k++) ops->free(st, ptrs[k], lens[k], 8);
+    wl_settle(ops, st, p, out);
+    out->ns = ns;
+    out->ops = i;
+    out->rss_peak = rss_peak;
+    out->live_peak = live_peak;
+    out->checksum = sum;
+out_free:
+    if (lens) bench_scratch_free(lens, cap * sizeof(uint32_t));
+    if (ptrs) bench_scratch_free(ptrs, cap * sizeof *ptrs);
+    if (pick) bench_scratch_free(pick, nops * sizeof(uint32_t));
+    if (sizes) bench_scratch_free(sizes, nops * sizeof(uint32_t));
+    return rc;
+}
+
 WL_INLINE void *wl_producer(const bench_ops *ops, void *argp)
 {
     wl_prodcons_arg *arg = (wl_prodcons_arg *)argp;
@@ -527,10 +796,31 @@ WL_INLINE void *wl_consumer(const bench_ops *ops, void *argp)
     {                                                                                                    \
         return wl_churn(opsp, st, p, o, 4096, true);                                                     \
     }                                                                                                    \
+    static int ident##_rmany(void *st, const bench_params *p, bench_sample *o)                           \
+    {                                                                                                    \
+        return wl_realloc_many(opsp, st, p, o);                                                          \
+    }                                                                                                    \
+    static int ident##_phase(void *st, const bench_params *p, bench_sample *o) { return wl_phase(opsp, st, p, o); } \
+    static int ident##_drift(void *st, const bench_params *p, bench_sample *o) { return wl_drift(opsp, st, p, o); } \
     static bool ident##_reset(void *st) { return (opsp)->reset(st); }                                    \
-    const bench_impl ident = {label, ident##_reset,                                                      \
-                              {ident##_paired, ident##_lifo, ident##_bfifo, ident##_brandom,             \
-                               ident##_bfreeall, ident##_churn4k, ident##_churn64k, ident##_rdouble,     \
-                               ident##_rstep, ident##_prodcons, ident##_large, ident##_latency}};
+    const bench_impl ident = {label,                                                                     \
+                              ident##_reset,                                                             \
+                              {                                                                          \
+                                  [WL_PAIRED] = ident##_paired,                                          \
+                                  [WL_LIFO] = ident##_lifo,                                              \
+                                  [WL_BATCH_FIFO] = ident##_bfifo,                                       \
+                                  [WL_BATCH_RANDOM] = ident##_brandom,                                   \
+                                  [WL_BATCH_FREEALL] = ident##_bfreeall,                                 \
+                                  [WL_CHURN_4K] = ident##_churn4k,                                       \
+                                  [WL_CHURN_64K] = ident##_churn64k,                                     \
+                                  [WL_REALLOC_DOUBLE] = ident##_rdouble,                                 \
+                                  [WL_REALLOC_STEP] = ident##_rstep,                                     \
+                                  [WL_PRODCONS] = ident##_prodcons,                                      \
+                                  [WL_LARGE] = ident##_large,                                            \
+                                  [WL_LATENCY] = ident##_latency,                                        \
+                                  [WL_REALLOC_MANY] = ident##_rmany,                                     \
+                                  [WL_PHASE] = ident##_phase,                                            \
+                                  [WL_DRIFT] = ident##_drift,                                            \
+                              }};
 
 #endif /* ALLOC_BENCH_WORKLOADS_H */
