@@ -59,6 +59,14 @@ static void drain(void)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "peak") == 0) {
+        /* For env_options.sh: one 100 MiB block, then nothing live. */
+        char *p = malloc((size_t)100 << 20);
+        if (!p) return 1;
+        p[0] = 1;
+        free(p);
+        return 0;
+    }
     int want_alloc = argc > 1 && strcmp(argv[1], "alloc") == 0;
 
     /* mallinfo2 follows a 1 MiB block in and out. */
