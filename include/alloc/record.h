@@ -120,7 +120,9 @@ ALLOC_API void alloc_recorder_thread_done(alloc_recorder *r);
 ALLOC_API extern bool alloc_record_on;
 
 /*
- * Starts recording every malloc-family call of this process to path, when
+ * Starts recording every malloc-family call of this process to path (or to
+ * "<path>.<pid>" when path exists already: a program that a recorded program
+ * runs inherits ALLOC_TRACE and must not overwrite its parent's trace), when
  * alloc is the process's malloc (LD_PRELOAD of the preload library, or the
  * in-process malloc of alloc::global_malloc); the preload library calls it
  * at load time when ALLOC_TRACE is set. The header names the strategy from
@@ -130,7 +132,8 @@ ALLOC_API extern bool alloc_record_on;
  * Process events:
  *   thread exit   the thread's chunk is sealed; nothing is lost (the chunk is a
  *                 shared mapping of the file).
- *   fork          the child records to "<path>.<child pid>" from the fork on;
+ *   fork          the child records to "<path>.<child pid>" from the fork on
+ *                 (truncating an old file of that name);
  *                 the parent's file is the parent's alone. Blocks the child
  *                 inherited are unknown to its trace: their frees are
  *                 recorded as unknown frees.

@@ -26,10 +26,10 @@
 
 extern char *program_invocation_name;
 
-int alloc_host_file_create(const char *path)
+int alloc_host_file_create(const char *path, bool exclusive)
 {
     int saved = errno;
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC), 0644);
     int r = fd < 0 ? -errno : fd;
     errno = saved;
     return r;

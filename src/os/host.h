@@ -18,9 +18,10 @@
 
 #include "../core/internal.h"
 
-/* Creates (or truncates) path for reading and writing, mode 0644, close-on-exec.
+/* Creates path for reading and writing, mode 0644, close-on-exec: truncating
+ * an existing file, or with exclusive failing with -EEXIST if there is one.
  * The descriptor, or -errno. */
-ALLOC_HIDDEN int alloc_host_file_create(const char *path);
+ALLOC_HIDDEN int alloc_host_file_create(const char *path, bool exclusive);
 /* Sets the file's length (ftruncate). 0 or -errno. */
 ALLOC_HIDDEN int alloc_host_file_resize(int fd, uint64_t len);
 /* Maps [offset, offset + len) of the file shared and read-write: stores made

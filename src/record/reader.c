@@ -68,7 +68,7 @@ static int get_varint(cursor *c, uint64_t *out)
 
 static int get_string(cursor *c, char *out, size_t cap, const char *what)
 {
-    uint64_t n;
+    uint64_t n = 0;
     int e = get_varint(c, &n);
     if (e) return e;
     if (n >= cap || n > c->end - c->pos)
@@ -114,19 +114,19 @@ static int decode_chunk(const uint8_t *data, size_t off, size_t used, uint32_t e
         uint64_t v = lead >> 3;
         int e;
         if (v == 31) {
-            uint64_t more;
+            uint64_t more = 0;
             if ((e = get_varint(&c, &more))) return e;
             if (more > UINT64_MAX - 31) return fail(err, at, "event value overflows");
             v = 31 + more;
         }
         if (op == TOP_EXT && v == TEXT_TIME) {
-            uint64_t d;
+            uint64_t d = 0;
             if ((e = get_varint(&c, &d))) return e;
             time += d;
             continue;
         }
         if (op == TOP_EXT && v == TEXT_GAP) {
-            uint64_t d;
+            uint64_t d = 0;
             if ((e = get_varint(&c, &d))) return e;
             if (d > UINT64_MAX / 2 || gap > UINT64_MAX / 2) return fail(err, at, "sequence gap too large");
             gap += d;
@@ -326,7 +326,7 @@ int alloc_trace_parse(alloc_trace *t, const void *data_, size_t len, allocator a
         return fail(err, 12, "header region of %zu bytes (expected a power of two, 512 B .. 1 MiB)", region);
     if (region > len) return fail(err, 12, "truncated: the header region needs %zu bytes, the file has %zu", region, len);
     cursor c = {data, len, 16, region, err};
-    uint64_t pid, source;
+    uint64_t pid = 0, source = 0;
     int e;
     if ((e = get_varint(&c, &t->page_size)) || (e = get_varint(&c, &pid)) || (e = get_varint(&c, &source)) ||
         (e = get_varint(&c, &t->start_realtime_ns)))

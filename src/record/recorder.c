@@ -99,7 +99,8 @@ struct alloc_recorder {
     atomic_int claim_lock;
     uint64_t file_end;
     size_t map_bytes;
-    char path[PATH_MAX_LEN];
+    char base[PATH_MAX_LEN]; /* the path asked for */
+    char path[PATH_MAX_LEN]; /* the file written: base, or base.<pid> */
     char program[256];
     stripe stripes[STRIPES];
     thread_state threads[MAX_THREADS];
@@ -245,10 +246,37 @@ static size_t put_string(uint8_t *p, const char *s, size_t max)
     return k + n;
 }
 
-/* Creates r->path and writes the header region. 0 or -errno. */
-static int write_header(alloc_recorder *r)
+/* r->path = "<base>.<pid>". */
+static void path_with_pid(alloc_recorder *r)
 {
-    int fd = alloc_host_file_create(r->path);
+    size_t len = strlen(r->base);
+    memcpy(r->path, r->base, len);
+    char digits[24];
+    size_t nd = 0;
+    for (unsigned pid = (unsigned)alloc_host_pid(); pid; pid /= 10) digits[nd++] = (char)('0' + pid % 10);
+    r->path[len++] = '.';
+    while (nd) r->path[len++] = digits[--nd];
+    r->path[len] = '\0';
+}
+
+/* Creates the trace file and writes the header region. exclusive: r->base
+ * if it does not exist yet, else "<base>.<pid>" (a program that a recorded
+ * program runs inherits ALLOC_TRACE, and must not overwrite its parent's
+ * file, which the parent still has mapped); otherwise r->path, truncated.
+ * 0 or -errno. */
+static int write_header(alloc_recorder *r, bool exclusive)
+{
+    int fd;
+    if (exclusive) {
+        memcpy(r->path, r->base, strlen(r->base) + 1);
+        fd = alloc_host_file_create(r->path, true);
+        if (fd == -EEXIST) {
+            path_with_pid(r);
+            fd = alloc_host_file_create(r->path, false);
+        }
+    } else {
+        fd = alloc_host_file_create(r->path, false);
+    }
     if (fd < 0) return fd;
     uint8_t h[512];
     memset(h, 0, sizeof h);
@@ -582,20 +610,11 @@ static void fork_child(void)
             atomic_store(&r->disabled, true);
             continue;
         }
-        /* "<path>.<pid>": the child's own trace. The parent's path is kept in
-         * r->program's neighbour, r->path, which this rewrites. */
+        /* "<base>.<pid>": the child's own trace. */
         alloc_host_file_close(r->fd);
-        size_t len = strlen(r->path);
-        char digits[24];
-        size_t nd = 0;
-        for (unsigned pid = (unsigned)alloc_host_pid(); pid; pid /= 10) digits[nd++] = (char)('0' + pid % 10);
-        if (len + 1 + nd < sizeof r->path) {
-            r->path[len++] = '.';
-            while (nd) r->path[len++] = digits[--nd];
-            r->path[len] = '\0';
-        }
+        path_with_pid(r);
         r->next_thread = 0;
-        if (write_header(r) != 0) {
+        if (write_header(r, false) != 0) {
             atomic_store(&r->disabled, true);
             alloc_record_on = false;
         }
@@ -611,8 +630,8 @@ static int install_hooks(void)
     return e;
 }
 
-int alloc_recorder_open(alloc_recorder **out, const char *path, const char *program,
-                        enum alloc_record_source source)
+static int open_recorder(alloc_recorder **out, const char *path, const char *program,
+                         enum alloc_record_source source, bool global)
 {
     if (!out || !path || (source != ALLOC_RECORD_MALLOC && source != ALLOC_RECORD_HANDLE)) return -EINVAL;
     if (strlen(path) + 24 >= PATH_MAX_LEN) return -ENAMETOOLONG;
@@ -628,12 +647,13 @@ int alloc_recorder_open(alloc_recorder **out, const char *path, const char *prog
     r->page = alloc_os_page_size();
     r->chunk_bytes = CHUNK_BYTES > r->page ? CHUNK_BYTES : r->page;
     atomic_store(&r->seq, 1); /* id 0 means "not in the table" */
+    memcpy(r->base, path, strlen(path) + 1);
     memcpy(r->path, path, strlen(path) + 1);
     const char *prog = program ? program : alloc_host_program();
     size_t pn = strlen(prog);
     if (pn >= sizeof r->program) pn = sizeof r->program - 1;
     memcpy(r->program, prog, pn);
-    e = write_header(r);
+    e = write_header(r, source == ALLOC_RECORD_MALLOC && global);
     if (e != 0) {
         alloc_os_unmap(r, bytes);
         return e;
@@ -655,6 +675,12 @@ int alloc_recorder_open(alloc_recorder **out, const char *path, const char *prog
     }
     *out = r;
     return 0;
+}
+
+int alloc_recorder_open(alloc_recorder **out, const char *path, const char *program,
+                        enum alloc_record_source source)
+{
+    return open_recorder(out, path, program, source, false);
 }
 
 /* Appends the end record. */
@@ -704,7 +730,7 @@ int alloc_record_global_start(const char *path)
     int e = -EALREADY;
     if (!global_rec) {
         alloc_recorder *r;
-        e = alloc_recorder_open(&r, path, NULL, ALLOC_RECORD_MALLOC);
+        e = open_recorder(&r, path, NULL, ALLOC_RECORD_MALLOC, true);
         if (e == 0) {
             global_rec = r;
             __atomic_store_n(&alloc_record_on, true, __ATOMIC_RELEASE);

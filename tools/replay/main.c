@@ -114,6 +114,15 @@ typedef struct entrant {
 
 static bool starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
+/* Copies src into dst[cap], cut to fit. */
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static void why_not(entrant *e, const analysis *an, bool preserve)
 {
     const bench_contender *c = e->c;
@@ -320,10 +329,10 @@ static void run_entrant(entrant *e, const char *exe, const char *path, bool pres
             e->status = got ? 0 : 1;
         } else if (starts(line, "status skip ")) {
             e->status = 2;
-            snprintf(e->why, sizeof e->why, "%s", line + 12);
+            copy_text(e->why, sizeof e->why, line + 12);
         } else if (starts(line, "status fail ")) {
             e->status = 1;
-            snprintf(e->detail, sizeof e->detail, "%s", line + 12);
+            copy_text(e->detail, sizeof e->detail, line + 12);
         }
     }
     if (f) fclose(f);
