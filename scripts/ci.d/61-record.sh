@@ -2,7 +2,9 @@
 # Record real programs' allocations and replay them (alloc/record.h,
 # tools/replay, docs/trace.md), short versions of the preload job's programs:
 #   python   tests/global/workload.py
-#   sqlite   a 20,000-row database, updates, an index, VACUUM, integrity_check
+#   sqlite   a 20,000-row database, updates, indexes, VACUUM, integrity_check
+# (scripts/real_programs.sh; scripts/record_real.sh records the full versions
+# for the benchmark).
 # For each: the program runs under alloc's malloc unrecorded and recorded
 # (ALLOC_TRACE), three times each; the outputs must be equal (recording must
 # not change what the program does) and the recording overhead (user+system
@@ -30,21 +32,9 @@ PY=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-wl_python() { "$PY" "$root/tests/global/workload.py"; }
-wl_sqlite() { # (the caller removes db.sqlite: a recorded rm would take the trace's name)
-  sqlite3 db.sqlite <<'SQL'
-CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, val REAL, data BLOB);
-WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000)
-  INSERT INTO t SELECT x, 'name' || (x * 7919 % 100003), x * 1.25, zeroblob(x % 300) FROM c;
-CREATE INDEX t_name ON t(name);
-UPDATE t SET val = val * 2, name = upper(name) WHERE id % 3 = 0;
-DELETE FROM t WHERE id % 7 = 0;
-SELECT count(*), sum(val), sum(length(data)) FROM t;
-SELECT name, count(*) AS n FROM t GROUP BY name ORDER BY n DESC, name LIMIT 5;
-VACUUM;
-PRAGMA integrity_check;
-SQL
-}
+# The preload job's programs; sqlite at a tenth of its rows.
+source scripts/real_programs.sh
+export SQLITE_ROWS=20000
 
 cpu_of() { # file written by `time`: prints user+sys
   awk '{ printf "%.3f", $2 + $3 }' "$1"
