@@ -45,6 +45,7 @@ extern "C" {
 
 /* --- recording --------------------------------------------------------------- */
 
+/* A recording in progress: one trace file. Opaque; lives in memory mapped from the OS. */
 typedef struct alloc_recorder alloc_recorder;
 
 /* What a recording holds (header flag): the malloc family, or handle calls. */
@@ -164,8 +165,8 @@ ALLOC_API void alloc_record_global_realloc(const void *old, const void *p, size_
 
 /* A wrapper that records every call of inner into rec. State in caller memory. */
 typedef struct alloc_record_wrapper {
-    allocator inner;
-    alloc_recorder *rec;
+    allocator inner;     /* the allocator whose calls are recorded */
+    alloc_recorder *rec; /* where they are recorded */
 } alloc_record_wrapper;
 
 /*
@@ -193,6 +194,7 @@ enum alloc_trace_op {
     ALLOC_TRACE_FREE_UNKNOWN = 7, /* free of a block allocated before the recording */
 };
 
+/* One event of a trace, as the reader gives it back. */
 typedef struct alloc_trace_event {
     uint64_t seq;      /* process-wide order of the event (strictly increasing) */
     uint64_t time_ns;  /* since the recording started; exact at least every 256 events of a thread */
@@ -205,29 +207,30 @@ typedef struct alloc_trace_event {
     uint8_t align_log2; /* the block's alignment (0: natural) */
 } alloc_trace_event;
 
+/* A whole trace read back: the header's facts and every event in order. */
 typedef struct alloc_trace {
-    uint32_t version;
+    uint32_t version;    /* format version (ALLOC_TRACE_VERSION) */
     uint32_t source;     /* enum alloc_record_source */
-    uint64_t page_size;
-    int64_t pid;
+    uint64_t page_size;  /* the recording machine's page size */
+    int64_t pid;         /* the recorded process */
     uint64_t start_realtime_ns; /* wall clock at the start (ns since 1970) */
-    char program[256];
+    char program[256];   /* the recorded program's name as started (argv[0]), or the recorder's caller's */
     char strategy[64];   /* ALLOC_STRATEGY at recording time ("" = default) */
     alloc_trace_event *events; /* count events, in seq order */
-    size_t count;
+    size_t count;        /* events */
     size_t blocks;       /* blocks allocated in the trace */
-    uint32_t threads;
+    uint32_t threads;    /* recording threads (thread numbers are 0 .. threads - 1) */
     bool complete;       /* the end record is present */
     uint64_t dropped;    /* events the recorder could not store (end record) */
     uint64_t payload_bytes; /* encoded event bytes (bytes per event = payload_bytes / count) */
-    uint64_t file_bytes;
+    uint64_t file_bytes; /* size of the whole file */
     allocator a;         /* what events came from */
 } alloc_trace;
 
 /* A reader error: where in the file and what was expected there. */
 typedef struct alloc_trace_error {
-    uint64_t offset;
-    char message[200];
+    uint64_t offset;   /* byte offset in the file of the bad field */
+    char message[200]; /* what was found and what was expected, NUL-terminated */
 } alloc_trace_error;
 
 /*
