@@ -11,7 +11,8 @@
 # events, the one whose allocations dominate the run (cc1plus for g++).
 # Leaves in OUT: <program>/replay.md and replay.json (the analysis, every
 # contender's figures, the recommendation), <program>/replay.svg (time per
-# operation and memory per live byte), and summary.md (one line per program).
+# operation and memory per live byte, drawn by alloc-replay with gnuplot), and
+# summary.md (one line per program).
 # Exit status 1 if a program failed or a contender failed its replay.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,32 +66,6 @@ for w in "${programs[@]}"; do
   fi
   rm -rf "${out:?}/$w"
   "$REPLAY" "$best" --out "$out/$w" --timeout 900 || status=1
-  "$PY" - "$out/$w/replay.json" "$out/$w/replay.dat" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-with open(sys.argv[2], "w") as f:
-    for c in r["contenders"]:
-        if c["status"] == "ok":
-            f.write("%s %.2f %.3f\n" % (c["name"], c["ns_per_op"], c["rss_per_live"]))
-PY
-  if command -v gnuplot >/dev/null; then
-    gnuplot <<GP || true
-set terminal svg size 900,500 dynamic font "sans,11"
-set output "$out/$w/replay.svg"
-set multiplot layout 1,2 title "$w: replay of its recorded allocations"
-set style fill solid 0.8 border -1
-set boxwidth 0.7
-set yrange [0:*]
-set xtics rotate by -45 scale 0
-set grid ytics
-unset key
-set title "CPU time per operation (ns)"
-plot "$out/$w/replay.dat" using 0:2:xtic(1) with boxes lc rgb "#4477aa"
-set title "resident bytes per peak live byte"
-plot "$out/$w/replay.dat" using 0:3:xtic(1) with boxes lc rgb "#cc6677"
-unset multiplot
-GP
-  fi
   "$PY" - "$out/$w/replay.json" "$w" "$(basename "$best")" >>"$out/summary.md" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

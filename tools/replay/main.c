@@ -17,7 +17,9 @@
  * reason (a pool serves one size; a stack needs LIFO order, and the report
  * says what share of frees was out of order).
  *
- * Writes DIR/replay.md and DIR/replay.json (default: the current directory):
+ * Writes DIR/replay.md, DIR/replay.json (default: the current directory) and,
+ * when gnuplot is installed, DIR/replay.svg (time per operation and resident
+ * bytes per live byte for every contender):
  * the trace's facts and histograms, per contender the CPU time per operation,
  * peak resident memory over peak live bytes and failures, and a
  * recommendation in words. Exit status: 0 done, 1 a contender failed (crash,
@@ -391,7 +393,7 @@ static const entrant *best(const entrant *es, size_t n, bool by_memory, bool all
     const entrant *b = NULL;
     for (size_t i = 0; i < n; i++) {
         const entrant *e = &es[i];
-        if (e->status != 0 || e->r.failures) continue;
+        if (e->status != 0 || e->r.failures || e->r.ops == 0) continue;
         bool is_alloc = !(e->c->flags & BENCH_MALLOC) || e->strategy || strcmp(e->name, "alloc-malloc") == 0;
         if (alloc_only && (!is_alloc || strcmp(e->name, "c") == 0)) continue;
         double v = by_memory ? mem_ratio(e) : ns_op(e);
@@ -411,6 +413,10 @@ static const entrant *find(const entrant *es, size_t n, const char *name)
 static void recommend(FILE *f, const analysis *an, const entrant *es, size_t n)
 {
     fprintf(f, "## Recommendation\n\n");
+    if (an->ops == 0) {
+        fprintf(f, "The trace holds no allocation: nothing to compare.\n\n");
+        return;
+    }
     if (an->frees && pct(an->batch_frees, an->frees) >= 30)
         fprintf(f, "- %.0f %% of frees come in phase-end batches (%llu runs of %d or more frees with no allocation "
                 "between): an arena per phase, reset at its end, would release those blocks in one step.\n",
@@ -580,6 +586,51 @@ static void write_report(const char *dir, const char *path, const alloc_trace *t
     fclose(f);
 }
 
+/* Two bar charts, time per operation and resident bytes per live byte, one bar
+ * per contender that replayed: DIR/replay.svg through gnuplot (the benchmark
+ * plots with it too), when it is installed. Returns whether the plot was made. */
+static bool plot(const char *dir, const char *title, const entrant *es, size_t n)
+{
+    char dat[PATH_MAX], gp[PATH_MAX];
+    snprintf(dat, sizeof dat, "%s/replay.dat", dir);
+    snprintf(gp, sizeof gp, "%s/replay.gp", dir);
+    FILE *f = fopen(dat, "w");
+    if (!f) return false;
+    size_t rows = 0;
+    for (size_t i = 0; i < n; i++)
+        if (es[i].status == 0 && es[i].r.ops) {
+            fprintf(f, "%s %.2f %.3f\n", es[i].name, ns_op(&es[i]), mem_ratio(&es[i]));
+            rows++;
+        }
+    fclose(f);
+    if (rows == 0) return false;
+    f = fopen(gp, "w");
+    if (!f) return false;
+    fprintf(f, "set terminal svg size 1000,520 dynamic font 'sans,11'\n"
+               "set output '%s/replay.svg'\n"
+               "set multiplot layout 1,2 title 'replay of %s'\n"
+               "set style fill solid 0.8 border -1\nset boxwidth 0.7\nset yrange [0:*]\n"
+               "set xtics rotate by -45 scale 0 font ',9'\nset grid ytics\nunset key\n"
+               "set title 'CPU time per operation (ns)'\n"
+               "plot '%s' using 0:2:xtic(1) with boxes lc rgb '#4477aa'\n"
+               "set title 'resident bytes per peak live byte'\n"
+               "plot '%s' using 0:3:xtic(1) with boxes lc rgb '#cc6677'\n"
+               "unset multiplot\n",
+            dir, title, dat, dat);
+    fclose(f);
+    const char *argv[] = {"gnuplot", gp, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, "gnuplot", &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) return false;
+    int ws = 0;
+    waitpid(pid, &ws, 0);
+    return WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+}
+
 /* --- main ------------------------------------------------------------------------------ */
 
 static void usage(FILE *f)
@@ -683,7 +734,10 @@ int main(int argc, char **argv)
     }
     mkdir(out, 0755);
     write_report(out, path, &l.t, &an, es, n, preserve);
-    fprintf(stderr, "alloc-replay: wrote %s/replay.md and %s/replay.json\n", out, out);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    bool plotted = plot(out, base, es, n);
+    fprintf(stderr, "alloc-replay: wrote %s/replay.md, replay.json%s\n", out,
+            plotted ? ", replay.svg" : " (no plot: gnuplot is not installed)");
     unload(&l);
     return failed;
 }
