@@ -26,6 +26,9 @@
  * is stated at alloc_record_global_start.
  *
  * The replay tool (alloc-replay, tools/replay) reads traces with this reader.
+ * Origins: the varints are LEB128 (as in DWARF and Protocol Buffers); the
+ * address table is linear probing with backward-shift deletion (Knuth, TAOCP
+ * vol. 3, 6.4, algorithm R).
  */
 #ifndef ALLOC_RECORD_H
 #define ALLOC_RECORD_H
@@ -74,7 +77,8 @@ ALLOC_API int alloc_recorder_open(alloc_recorder **out, const char *path, const 
 
 /*
  * Writes the end record (event count, frees of unknown blocks, events dropped)
- * and releases everything. Precondition: no thread records into r any more
+ * and releases everything (O(threads that recorded) unmaps, one file write).
+ * Not thread-safe against events on r. Precondition: no thread records into r any more
  * (the global recorder is never closed, only ended: alloc_record_global_stop).
  * Returns 0 or the first -errno met while recording or ending (the trace may
  * then miss events; the end record says how many). O(threads that recorded).
@@ -106,7 +110,7 @@ ALLOC_API void alloc_record_realloc(alloc_recorder *r, const void *old, const vo
 ALLOC_API void alloc_record_resize(alloc_recorder *r, const void *p, size_t new_size);
 
 /*
- * Seals the calling thread's chunk in r and gives its slot back, as thread
+ * Seals the calling thread's chunk in r (one unmap) and gives its slot back, as thread
  * exit does automatically (pthread key destructor). Recording again from this
  * thread takes a new chunk. Thread-safe. O(1).
  */
@@ -153,10 +157,12 @@ ALLOC_API int alloc_record_global_start(const char *path);
  * may still append to their chunks (they are read back too). Thread-safe. */
 ALLOC_API void alloc_record_global_stop(void);
 
-/* The global recorder, or NULL when not recording. */
+/* The global recorder, or NULL when not recording. O(1), thread-safe. */
 ALLOC_API alloc_recorder *alloc_record_global(void);
 
-/* The hooks the malloc family calls when alloc_record_on is true. */
+/* The hooks the malloc family calls when alloc_record_on is true: the
+ * alloc_record_* events on the global recorder (same contracts); nothing when
+ * it has stopped. */
 ALLOC_API void alloc_record_global_alloc(const void *p, size_t size, size_t align, enum alloc_record_kind kind);
 ALLOC_API void alloc_record_global_free(const void *p);
 ALLOC_API void alloc_record_global_realloc(const void *old, const void *p, size_t new_size);
@@ -246,10 +252,11 @@ typedef struct alloc_trace_error {
 ALLOC_API int alloc_trace_parse(alloc_trace *t, const void *data, size_t len, allocator a,
                                 alloc_trace_error *err);
 
-/* Frees what alloc_trace_parse allocated. t may be zeroed or already freed. */
+/* Frees what alloc_trace_parse allocated, through the allocator it was given.
+ * t may be zeroed or already freed. O(1). Not thread-safe for the same t. */
 ALLOC_API void alloc_trace_free(alloc_trace *t);
 
-/* The op's name ("malloc", "free", ...). */
+/* The op's name ("malloc", "free", ...; "?" beyond the enum). O(1), thread-safe. */
 ALLOC_API const char *alloc_trace_op_name(unsigned op);
 
 #ifdef __cplusplus
