@@ -106,7 +106,7 @@ static void unload(loaded *l)
 typedef struct entrant {
     char name[64];
     const bench_contender *c; /* the alloc-bench row */
-    const char *strategy;     /* ALLOC_STRATEGY for alloc-malloc:<strategy>, else NULL */
+    char strategy[32];        /* ALLOC_STRATEGY for alloc-malloc:<strategy>, else "" */
     char why[200];            /* non-empty: left out, and why */
     /* results */
     int status; /* 0 ok, 1 failed, 2 left out */
@@ -151,7 +151,7 @@ static void why_not(entrant *e, const analysis *an, bool preserve)
         snprintf(e->why, sizeof e->why, "one mapping and system call per block: %llu live blocks, %llu operations "
                  "(the kernel allows 65530 mappings)", (unsigned long long)an->peak_live_blocks,
                  (unsigned long long)an->ops);
-    else if ((strcmp(n, "bump") == 0 || (e->strategy && strcmp(e->strategy, "bump") == 0)) && gib > 4)
+    else if ((strcmp(n, "bump") == 0 || strcmp(e->strategy, "bump") == 0) && gib > 4)
         snprintf(e->why, sizeof e->why, "never reuses freed memory, and the trace allocates %.1f GiB", gib);
 }
 
@@ -174,22 +174,22 @@ static size_t make_entrants(entrant *out, size_t cap, const analysis *an, bool p
                 memset(f, 0, sizeof *f);
                 f->c = c;
                 snprintf(f->name, sizeof f->name, "alloc-malloc:%s", s);
-                /* the strategy name as its own string (strtok's copy dies) */
-                static char names[16][32];
-                static int nn;
-                if (nn < 16) {
-                    snprintf(names[nn], sizeof names[nn], "%s", s);
-                    f->strategy = names[nn++];
-                }
+                copy_text(f->strategy, sizeof f->strategy, s);
                 why_not(f, an, preserve);
             }
         }
     }
     if (only && only[0]) {
+        char list[1024];
+        copy_text(list, sizeof list, only);
+        for (char *s = strtok(list, ","); s; s = strtok(NULL, ",")) {
+            bool known = false;
+            for (size_t i = 0; i < n; i++) known = known || strcmp(s, out[i].name) == 0;
+            if (!known) fprintf(stderr, "alloc-replay: no contender %s in this build (see --list)\n", s);
+        }
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
-            char list[1024];
-            snprintf(list, sizeof list, "%s", only);
+            copy_text(list, sizeof list, only);
             bool in = false;
             for (char *s = strtok(list, ","); s; s = strtok(NULL, ","))
                 if (strcmp(s, out[i].name) == 0) in = true;
@@ -290,7 +290,7 @@ static void run_entrant(entrant *e, const char *exe, const char *path, bool pres
         snprintf(preload, sizeof preload, "LD_PRELOAD=%s", e->c->preload);
         envp[k++] = preload;
     }
-    if (e->strategy) {
+    if (e->strategy[0]) {
         snprintf(strategy, sizeof strategy, "ALLOC_STRATEGY=%s", e->strategy);
         envp[k++] = strategy;
     }
@@ -394,7 +394,7 @@ static const entrant *best(const entrant *es, size_t n, bool by_memory, bool all
     for (size_t i = 0; i < n; i++) {
         const entrant *e = &es[i];
         if (e->status != 0 || e->r.failures || e->r.ops == 0) continue;
-        bool is_alloc = !(e->c->flags & BENCH_MALLOC) || e->strategy || strcmp(e->name, "alloc-malloc") == 0;
+        bool is_alloc = !(e->c->flags & BENCH_MALLOC) || e->strategy[0] || strcmp(e->name, "alloc-malloc") == 0;
         if (alloc_only && (!is_alloc || strcmp(e->name, "c") == 0)) continue;
         double v = by_memory ? mem_ratio(e) : ns_op(e);
         if (by_memory && v <= 0) continue;
