@@ -11,6 +11,7 @@
  * trace, a wrong version, a wrong magic and random corruption give an error
  * naming an offset inside the file, never a crash (the ASan job runs this).
  */
+#define _GNU_SOURCE 1 /* readlink */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -403,6 +404,51 @@ Test(record, fork_child_records_to_its_own_file_and_keeps_it_after__exit)
     cr_assert_eq(t.events[5].old_size, 7);
     cr_assert_eq(t.events[5].size, 70);
     cr_assert_eq(t.events[5].block, t.events[2].block);
+    alloc_trace_free(&t);
+}
+
+Test(record, a_program_that_reuses_the_trace_descriptor_keeps_its_file_intact)
+{
+    char path[256], victim[300];
+    temp_path(path, sizeof path, "closed");
+    snprintf(victim, sizeof victim, "%s.victim", path);
+    alloc_recorder *rec;
+    cr_assert_eq(alloc_recorder_open(&rec, path, NULL, ALLOC_RECORD_MALLOC), 0);
+    /* Find the recorder's descriptor, close it the way a daemon closes every
+     * descriptor, and put another file under its number. */
+    int found = -1;
+    for (int fd = 3; fd < 1024 && found < 0; fd++) {
+        char link[64], target[512];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n <= 0) continue;
+        target[n] = '\0';
+        if (strcmp(target, path) == 0) found = fd;
+    }
+    cr_assert_geq(found, 100, "the trace's descriptor is kept out of the small numbers");
+    close(found);
+    int other = open(victim, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    cr_assert_geq(other, 0);
+    cr_assert_eq(write(other, "hello", 5), 5);
+    cr_assert_eq(dup2(other, found), found);
+    close(other);
+    /* Enough events for several chunks: each new chunk grows the file. */
+    static char mem[64];
+    for (int i = 0; i < 100000; i++) {
+        alloc_record_alloc(rec, &mem[i % 64], 1000 + (size_t)i, 0, ALLOC_RECORD_KIND_MALLOC);
+        alloc_record_free(rec, &mem[i % 64]);
+    }
+    cr_assert_eq(alloc_recorder_close(rec), 0);
+    struct stat st;
+    cr_assert_eq(fstat(found, &st), 0, "the program's descriptor stays open");
+    cr_assert_eq(st.st_size, 5, "the program's file was not grown");
+    close(found);
+    unlink(victim);
+    alloc_trace t;
+    parse_file(path, &t);
+    unlink(path);
+    cr_assert(t.complete);
+    cr_assert_eq(t.count, 200000);
     alloc_trace_free(&t);
 }
 

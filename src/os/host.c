@@ -18,7 +18,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,13 +28,63 @@
 
 extern char *program_invocation_name;
 
+/* fd moved to 100 or above when possible (the original closed). */
+static int move_high(int fd)
+{
+    if (fd < 0 || fd >= 100) return fd;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 100);
+    if (high < 0) return fd;
+    close(fd);
+    return high;
+}
+
 int alloc_host_file_create(const char *path, bool exclusive)
 {
     int saved = errno;
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | (exclusive ? O_EXCL : O_TRUNC), 0644);
-    int r = fd < 0 ? -errno : fd;
+    int r = fd < 0 ? -errno : move_high(fd);
     errno = saved;
     return r;
+}
+
+int alloc_host_file_reopen(const char *path)
+{
+    int saved = errno;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    int r = fd < 0 ? -errno : move_high(fd);
+    errno = saved;
+    return r;
+}
+
+uint64_t alloc_host_file_identity(int fd)
+{
+    int saved = errno;
+    struct stat st;
+    uint64_t id = 0;
+    if (fstat(fd, &st) == 0) id = ((uint64_t)st.st_dev << 40) ^ (uint64_t)st.st_ino ^ 1u;
+    errno = saved;
+    return id;
+}
+
+int alloc_host_absolute_path(const char *path, char *out, size_t cap)
+{
+    size_t n = strlen(path);
+    if (path[0] == '/') {
+        if (n >= cap) return -ENAMETOOLONG;
+        memcpy(out, path, n + 1);
+        return 0;
+    }
+    int saved = errno;
+    if (!getcwd(out, cap)) {
+        int e = -errno;
+        errno = saved;
+        return e;
+    }
+    size_t d = strlen(out);
+    if (d + 1 + n >= cap) return -ENAMETOOLONG;
+    out[d] = '/';
+    memcpy(out + d + 1, path, n + 1);
+    return 0;
 }
 
 int alloc_host_file_resize(int fd, uint64_t len)

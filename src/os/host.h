@@ -31,6 +31,17 @@ ALLOC_HIDDEN int alloc_host_file_map(int fd, uint64_t offset, size_t len, void *
 /* Writes all of buf at offset (pwrite, retried on short writes). 0 or -errno. */
 ALLOC_HIDDEN int alloc_host_file_write_at(int fd, uint64_t offset, const void *buf, size_t len);
 ALLOC_HIDDEN void alloc_host_file_close(int fd);
+/* The identity of the file behind fd (device and inode in one value), or 0
+ * if fd is not open. Lets a long-lived descriptor be checked before use: a
+ * program may close it and open another file under the same number. */
+ALLOC_HIDDEN uint64_t alloc_host_file_identity(int fd);
+/* Opens an existing path for reading and writing, close-on-exec, at a
+ * descriptor number of 100 or more (out of the way of programs that expect
+ * to own the small numbers). The descriptor, or -errno. */
+ALLOC_HIDDEN int alloc_host_file_reopen(const char *path);
+/* Makes path absolute against the current directory into out[cap]. 0, or
+ * -ENAMETOOLONG, or -errno of getcwd. */
+ALLOC_HIDDEN int alloc_host_absolute_path(const char *path, char *out, size_t cap);
 
 ALLOC_HIDDEN int alloc_host_pid(void);
 /* Monotonic clock and wall clock, nanoseconds. */

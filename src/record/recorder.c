@@ -86,6 +86,7 @@ typedef struct thread_state {
 struct alloc_recorder {
     uint64_t gen;
     int fd;
+    uint64_t file_id; /* what alloc_host_file_identity(fd) must say (see usable_fd) */
     atomic_int err;
     atomic_bool disabled; /* in a fork child, for every recorder but the global one */
     uint32_t source;
@@ -298,6 +299,7 @@ static int write_header(alloc_recorder *r, bool exclusive)
         return e;
     }
     r->fd = fd;
+    r->file_id = alloc_host_file_identity(fd);
     r->file_end = r->page;
     r->start_mono = alloc_host_monotonic_ns();
     return 0;
@@ -311,6 +313,30 @@ static void seal(thread_state *ts, size_t chunk_bytes)
     ts->chunk = NULL;
 }
 
+/* r->fd, checked first (under claim_lock): the program may have closed it
+ * (daemons close every descriptor) and opened another file under the same
+ * number. Growing someone else's file would damage it, so a descriptor that
+ * is not the trace any more is abandoned (not closed: it is the program's)
+ * and the trace reopened by its absolute path. -errno if that fails. */
+static int usable_fd(alloc_recorder *r)
+{
+    if (alloc_host_file_identity(r->fd) == r->file_id) return 0;
+    int fd = alloc_host_file_reopen(r->path);
+    if (fd < 0) return fd;
+    if (alloc_host_file_identity(fd) != r->file_id) {
+        alloc_host_file_close(fd);
+        return -ESTALE; /* the trace was replaced or removed */
+    }
+    r->fd = fd;
+    return 0;
+}
+
+/* Closes r->fd if it is still the trace's (else it is the program's now). */
+static void release_fd(alloc_recorder *r)
+{
+    if (alloc_host_file_identity(r->fd) == r->file_id) alloc_host_file_close(r->fd);
+}
+
 /* A fresh chunk for ts whose first event will be seq. */
 static bool claim_chunk(alloc_recorder *r, thread_state *ts, uint64_t seq)
 {
@@ -318,7 +344,8 @@ static bool claim_chunk(alloc_recorder *r, thread_state *ts, uint64_t seq)
     spin_lock(&r->claim_lock);
     uint64_t off = r->file_end;
     void *mem = NULL;
-    int e = alloc_host_file_resize(r->fd, off + r->chunk_bytes);
+    int e = usable_fd(r);
+    if (e == 0) e = alloc_host_file_resize(r->fd, off + r->chunk_bytes);
     if (e == 0) e = alloc_host_file_map(r->fd, off, r->chunk_bytes, &mem);
     if (e == 0) r->file_end = off + r->chunk_bytes;
     spin_unlock(&r->claim_lock);
@@ -611,7 +638,7 @@ static void fork_child(void)
             continue;
         }
         /* "<base>.<pid>": the child's own trace. */
-        alloc_host_file_close(r->fd);
+        release_fd(r);
         path_with_pid(r);
         r->next_thread = 0;
         if (write_header(r, false) != 0) {
@@ -647,8 +674,14 @@ static int open_recorder(alloc_recorder **out, const char *path, const char *pro
     r->page = alloc_os_page_size();
     r->chunk_bytes = CHUNK_BYTES > r->page ? CHUNK_BYTES : r->page;
     atomic_store(&r->seq, 1); /* id 0 means "not in the table" */
-    memcpy(r->base, path, strlen(path) + 1);
-    memcpy(r->path, path, strlen(path) + 1);
+    /* Absolute: the trace is reopened by name if the program closes it, and
+     * the program may have changed directory by then. */
+    e = alloc_host_absolute_path(path, r->base, sizeof r->base - 24);
+    if (e != 0) {
+        alloc_os_unmap(r, bytes);
+        return e;
+    }
+    memcpy(r->path, r->base, strlen(r->base) + 1);
     const char *prog = program ? program : alloc_host_program();
     size_t pn = strlen(prog);
     if (pn >= sizeof r->program) pn = sizeof r->program - 1;
@@ -695,7 +728,8 @@ static int write_end(alloc_recorder *r)
     trace_put_u64(end + 32, alloc_host_monotonic_ns() - r->start_mono);
     spin_lock(&r->claim_lock);
     uint64_t off = r->file_end;
-    int e = alloc_host_file_resize(r->fd, off + r->page);
+    int e = usable_fd(r);
+    if (e == 0) e = alloc_host_file_resize(r->fd, off + r->page);
     if (e == 0) e = alloc_host_file_write_at(r->fd, off, end, sizeof end);
     if (e == 0) r->file_end = off + r->page;
     spin_unlock(&r->claim_lock);
@@ -713,7 +747,7 @@ int alloc_recorder_close(alloc_recorder *r)
         if (tls[i].r == r) tls[i].r = NULL;
     int e = atomic_load(&r->disabled) ? 0 : write_end(r);
     int first = atomic_load(&r->err);
-    alloc_host_file_close(r->fd);
+    release_fd(r);
     for (int s = 0; s < STRIPES; s++)
         if (r->stripes[s].slots) alloc_os_unmap(r->stripes[s].slots, r->stripes[s].cap * sizeof(entry));
     alloc_os_unmap(r, r->map_bytes);
