@@ -12,6 +12,7 @@
  * mutations of it (bit flips, byte changes, cuts, spliced ranges), identically
  * on every run; ctest runs it.
  */
+#define _GNU_SOURCE 1 /* P_tmpdir */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +94,7 @@ static uint8_t *read_all(const char *path, size_t *len)
 static uint8_t *seed_trace(size_t *len)
 {
     char path[256];
-    snprintf(path, sizeof path, "%s/alloc-fuzz-record-%d.trace", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+    snprintf(path, sizeof path, "%s/alloc-fuzz-record-%d.trace", getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir,
              (int)getpid());
     alloc_recorder *rec;
     if (alloc_recorder_open(&rec, path, "seed", ALLOC_RECORD_MALLOC) != 0) return NULL;

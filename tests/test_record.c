@@ -30,7 +30,7 @@
 
 static void temp_path(char *buf, size_t cap, const char *tag)
 {
-    snprintf(buf, cap, "%s/alloc-test-record-%s-%d.trace", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", tag,
+    snprintf(buf, cap, "%s/alloc-test-record-%s-%d.trace", getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir, tag,
              (int)getpid());
 }
 

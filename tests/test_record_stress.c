@@ -10,6 +10,7 @@
  * A plain program (exit status 0 = pass): Criterion cannot start under
  * ThreadSanitizer, whose CI job runs the tests named *_stress.
  */
+#define _GNU_SOURCE 1 /* P_tmpdir */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -48,7 +49,7 @@ static void *worker(void *arg)
 int main(void)
 {
     char path[256];
-    snprintf(path, sizeof path, "%s/alloc-record-stress-%d.trace", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+    snprintf(path, sizeof path, "%s/alloc-record-stress-%d.trace", getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir,
              (int)getpid());
     alloc_recorder *rec;
     if (alloc_recorder_open(&rec, path, "stress", ALLOC_RECORD_HANDLE) != 0) {

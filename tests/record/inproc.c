@@ -39,7 +39,7 @@ static int failures;
 int main(int argc, char **argv)
 {
     char path[256];
-    snprintf(path, sizeof path, "%s/alloc-record-inproc-%d.trace", argc > 1 ? argv[1] : "/tmp", (int)getpid());
+    snprintf(path, sizeof path, "%s/alloc-record-inproc-%d.trace", argc > 1 ? argv[1] : P_tmpdir, (int)getpid());
     unlink(path);
     if (alloc_record_global_start(path) != 0) {
         fprintf(stderr, "cannot start recording to %s\n", path);
