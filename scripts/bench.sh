@@ -12,7 +12,8 @@
 # timing run, and --contenders/--workloads to the callgrind pass too, e.g.
 #   bash scripts/bench.sh --contenders pool,freelist,jemalloc --workloads paired,churn-4k
 # Environment: ALLOC_BENCH_OUT (default bench/results), ALLOC_BENCH_CALLGRIND=0
-# to skip the callgrind pass.
+# to skip the callgrind pass, ALLOC_BENCH_REAL=0 to skip recording and
+# replaying the real programs (scripts/record_real.sh: $out/real/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -50,10 +51,16 @@ if [ "$run_callgrind" != 0 ]; then
   # blocks of 2-8 MiB).
   "$bench" --callgrind --out "$out" "${filter[@]}" || status=1
 fi
+# The real programs of the preload job, recorded now and replayed against
+# every contender (scripts/record_real.sh, docs/trace.md): $out/real/.
+if [ "${ALLOC_BENCH_REAL:-1}" != 0 ]; then
+  bash scripts/record_real.sh "$out/real" || status=1
+fi
 echo "bench: done in $((SECONDS - start)) s"
 echo "bench: table  $out/results.md"
 echo "bench: plots  $out/plots/*.svg (and .png)"
 echo "bench: data   $out/results.json"
 [ "$run_callgrind" != 0 ] && echo "bench: instructions per operation  $out/callgrind.md"
+[ "${ALLOC_BENCH_REAL:-1}" != 0 ] && echo "bench: real programs replayed  $out/real/summary.md"
 [ $status -ne 0 ] && echo "bench: some pairs failed; see the end of $out/results.md"
 exit $status

@@ -12,11 +12,20 @@
  * names are defined too, for programs and libraries that call them directly.
  * Built with -fno-builtin-malloc and friends: the compiler must not turn the
  * memset in calloc, or any pattern here, back into a call to ourselves.
+ *
+ * Recording (alloc/record.h, ALLOC_TRACE=path): each name tests one flag,
+ * alloc_record_on, and only when it is set calls the recorder: after the call
+ * for what allocates (the address is known then), before it for free (after
+ * it the address may already be another thread's). The recorder never calls
+ * malloc, so it cannot recurse into these names.
  */
 #include "global.c"
 
 #include <limits.h>
 #include <malloc.h>
+
+#include "alloc/record.h"
+#include "../os/host.h"
 
 #define ALLOC_EXPORT __attribute__((visibility("default")))
 
@@ -45,36 +54,132 @@ ALLOC_EXPORT struct mallinfo2 mallinfo2(void);
 ALLOC_EXPORT struct mallinfo mallinfo(void);
 ALLOC_EXPORT void malloc_stats(void);
 
-void *malloc(size_t size) { return alloc_impl(size, HDR, false, ALLOC_RET_ADDR()); }
-void free(void *p) { free_impl(p, "free", ALLOC_RET_ADDR()); }
-void *calloc(size_t n, size_t size) { return alloc_global_calloc_at(n, size, ALLOC_RET_ADDR()); }
-void *realloc(void *p, size_t size) { return realloc_impl(p, size, ALLOC_RET_ADDR()); }
+/* The recording hooks: the unrecorded path is the flag test alone. */
+#define REC_NEW(p, size, align, kind)                                                  \
+    do {                                                                               \
+        if (ALLOC_UNLIKELY(alloc_record_on)) alloc_record_global_alloc(p, size, align, kind); \
+    } while (0)
+#define REC_FREE(p)                                                                    \
+    do {                                                                               \
+        if (ALLOC_UNLIKELY(alloc_record_on)) alloc_record_global_free(p);             \
+    } while (0)
+
+static inline void *recorded_realloc(void *p, size_t size, void *q)
+{
+    /* realloc(NULL, n) is malloc; realloc(p, 0) freed p (recorded before). */
+    if (!p)
+        alloc_record_global_alloc(q, size, 0, ALLOC_RECORD_KIND_MALLOC);
+    else if (size != 0)
+        alloc_record_global_realloc(p, q, size);
+    return q;
+}
+#define REC_REALLOC(p, size, call)                                                     \
+    (ALLOC_UNLIKELY(alloc_record_on)                                                   \
+         ? ((p) && (size) == 0 ? (alloc_record_global_free(p), (call))                \
+                               : recorded_realloc((p), (size), (call)))                \
+         : (call))
+
+static inline size_t mul_or_max(size_t n, size_t size)
+{
+    size_t total;
+    return __builtin_mul_overflow(n, size, &total) ? SIZE_MAX : total;
+}
+
+static inline void *rec_aligned(void *q, size_t align, size_t size)
+{
+    REC_NEW(q, size, align, ALLOC_RECORD_KIND_ALIGNED);
+    return q;
+}
+
+void *malloc(size_t size)
+{
+    void *q = alloc_impl(size, HDR, false, ALLOC_RET_ADDR());
+    REC_NEW(q, size, 0, ALLOC_RECORD_KIND_MALLOC);
+    return q;
+}
+void free(void *p)
+{
+    REC_FREE(p);
+    free_impl(p, "free", ALLOC_RET_ADDR());
+}
+void *calloc(size_t n, size_t size)
+{
+    void *q = alloc_global_calloc_at(n, size, ALLOC_RET_ADDR());
+    REC_NEW(q, mul_or_max(n, size), 0, ALLOC_RECORD_KIND_CALLOC);
+    return q;
+}
+void *realloc(void *p, size_t size) { return REC_REALLOC(p, size, realloc_impl(p, size, ALLOC_RET_ADDR())); }
 void *reallocarray(void *p, size_t n, size_t size)
 {
-    return alloc_global_reallocarray_at(p, n, size, ALLOC_RET_ADDR());
+    return REC_REALLOC(p, mul_or_max(n, size), alloc_global_reallocarray_at(p, n, size, ALLOC_RET_ADDR()));
 }
 int posix_memalign(void **out, size_t align, size_t size)
 {
-    return alloc_global_posix_memalign_at(out, align, size, ALLOC_RET_ADDR());
+    int e = alloc_global_posix_memalign_at(out, align, size, ALLOC_RET_ADDR());
+    if (ALLOC_UNLIKELY(alloc_record_on)) rec_aligned(e == 0 ? *out : NULL, align, size);
+    return e;
 }
-void *aligned_alloc(size_t align, size_t size) { return memalign_impl(align, size, ALLOC_RET_ADDR()); }
-void *memalign(size_t align, size_t size) { return memalign_impl(align, size, ALLOC_RET_ADDR()); }
-void *valloc(size_t size) { return alloc_global_valloc_at(size, ALLOC_RET_ADDR()); }
-void *pvalloc(size_t size) { return alloc_global_pvalloc_at(size, ALLOC_RET_ADDR()); }
+void *aligned_alloc(size_t align, size_t size)
+{
+    return rec_aligned(memalign_impl(align, size, ALLOC_RET_ADDR()), align, size);
+}
+void *memalign(size_t align, size_t size)
+{
+    return rec_aligned(memalign_impl(align, size, ALLOC_RET_ADDR()), align, size);
+}
+void *valloc(size_t size) { return rec_aligned(alloc_global_valloc_at(size, ALLOC_RET_ADDR()), 4096, size); }
+void *pvalloc(size_t size) { return rec_aligned(alloc_global_pvalloc_at(size, ALLOC_RET_ADDR()), 4096, size); }
 size_t malloc_usable_size(void *p) { return alloc_global_usable_size_at(p, ALLOC_RET_ADDR()); }
-void free_sized(void *p, size_t size) { alloc_global_free_sized_at(p, 0, size, ALLOC_RET_ADDR()); }
+void free_sized(void *p, size_t size)
+{
+    REC_FREE(p);
+    alloc_global_free_sized_at(p, 0, size, ALLOC_RET_ADDR());
+}
 void free_aligned_sized(void *p, size_t align, size_t size)
 {
+    REC_FREE(p);
     alloc_global_free_sized_at(p, align, size, ALLOC_RET_ADDR());
 }
 
-void *__libc_malloc(size_t size) { return alloc_impl(size, HDR, false, ALLOC_RET_ADDR()); }
-void __libc_free(void *p) { free_impl(p, "free", ALLOC_RET_ADDR()); }
-void *__libc_calloc(size_t n, size_t size) { return alloc_global_calloc_at(n, size, ALLOC_RET_ADDR()); }
-void *__libc_realloc(void *p, size_t size) { return realloc_impl(p, size, ALLOC_RET_ADDR()); }
-void *__libc_memalign(size_t align, size_t size) { return memalign_impl(align, size, ALLOC_RET_ADDR()); }
-void *__libc_valloc(size_t size) { return alloc_global_valloc_at(size, ALLOC_RET_ADDR()); }
-void *__libc_pvalloc(size_t size) { return alloc_global_pvalloc_at(size, ALLOC_RET_ADDR()); }
+void *__libc_malloc(size_t size)
+{
+    void *q = alloc_impl(size, HDR, false, ALLOC_RET_ADDR());
+    REC_NEW(q, size, 0, ALLOC_RECORD_KIND_MALLOC);
+    return q;
+}
+void __libc_free(void *p)
+{
+    REC_FREE(p);
+    free_impl(p, "free", ALLOC_RET_ADDR());
+}
+void *__libc_calloc(size_t n, size_t size)
+{
+    void *q = alloc_global_calloc_at(n, size, ALLOC_RET_ADDR());
+    REC_NEW(q, mul_or_max(n, size), 0, ALLOC_RECORD_KIND_CALLOC);
+    return q;
+}
+void *__libc_realloc(void *p, size_t size) { return REC_REALLOC(p, size, realloc_impl(p, size, ALLOC_RET_ADDR())); }
+void *__libc_memalign(size_t align, size_t size)
+{
+    return rec_aligned(memalign_impl(align, size, ALLOC_RET_ADDR()), align, size);
+}
+void *__libc_valloc(size_t size) { return rec_aligned(alloc_global_valloc_at(size, ALLOC_RET_ADDR()), 4096, size); }
+void *__libc_pvalloc(size_t size) { return rec_aligned(alloc_global_pvalloc_at(size, ALLOC_RET_ADDR()), 4096, size); }
+
+/* ALLOC_TRACE=path: record this process's malloc calls from here on
+ * (alloc_record_global_start says what is and is not caught). Runs before
+ * main, after the dynamic loader's and earlier libraries' own calls. */
+__attribute__((constructor)) static void record_from_env(void)
+{
+    const char *path = alloc_host_getenv("ALLOC_TRACE");
+    if (path && path[0]) {
+        int e = alloc_record_global_start(path);
+        if (e != 0) {
+            static const char msg[] = "alloc: ALLOC_TRACE: cannot start recording (file not writable?)\n";
+            alloc_os_write_stderr(msg, sizeof msg - 1);
+        }
+    }
+}
 
 /* glibc's introspection over alloc's heap. malloc_trim returns 1 if memory
  * went back to the system, else 0 (pad is accepted and ignored: nothing here
