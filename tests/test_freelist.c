@@ -3,11 +3,13 @@
  * hysteresis, exhaustion, walker, stats, misuse and corruption detection, and
  * a random workload against a shadow model with the checker after every step. */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc/diag.h"
 #include "alloc/freelist.h"
@@ -707,6 +709,68 @@ Test(freelist, misuse_with_returning_handler_changes_nothing)
     alloc_freelist_deinit(&h);
 }
 #endif
+
+/* --- overruns into the next block's tag end in the corruption report ----------------
+ * An overrun of k bytes past the end of a block (past its usable size, so
+ * into the next block's header and, for k > 8, its first payload words: a
+ * free block's list links) must be reported as corruption by the next free
+ * of the overrun block, whatever the neighbour is, never followed into a
+ * wild write. The misuse handler lets only a corruption report through to the
+ * abort: any other report exits with status 3, and surviving the frees fails
+ * the test too (it expects SIGABRT). */
+
+typedef struct overrun_case {
+    size_t len;      /* the overrun block */
+    size_t k;        /* bytes written past its usable end */
+    unsigned char fill;
+    bool next_free;  /* the neighbour is free (k > 8 reaches its links) */
+} overrun_case;
+
+static void corruption_only(const char *message, void *user)
+{
+    (void)user;
+    if (strstr(message, "damaged") || strstr(message, "disagree")) return; /* the library aborts next */
+    _exit(3);
+}
+
+ParameterizedTestParameters(freelist, overrun_is_reported)
+{
+    static overrun_case cases[4 * 4 * 3 * 2];
+    static const size_t lens[] = {24, 100, 4000, 256 << 10};
+    static const size_t ks[] = {1, 8, 16, 32};
+    static const unsigned char fills[] = {0x00, 0x41, 0xFF};
+    size_t n = 0;
+    for (size_t l = 0; l < 4; l++)
+        for (size_t k = 0; k < 4; k++)
+            for (size_t f = 0; f < 3; f++)
+                for (int nf = 0; nf < 2; nf++) cases[n++] = (overrun_case){lens[l], ks[k], fills[f], nf != 0};
+    return cr_make_param_array(overrun_case, cases, n);
+}
+
+ParameterizedTest(overrun_case *c, freelist, overrun_is_reported, .signal = SIGABRT)
+{
+    alloc_set_misuse_handler(corruption_only, NULL);
+    /* The malloc adapter's configuration: 8 MiB regions from pages. */
+    alloc_freelist h;
+    alloc_freelist_config cfg = {.region_size = 8u << 20, .retain_bytes = 32u << 20};
+    cr_assert_eq(alloc_freelist_init(&h, &cfg), 0);
+    allocator a = alloc_freelist_allocator(&h);
+    char *p = alloc_bytes(a, c->len, 16);
+    char *q = alloc_bytes(a, 64, 16); /* the neighbour: an 80-byte block */
+    char *guard = alloc_bytes(a, 64, 16);
+    cr_assert(p && q && guard);
+    cr_assert_eq(q, p + alloc_freelist_usable_size(&h, p) + ALLOC_FREELIST_HEADER, "q is not p's neighbour");
+    if (c->next_free) alloc_free(a, q, 64, 16);
+    char *end = p + alloc_freelist_usable_size(&h, p);
+    /* Open the bytes for ASan and Memcheck, which would otherwise stop the
+     * process at the overrun itself: what is tested is the heap's check. */
+    ALLOC_TRACK_DEFINED(end, c->k);
+    memset(end, c->fill, c->k);
+    alloc_free(a, p, c->len, 16);
+    if (!c->next_free) alloc_free(a, q, 64, 16);
+    alloc_free(a, guard, 64, 16);
+    alloc_freelist_deinit(&h);
+}
 
 /* --- sanitizer tracking (ASan builds): bytes not handed out are poisoned ------------ */
 

@@ -79,9 +79,19 @@
  *
  * Errors and checks. alloc returns NULL, changing nothing, when no free block
  * fits and the heap cannot grow. Every build checks the free bit on free
- * (double free is reported as misuse) and the next block's tag before
- * coalescing (a disagreeing tag is reported as corruption and never
- * followed). Debug builds (ALLOC_DEBUG >= 1) also check that the pointer lies
+ * (double free is reported as misuse) and validates every tag it is about to
+ * trust before it writes anything through it: the freed block's own tag, the
+ * next block's tag (its copy byte, see below; a zero size only on a region's
+ * end sentinel; a size that stays inside the heap; a free neighbour's footer),
+ * the previous free block's footer and tag, and both list links of every free
+ * block taken off a list (each must point back; "safe unlinking"). A damaged
+ * tag is reported as corruption (alloc_report_corruption: message, then
+ * abort), never followed. On 64-bit targets the top byte of each header is a
+ * copy of its low byte, so an overrun of 1 to 7 bytes past a block is seen
+ * even when the bytes written still look like a plausible tag; longer
+ * overruns are caught by the size and link checks. Block sizes are below
+ * 2^56 there. Detection is for accidents, not attacks: bytes that happen to
+ * rebuild a consistent tag pass. Debug builds (ALLOC_DEBUG >= 1) also check that the pointer lies
  * in one of the heap's regions, that len and align match the block, and both
  * neighbours' tags, reporting misuse with the call site (alloc_report_misuse;
  * if the handler returns, the call does nothing: free returns, resize
@@ -181,6 +191,7 @@ typedef struct alloc_freelist {
     size_t free_blocks;
     size_t used_blocks;
     size_t used_block_bytes;  /* sum of the sizes of used blocks */
+    uintptr_t lo, hi;         /* lowest and highest address any region has covered */
     alloc_stats stats;
 } alloc_freelist;
 

@@ -92,8 +92,29 @@
 
 #define F_FREE ((size_t)1)
 #define F_PREV_FREE ((size_t)2)
+/* On a block: the first block of its region. On a zero-size header: the
+ * region's end sentinel (a zero-size header without it is damage). */
 #define F_FIRST ((size_t)4)
 #define F_MASK (GRAN - 1)
+
+/* The tag's copy byte. On 64-bit targets the top byte of every header holds a
+ * copy of its low byte (flags and the lowest size bits): an overrun of a few
+ * bytes past a block rewrites the next header's low byte but not its top
+ * byte, so the damage shows before the heap follows the tag. Sizes stay
+ * below 2^56, more than any address space holds. 32-bit targets have no
+ * spare byte and rely on the structural checks alone. */
+#if SIZE_MAX > 0xFFFFFFFFu
+#define TAG_COPY_SHIFT 56
+#define TAG_SIZE_LIMIT (((size_t)1 << TAG_COPY_SHIFT) - 1)
+static inline size_t tag_with_copy(size_t v) { return (v & TAG_SIZE_LIMIT) | ((v & 0xFF) << TAG_COPY_SHIFT); }
+static inline bool tag_copy_ok(size_t h) { return ((h ^ (h >> TAG_COPY_SHIFT)) & 0xFF) == 0; }
+static inline size_t flag_bits(size_t flag) { return flag | (flag << TAG_COPY_SHIFT); }
+#else
+#define TAG_SIZE_LIMIT SIZE_MAX
+static inline size_t tag_with_copy(size_t v) { return v; }
+static inline bool tag_copy_ok(size_t h) { return (void)h, true; }
+static inline size_t flag_bits(size_t flag) { return flag; }
+#endif
 
 _Static_assert(sizeof(size_t) == sizeof(void *), "block links share words with sizes");
 _Static_assert(GRAN > HDR && GRAN % HDR == 0, "payloads must be granule-aligned after a header");
@@ -127,8 +148,8 @@ static inline size_t word_get(const void *p)
 static inline void word_set(void *p, size_t v) { alloc_meta_write(p, &v, sizeof v); }
 
 static inline size_t hdr(const char *b) { return word_get(b); }
-static inline void set_hdr(char *b, size_t v) { word_set(b, v); }
-static inline size_t size_of(size_t h) { return h & ~F_MASK; }
+static inline void set_hdr(char *b, size_t v) { word_set(b, tag_with_copy(v)); }
+static inline size_t size_of(size_t h) { return h & TAG_SIZE_LIMIT & ~F_MASK; }
 static inline char *payload_of(char *b) { return b + HDR; }
 static inline char *block_of(const void *p) { return (char *)p - HDR; }
 static inline char *link_next(const char *b) { return (char *)word_get(b + HDR); }
@@ -137,8 +158,36 @@ static inline void set_next(char *b, const char *n) { word_set(b + HDR, (size_t)
 static inline void set_prev(char *b, const char *p) { word_set(b + HDR + sizeof(void *), (size_t)(uintptr_t)p); }
 static inline void set_footer(char *b, size_t size) { word_set(b + size - HDR, size); }
 
-static inline void set_flag(char *b, size_t flag) { set_hdr(b, hdr(b) | flag); }
-static inline void clear_flag(char *b, size_t flag) { set_hdr(b, hdr(b) & ~flag); }
+/* Flags change in both bytes, so a damaged tag stays damaged (a read-modify-
+ * write must not launder it into a valid one). */
+static inline void set_flag(char *b, size_t flag) { word_set(b, hdr(b) | flag_bits(flag)); }
+static inline void clear_flag(char *b, size_t flag) { word_set(b, hdr(b) & ~flag_bits(flag)); }
+
+/* The tag of block b, which the heap is about to trust: its copy byte must
+ * agree. Every build; a damaged tag is reported, never followed. */
+static inline size_t tag(const char *b)
+{
+    size_t h = hdr(b);
+    ALLOC_CHECK(tag_copy_ok(h), "freelist: boundary tag at %p (%zx) is damaged (overrun of the block before it?)",
+                (const void *)b, h);
+    return h;
+}
+
+/* Whether [p, p + len) lies inside the span of addresses the heap's regions
+ * have covered: the O(1) bound checked before a size or link read from a tag
+ * is followed. */
+static inline bool in_heap(const alloc_freelist *h, const void *p, size_t len)
+{
+    uintptr_t a = (uintptr_t)p;
+    return a >= h->lo && a <= h->hi && len <= h->hi - a;
+}
+
+/* Whether p can be a block's address: inside the heap, 8 bytes before a
+ * granule boundary. */
+static inline bool plausible_block(const alloc_freelist *h, const void *p)
+{
+    return ((uintptr_t)p & (GRAN - 1)) == GRAN - HDR && in_heap(h, p, MIN_BLOCK);
+}
 
 static inline region *region_of_first(char *b) { return (region *)(void *)(b - FIRST_OFFSET); }
 static inline char *first_block(region *r) { return (char *)r + FIRST_OFFSET; }
@@ -177,6 +226,13 @@ ALLOC_INLINE void list_remove(alloc_freelist *h, char *b, size_t size)
 {
     ALLOC_TRACE("freelist remove %p %zu", (void *)b, size);
     char *n = link_next(b), *p = link_prev(b);
+    /* Safe unlinking: both links must lead back to b before either is written
+     * through (an overrun into a free block's links must not become a write
+     * anywhere it likes). */
+    ALLOC_CHECK(!n || (plausible_block(h, n) && link_prev(n) == b),
+                "freelist: free block %p has a damaged forward link %p", (void *)b, (void *)n);
+    ALLOC_CHECK(!p || (plausible_block(h, p) && link_next(p) == b),
+                "freelist: free block %p has a damaged backward link %p", (void *)b, (void *)p);
     if (n) set_prev(n, p);
     if (h->policy == ALLOC_FREELIST_TLSF) {
         unsigned fl, sl;
@@ -184,7 +240,7 @@ ALLOC_INLINE void list_remove(alloc_freelist *h, char *b, size_t size)
         if (p) {
             set_next(p, n);
         } else {
-            ALLOC_CHECK(h->heads[fl][sl] == b, "freelist: free block %p not at the head of its class", (void *)b);
+            ALLOC_CHECK(h->heads[fl][sl] == b, "freelist: damaged list: free block %p not at the head of its class", (void *)b);
             h->heads[fl][sl] = n;
             if (!n) {
                 h->sl_bitmap[fl] &= ~(1u << sl);
@@ -314,7 +370,9 @@ static region *region_setup(alloc_freelist *h, void *mem, size_t len, void *base
     if (size < MIN_BLOCK) return NULL;
     *r = (region){NULL, NULL, base, base_len, (char *)sent, owned, false};
     ALLOC_TRACK_NOACCESS(b, (size_t)(end - (uintptr_t)b));
-    set_hdr(r->sentinel, 0);
+    if (!h->lo || start < h->lo) h->lo = start;
+    if (end > h->hi) h->hi = end;
+    set_hdr(r->sentinel, F_FIRST);
     make_free(b, size, F_FIRST);
     r->next = h->regions;
     if (h->regions) h->regions->prev = r;
@@ -407,10 +465,10 @@ static char *take(alloc_freelist *h, size_t need, size_t align)
         b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
         ALLOC_CHECK(b != NULL, "freelist: no block of %zu bytes in a region grown for it", need);
     }
-    size_t hb = hdr(b);
+    size_t hb = tag(b);
     size_t size = size_of(hb);
-    ALLOC_CHECK((hb & F_FREE) && !(hb & F_PREV_FREE), "freelist: block %p on a free list has tag %zx", (void *)b,
-                hb);
+    ALLOC_CHECK((hb & F_FREE) && !(hb & F_PREV_FREE) && size >= need && in_heap(h, b, size),
+                "freelist: block %p on a free list has a damaged tag %zx", (void *)b, hb);
     list_remove(h, b, size);
     if (hb & F_FIRST) {
         region *r = region_of_first(b);
@@ -452,6 +510,47 @@ static char *take(alloc_freelist *h, size_t need, size_t align)
     return b;
 }
 
+/* The tag of the block after b (size bytes), checked before anything
+ * follows or writes it: its copy byte, "previous is free" clear when b is
+ * used (b_free false), a zero size only on a sentinel, a size that stays
+ * inside the heap, and for a free block a footer that agrees. Every build. */
+static size_t next_tag(const alloc_freelist *h, const char *b, size_t size, bool b_free)
+{
+    const char *n = b + size;
+    ALLOC_CHECK(in_heap(h, n, HDR), "freelist: block %p has a damaged size (%zu) that leaves the heap", (const void *)b,
+                size);
+    size_t hn = tag(n);
+    size_t ns = size_of(hn);
+    ALLOC_CHECK(!(hn & F_PREV_FREE) == !b_free,
+                "freelist: block %p after %p disagrees about whether its predecessor is free (tag %zx)",
+                (const void *)n, (const void *)b, hn);
+    if (ns == 0) {
+        ALLOC_CHECK((hn & F_FIRST) && !(hn & F_FREE), "freelist: tag after %p (%zx) is damaged (zero size)",
+                    (const void *)b, hn);
+        return hn;
+    }
+    ALLOC_CHECK(ns >= MIN_BLOCK && !(hn & F_FIRST) && in_heap(h, n, ns + HDR),
+                "freelist: tag after %p (%zx) is damaged (size or flags impossible there)", (const void *)b, hn);
+    if (hn & F_FREE)
+        ALLOC_CHECK(word_get(n + ns - HDR) == ns, "freelist: free block %p after %p has a footer disagreeing with "
+                    "its tag %zx", (const void *)n, (const void *)b, hn);
+    return hn;
+}
+
+/* The free block before b (whose tag says PREV_FREE), checked: a footer
+ * that stays in the heap and agrees with that block's tag. */
+static char *prev_free_block(const alloc_freelist *h, char *b)
+{
+    size_t psize = word_get(b - HDR);
+    ALLOC_CHECK(psize >= MIN_BLOCK && psize % GRAN == 0 && (uintptr_t)b - h->lo >= psize,
+                "freelist: footer before %p (%zu) is damaged", (void *)b, psize);
+    char *prev = b - psize;
+    size_t hp = tag(prev);
+    ALLOC_CHECK((hp & F_FREE) && !(hp & F_PREV_FREE) && size_of(hp) == psize,
+                "freelist: footer before %p (%zu) disagrees with its block's tag %zx", (void *)b, psize, hp);
+    return prev;
+}
+
 /* Whether a free block spans its whole region. */
 static inline bool spans_region(char *b, size_t hb)
 {
@@ -462,17 +561,16 @@ static inline bool spans_region(char *b, size_t hb)
  * gives its region back. */
 static void give(alloc_freelist *h, char *b)
 {
-    size_t hb = hdr(b);
+    size_t hb = tag(b);
     size_t size = size_of(hb);
-    ALLOC_CHECK(size >= MIN_BLOCK, "freelist: block %p has tag %zx", (void *)b, hb);
+    ALLOC_CHECK(size >= MIN_BLOCK && !(hb & F_FREE), "freelist: block %p has a damaged tag %zx", (void *)b, hb);
+    char *next = b + size;
+    size_t hn = next_tag(h, b, size, false);
+    char *prev = hb & F_PREV_FREE ? prev_free_block(h, b) : NULL;
     h->used_blocks--;
     h->used_block_bytes -= size;
     char *after = NULL;
     bool after_known = false;
-    char *next = b + size;
-    size_t hn = hdr(next);
-    ALLOC_CHECK(!(hn & F_PREV_FREE), "freelist: block %p after %p says its predecessor is free", (void *)next,
-                (void *)b);
     if (hn & F_FREE) {
         size_t nsize = size_of(hn);
         ALLOC_TRACE("freelist merge %p %zu + %p %zu", (void *)b, size, (void *)next, nsize);
@@ -483,12 +581,9 @@ static void give(alloc_freelist *h, char *b)
         list_remove(h, next, nsize);
         size += nsize;
     }
-    if (hb & F_PREV_FREE) {
-        size_t psize = word_get(b - HDR);
-        char *prev = b - psize;
+    if (prev) {
         size_t hp = hdr(prev);
-        ALLOC_CHECK((hp & F_FREE) && size_of(hp) == psize && psize >= MIN_BLOCK,
-                    "freelist: footer before %p (%zu) disagrees with its block's tag %zx", (void *)b, psize, hp);
+        size_t psize = size_of(hp);
         ALLOC_TRACE("freelist merge %p %zu + %p %zu", (void *)prev, psize, (void *)b, size);
         if (h->policy != ALLOC_FREELIST_TLSF) {
             after = link_prev(prev);
@@ -538,7 +633,7 @@ static bool validate_live(const alloc_freelist *h, const void *mem, size_t len, 
         return false;
     }
     char *b = block_of(mem);
-    size_t hb = hdr(b);
+    size_t hb = tag(b);
     if (hb & F_FREE) {
         alloc_report_misuse("freelist: %s of %p, which is already free (double free; called from %s)", op, mem,
                             alloc_describe_addr(ret_addr, site, sizeof site));
@@ -546,14 +641,14 @@ static bool validate_live(const alloc_freelist *h, const void *mem, size_t len, 
     }
     size_t size = size_of(hb);
     ALLOC_CHECK(size >= MIN_BLOCK && size <= (size_t)(r->sentinel - b),
-                "freelist: tag of %p gives size %zu beyond its region", mem, size);
+                "freelist: damaged tag of %p gives size %zu beyond its region", mem, size);
     size_t hn = hdr(b + size);
     ALLOC_CHECK(!(hn & F_PREV_FREE) && (size_of(hn) == 0 || size_of(hn) <= (size_t)(r->sentinel - (b + size))),
                 "freelist: tag after %p (%zx) disagrees with it", mem, hn);
     if (hb & F_PREV_FREE) {
         size_t psize = word_get(b - HDR);
         ALLOC_CHECK(psize >= MIN_BLOCK && psize <= (size_t)(b - first_block(r)) && psize % GRAN == 0,
-                    "freelist: footer before %p gives size %zu beyond its region", mem, psize);
+                    "freelist: damaged footer before %p gives size %zu beyond its region", mem, psize);
         size_t hp = hdr(b - psize);
         ALLOC_CHECK((hp & F_FREE) && size_of(hp) == psize, "freelist: footer before %p disagrees with tag %zx",
                     mem, hp);
@@ -635,7 +730,7 @@ static void fl_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t re
             alloc_stats_note_misuse(&h->stats);
             return;
         }
-    } else if (hdr(block_of(mem)) & F_FREE) {
+    } else if (tag(block_of(mem)) & F_FREE) {
         char site[ALLOC_SITE_BUF];
         alloc_report_misuse("freelist: free of %p, which is already free (double free; called from %s)", mem,
                             alloc_describe_addr(ret_addr, site, sizeof site));
@@ -651,10 +746,10 @@ static bool resize_block(alloc_freelist *h, char *b, size_t new_len)
 {
     if (new_len > ALLOC_MAX_LEN) return false;
     size_t need = block_need(new_len);
-    size_t hb = hdr(b);
+    size_t hb = tag(b);
     size_t size = size_of(hb);
     char *next = b + size;
-    size_t hn = hdr(next);
+    size_t hn = next_tag(h, b, size, false);
     if (need > size) {
         if (!(hn & F_FREE) || size + size_of(hn) < need) return false;
         size_t nsize = size_of(hn);
@@ -826,7 +921,7 @@ void alloc_freelist_free_unsized(alloc_freelist *heap, void *ptr, uintptr_t ret_
         alloc_stats_note_misuse(&heap->stats);
         return;
     }
-    size_t hb = hdr(block_of(ptr));
+    size_t hb = tag(block_of(ptr));
     if (hb & F_FREE) {
         char site[ALLOC_SITE_BUF];
         alloc_report_misuse("freelist: free of %p, which is already free (double free; called from %s)", ptr,
@@ -911,6 +1006,7 @@ bool alloc_freelist_check(const alloc_freelist *heap)
         size_t region_blocks = 0;
         while (b < r->sentinel) {
             size_t hb = hdr(b);
+            if (!tag_copy_ok(hb)) return false;
             size_t size = size_of(hb);
             if (size < MIN_BLOCK || size > (size_t)(r->sentinel - b)) return false;
             if (!!(hb & F_PREV_FREE) != prev_free) return false;
@@ -931,7 +1027,7 @@ bool alloc_freelist_check(const alloc_freelist *heap)
         }
         if (b != r->sentinel) return false;
         size_t hs = hdr(r->sentinel);
-        if (size_of(hs) != 0 || (hs & F_FREE) || !!(hs & F_PREV_FREE) != prev_free) return false;
+        if (size_of(hs) != 0 || (hs & F_FREE) || !(hs & F_FIRST) || !!(hs & F_PREV_FREE) != prev_free) return false;
         if (r->empty && region_blocks != 1) return false;
     }
     if (regions != h->region_count || free_blocks != h->free_blocks || free_bytes != h->free_bytes ||
