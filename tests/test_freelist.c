@@ -338,6 +338,153 @@ Test(freelist, regions_go_back_with_hysteresis)
     }
 }
 
+/* A backing allocator over the page allocator that counts its resizes and
+ * remaps too (remap is mremap underneath: pages move, bytes are not copied). */
+typedef struct remap_counting {
+    counting base;
+    size_t resizes, remaps;
+} remap_counting;
+
+static bool rc_resize(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ra)
+{
+    remap_counting *c = ctx;
+    if (!c->base.inner.vtable->resize(c->base.inner.ctx, mem, len, align, new_len, ra)) return false;
+    c->resizes++;
+    c->base.live_bytes += new_len - len;
+    return true;
+}
+
+static void *rc_remap(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ra)
+{
+    remap_counting *c = ctx;
+    void *p = c->base.inner.vtable->remap(c->base.inner.ctx, mem, len, align, new_len, ra);
+    if (p) c->remaps++, c->base.live_bytes += new_len - len;
+    return p;
+}
+
+static const alloc_vtable remap_counting_vtable = {count_alloc, rc_resize, rc_remap, count_free};
+
+/* Grows one block by 16 bytes at a time to 4 MiB through alloc_realloc while
+ * a small block is pinned after it every 64 KiB of growth (so growing in
+ * place keeps failing in shared space). Counts the moves that copied: the
+ * address changed without a backing remap in that step. */
+static void grow_by_steps(alloc_freelist_policy policy, size_t *copies, size_t *remaps, size_t *regions)
+{
+    remap_counting c = {{alloc_page_allocator(), 0, 0, 0}, 0, 0};
+    alloc_freelist h;
+    alloc_freelist_config cfg = {.policy = policy, .backing = {&c, &remap_counting_vtable}};
+    cr_assert_eq(alloc_freelist_init(&h, &cfg), 0);
+    allocator a = alloc_freelist_allocator(&h);
+    enum { PINS = 64 };
+    void *pins[PINS];
+    size_t npins = 0;
+    size_t len = 16;
+    unsigned char *p = alloc_bytes(a, len, 16);
+    cr_assert_not_null(p);
+    p[0] = 0x5A;
+    *copies = 0;
+    while (len < ((size_t)4 << 20)) {
+        size_t before = c.remaps;
+        unsigned char *q = alloc_realloc(a, p, len, 16, len + 16);
+        cr_assert_not_null(q);
+        if (q != p && c.remaps == before) ++*copies;
+        cr_assert_eq(q[0], 0x5A, "contents lost at %zu bytes", len);
+        q[len] = (unsigned char)len; /* the new bytes are writable */
+        p = q;
+        len += 16;
+        if (len % (64 << 10) == 0 && npins < PINS) {
+            pins[npins] = alloc_bytes(a, 32, 16);
+            cr_assert_not_null(pins[npins]);
+            npins++;
+            if (npins % 8 == 0) CHECK(&h);
+        }
+    }
+    CHECK(&h);
+    *remaps = c.remaps + c.resizes;
+    *regions = c.base.allocs;
+    alloc_free(a, p, len, 16);
+    for (size_t i = 0; i < npins; i++) alloc_free(a, pins[i], 32, 16);
+    CHECK(&h);
+    alloc_freelist_deinit(&h);
+    cr_assert_eq(c.base.live_bytes, 0);
+}
+
+Test(freelist, large_growth_does_not_copy_again_and_again)
+{
+    for (size_t pi = 0; pi < NPOLICIES; pi++) {
+        size_t copies, remaps, regions;
+        grow_by_steps(policies[pi], &copies, &remaps, &regions);
+        /* Before: one copy per page of growth past the region size (~1000
+         * to 4 MiB). Now copies happen only below the large-block size, and
+         * the own region grows by half each time: O(log n) backing calls. */
+        cr_log_info("%s: %zu copies, %zu remaps, %zu regions", alloc_freelist_policy_name(policies[pi]), copies,
+                    remaps, regions);
+        cr_assert_leq(copies, 3, "%zu copying moves", copies);
+        cr_assert_leq(remaps, 16, "%zu backing remaps", remaps);
+        cr_assert_leq(regions, 3, "%zu regions", regions);
+    }
+}
+
+/* resize never moves, but a block alone in its region still grows in place
+ * when the backing allocator can extend the region there. */
+Test(freelist, resize_extends_a_sole_region_in_place)
+{
+    remap_counting c = {{alloc_page_allocator(), 0, 0, 0}, 0, 0};
+    alloc_freelist h;
+    alloc_freelist_config cfg = {.backing = {&c, &remap_counting_vtable}, .region_size = 64 << 10};
+    cr_assert_eq(alloc_freelist_init(&h, &cfg), 0);
+    allocator a = alloc_freelist_allocator(&h);
+    size_t len = 60 << 10;
+    char *p = alloc_bytes(a, len, 16);
+    cr_assert_not_null(p);
+    /* Whether the pages after the region are free is up to the kernel; when
+     * they are, the block grows there. Either way the heap stays sound. */
+    if (alloc_resize(a, p, len, 16, (size_t)1 << 20)) {
+        cr_assert_eq(c.resizes, 1);
+        len = (size_t)1 << 20;
+        memset(p, 1, len);
+    } else {
+        cr_assert_eq(c.resizes, 0);
+    }
+    CHECK(&h);
+    alloc_free(a, p, len, 16);
+    CHECK(&h);
+    alloc_freelist_deinit(&h);
+    cr_assert_eq(c.base.live_bytes, 0);
+}
+
+/* Point 4: a block that cannot grow forward slides into the free block
+ * before it (one memmove) instead of taking a new block. */
+Test(freelist, grows_backwards_into_a_free_predecessor)
+{
+    for (size_t pi = 0; pi < NPOLICIES; pi++) {
+        alloc_freelist h;
+        fixed_heap(&h, policies[pi], 64 << 10);
+        allocator a = alloc_freelist_allocator(&h);
+        char *x = alloc_bytes(a, 1000, 16);
+        char *y = alloc_bytes(a, 200, 16);
+        char *z = alloc_bytes(a, 100, 16);
+        cr_assert(x && y && z);
+        for (int i = 0; i < 200; i++) y[i] = (char)i;
+        alloc_free(a, x, 1000, 16);
+        CHECK(&h);
+        alloc_stats before;
+        alloc_freelist_stats(&h, &before);
+        char *q = alloc_remap(a, y, 200, 16, 900);
+        cr_assert_eq(q, x, "did not slide into the free predecessor");
+        for (int i = 0; i < 200; i++) cr_assert_eq(q[i], (char)i);
+        memset(q + 200, 7, 700);
+        CHECK(&h);
+        alloc_freelist_info in = info(&h);
+        cr_assert_eq(in.used_blocks, 2);
+        alloc_free(a, q, 900, 16);
+        alloc_free(a, z, 100, 16);
+        CHECK(&h);
+        cr_assert_eq(info(&h).free_blocks, 1);
+        alloc_freelist_deinit(&h);
+    }
+}
+
 Test(freelist, deinit_returns_everything)
 {
     counting c = {alloc_page_allocator(), 0, 0, 0};

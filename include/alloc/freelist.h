@@ -145,6 +145,11 @@ typedef enum alloc_freelist_policy {
 #define ALLOC_FREELIST_FL_COUNT 24
 #endif
 
+/* A block that must move to grow to at least this many bytes (block size)
+ * moves into a region of its own, which later growth extends in place or
+ * through the backing allocator's remap (mremap for the page allocator). */
+#define ALLOC_FREELIST_LARGE_BLOCK ((size_t)64 << 10)
+
 /* Smallest grown region when the config's region_size is 0: 256 KiB. */
 #define ALLOC_FREELIST_DEFAULT_REGION_SIZE ((size_t)256 << 10)
 

@@ -95,6 +95,9 @@
 /* On a block: the first block of its region. On a zero-size header: the
  * region's end sentinel (a zero-size header without it is damage). */
 #define F_FIRST ((size_t)4)
+/* On a free block: the reserved tail of a large block's own region, kept on
+ * no list so that other requests do not take the room the block grows into. */
+#define F_UNLISTED ((size_t)8)
 #define F_MASK (GRAN - 1)
 
 /* The tag's copy byte. On 64-bit targets the top byte of every header holds a
@@ -127,6 +130,7 @@ typedef struct alloc_freelist_region {
     size_t base_len; /* its length (as passed to the backing allocator, or the buffer size) */
     char *sentinel;  /* the end sentinel's header; blocks tile [first block, sentinel) */
     bool owned;      /* from the backing allocator, so it can be given back */
+    bool sole;       /* a large block's own region: the free tail after its first block is unlisted */
     bool empty;      /* entirely free and kept for reuse (counted in retained_bytes) */
 } region;
 
@@ -225,6 +229,12 @@ static inline void mapping(size_t size, unsigned *fl, unsigned *sl)
 ALLOC_INLINE void list_remove(alloc_freelist *h, char *b, size_t size)
 {
     ALLOC_TRACE("freelist remove %p %zu", (void *)b, size);
+    if (ALLOC_UNLIKELY(hdr(b) & F_UNLISTED)) {
+        clear_flag(b, F_UNLISTED);
+        h->free_bytes -= size;
+        h->free_blocks--;
+        return;
+    }
     char *n = link_next(b), *p = link_prev(b);
     /* Safe unlinking: both links must lead back to b before either is written
      * through (an overrun into a free block's links must not become a write
@@ -288,6 +298,21 @@ ALLOC_INLINE void list_insert(alloc_freelist *h, char *b, size_t size, char *aft
     }
     h->free_bytes += size;
     h->free_blocks++;
+}
+
+/* Lists free block t (header and footer written), which follows used block
+ * u: unlisted when u is the large block of its own region (sole), whose
+ * growth that room is kept for. */
+static void list_add_after_used(alloc_freelist *h, const char *u, char *t, size_t size, char *after,
+                                bool after_known)
+{
+    if (ALLOC_UNLIKELY((hdr(u) & F_FIRST) && ((const region *)(const void *)(u - FIRST_OFFSET))->sole)) {
+        set_flag(t, F_UNLISTED);
+        h->free_bytes += size;
+        h->free_blocks++;
+        return;
+    }
+    list_insert(h, t, size, after, after_known);
 }
 
 /* Writes b as a free block of size (flags: FREE plus the given ones) with its
@@ -368,7 +393,7 @@ static region *region_setup(alloc_freelist *h, void *mem, size_t len, void *base
     char *b = first_block(r);
     size_t size = (size_t)((char *)sent - b);
     if (size < MIN_BLOCK) return NULL;
-    *r = (region){NULL, NULL, base, base_len, (char *)sent, owned, false};
+    *r = (region){NULL, NULL, base, base_len, (char *)sent, owned, false, false};
     ALLOC_TRACK_NOACCESS(b, (size_t)(end - (uintptr_t)b));
     if (!h->lo || start < h->lo) h->lo = start;
     if (end > h->hi) h->hi = end;
@@ -410,27 +435,38 @@ static void region_release(alloc_freelist *h, region *r)
 
 static bool is_page_backing(const alloc_freelist *h) { return h->backing.vtable == &alloc_page_vtable; }
 
-/* Adds a region with room for a block of need bytes at the given alignment. */
-static bool grow(alloc_freelist *h, size_t need, size_t align)
+/* Rounds a region length up to whole pages when the backing allocator hands
+ * out pages (it would round anyway; the heap may as well use them). 0 on
+ * overflow. */
+static size_t region_round(const alloc_freelist *h, size_t room)
 {
-    if (!h->can_grow) return false;
+    if (!is_page_backing(h)) return room;
+    size_t page = alloc_os_page_size();
+    if (room > ALLOC_MAX_LEN - page) return 0;
+    return alloc_align_up(room, page);
+}
+
+/* Adds a region with room for a block of need bytes at the given alignment,
+ * and at least at_least bytes long. Returns it (its one free block is
+ * listed), or NULL. */
+static region *grow(alloc_freelist *h, size_t need, size_t align, size_t at_least)
+{
+    if (!h->can_grow || need > TAG_SIZE_LIMIT / 2) return NULL;
     size_t room = need;
     /* Room for the leading gap of an aligned block, the region's own
      * overhead and the alignment of the backing memory. */
     size_t extra = (align > GRAN ? align + MIN_BLOCK : 0) + ALLOC_FREELIST_REGION_OVERHEAD + GRAN;
-    if (room > ALLOC_MAX_LEN - extra) return false;
+    if (room > ALLOC_MAX_LEN - extra) return NULL;
     room += extra;
     if (room < h->region_size) room = h->region_size;
-    if (is_page_backing(h)) {
-        size_t page = alloc_os_page_size();
-        if (room > ALLOC_MAX_LEN - page) return false;
-        room = alloc_align_up(room, page);
-    }
+    if (room < at_least) room = at_least;
+    room = region_round(h, room);
+    if (!room) return NULL;
     void *mem = alloc_bytes_at(h->backing, room, GRAN, ALLOC_RET_ADDR());
-    if (!mem) return false;
+    if (!mem) return NULL;
     region *r = region_setup(h, mem, room, mem, room, true);
     ALLOC_CHECK(r != NULL, "freelist: grown region of %zu bytes too small", room);
-    return true;
+    return r;
 }
 
 /* --- taking and giving blocks ------------------------------------------------------ */
@@ -445,10 +481,12 @@ static size_t trim_tail(alloc_freelist *h, char *b, size_t size, size_t need)
     char *t = b + need;
     ALLOC_TRACE("freelist split %p %zu -> %zu + %zu", (void *)b, size, need, rest);
     make_free(t, rest, 0);
-    list_insert(h, t, rest, NULL, false);
+    list_add_after_used(h, b, t, rest, NULL, false);
     set_hdr(b, need | (hdr(b) & (F_PREV_FREE | F_FIRST)));
     return need;
 }
+
+static char *carve(alloc_freelist *h, char *b, size_t need, size_t align);
 
 /* A used block of at least need bytes whose payload is aligned to align, or
  * NULL (nothing changed but perhaps a grown region). need is a block size. */
@@ -461,10 +499,29 @@ static char *take(alloc_freelist *h, size_t need, size_t align)
     }
     char *b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
     if (!b) {
-        if (!grow(h, need, align)) return NULL;
+        if (!grow(h, need, align, 0)) return NULL;
         b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
         ALLOC_CHECK(b != NULL, "freelist: no block of %zu bytes in a region grown for it", need);
     }
+    return carve(h, b, need, align);
+}
+
+/* A block of need bytes at the start of a new region of its own, at least
+ * room bytes long (the rest of the region stays a free block after it), or
+ * NULL. For large blocks that grow: the block then fills the front of its
+ * region and later growth extends the region (extend_region). */
+static char *take_own_region(alloc_freelist *h, size_t need, size_t align, size_t room)
+{
+    region *r = grow(h, need, align, room);
+    if (!r) return NULL;
+    r->sole = align <= GRAN; /* an aligned block may not start the region: then it shares it */
+    return carve(h, first_block(r), need, align);
+}
+
+/* Takes free block b off its list and makes a used block of need bytes
+ * aligned to align from it, splitting off what is left. */
+static char *carve(alloc_freelist *h, char *b, size_t need, size_t align)
+{
     size_t hb = tag(b);
     size_t size = size_of(hb);
     ALLOC_CHECK((hb & F_FREE) && !(hb & F_PREV_FREE) && size >= need && in_heap(h, b, size),
@@ -497,14 +554,15 @@ static char *take(alloc_freelist *h, size_t need, size_t align)
         /* Split: the tail stays free, so the next block's PREV_FREE stays. */
         char *t = b + need;
         ALLOC_TRACE("freelist split %p %zu -> %zu + %zu", (void *)b, size, need, rest);
+        set_hdr(b, need | flags);
         set_hdr(t, rest | F_FREE);
         set_footer(t, rest);
-        list_insert(h, t, rest, NULL, false);
+        list_add_after_used(h, b, t, rest, NULL, false);
         size = need;
     } else {
         clear_flag(b + size, F_PREV_FREE);
+        set_hdr(b, size | flags);
     }
-    set_hdr(b, size | flags);
     h->used_blocks++;
     h->used_block_bytes += size;
     return b;
@@ -574,7 +632,7 @@ static void give(alloc_freelist *h, char *b)
     if (hn & F_FREE) {
         size_t nsize = size_of(hn);
         ALLOC_TRACE("freelist merge %p %zu + %p %zu", (void *)b, size, (void *)next, nsize);
-        if (h->policy != ALLOC_FREELIST_TLSF) {
+        if (h->policy != ALLOC_FREELIST_TLSF && !(hn & F_UNLISTED)) {
             after = link_prev(next); /* the merged block takes next's place */
             after_known = true;
         }
@@ -598,6 +656,7 @@ static void give(alloc_freelist *h, char *b)
     make_free(b, size, flags);
     if (spans_region(b, size | flags)) {
         region *r = region_of_first(b);
+        r->sole = false; /* its block is gone: the region is ordinary free space */
         if (r->owned) {
             if (h->retained_bytes + r->base_len > h->retain_bytes) {
                 clear_flag(b + size, F_PREV_FREE);
@@ -769,13 +828,129 @@ static bool resize_block(alloc_freelist *h, char *b, size_t new_len)
         list_remove(h, next, nsize);
         set_hdr(b, need | (hb & F_MASK));
         make_free(b + need, rest + nsize, 0);
-        list_insert(h, b + need, rest + nsize, after, true);
+        list_add_after_used(h, b, b + need, rest + nsize, after, true);
         h->used_block_bytes -= rest;
         return true;
     }
     size_t final = trim_tail(h, b, size, need);
     h->used_block_bytes -= size - final;
     return true;
+}
+
+/* Grows the owned region whose first block is the used block b (followed by
+ * the sentinel, or by one free block and the sentinel) so that b can grow to
+ * need bytes: through the backing allocator's resize (in place), or, when
+ * may_move, its remap (the page allocator's is mremap: the pages move, no
+ * byte is copied). The region grows geometrically (to at least 1.5 times its
+ * length) so that a block grown step by step reaches n bytes in O(log n)
+ * backing calls. On success the new space is a free block after b (merged
+ * with the old free tail) and the result is b's address, moved along with the
+ * region; payload_len bytes of b's payload stay defined for the sanitizers.
+ * NULL: nothing changed. O(1) plus the backing call (and, for the list
+ * policies, the walk that lists a block). */
+static char *extend_region(alloc_freelist *h, char *b, size_t need, bool may_move, size_t payload_len)
+{
+    size_t hb = hdr(b);
+    if (!(hb & F_FIRST) || !h->can_grow || need > TAG_SIZE_LIMIT / 2) return NULL;
+    region *r = region_of_first(b);
+    if (!r->owned) return NULL;
+    size_t size = size_of(hb);
+    char *next = b + size;
+    size_t hn = hdr(next);
+    size_t nsize = (hn & F_FREE) ? size_of(hn) : 0;
+    if (next + nsize != r->sentinel) return NULL; /* other blocks after b: the region is not b's alone */
+    char *old_base = r->base;
+    size_t old_len = r->base_len;
+    size_t front = (size_t)(b - old_base); /* descriptor and alignment before b */
+    /* b, a minimum free block after it, the sentinel and its alignment. */
+    size_t want = front + need + MIN_BLOCK + HDR + GRAN;
+    size_t geometric = old_len + old_len / 2;
+    size_t new_len = region_round(h, want > geometric ? want : geometric);
+    if (!new_len) return NULL;
+    if (nsize) list_remove(h, next, nsize); /* its links must not be read at the old address after a move */
+    char *nb;
+    if (may_move) {
+        nb = alloc_remap_at(h->backing, old_base, old_len, GRAN, new_len, ALLOC_RET_ADDR());
+    } else {
+        nb = alloc_resize_at(h->backing, old_base, old_len, GRAN, new_len, ALLOC_RET_ADDR()) ? old_base : NULL;
+        if (!nb && want < geometric && (new_len = region_round(h, want)) != 0 &&
+            alloc_resize_at(h->backing, old_base, old_len, GRAN, new_len, ALLOC_RET_ADDR()))
+            nb = old_base;
+    }
+    if (!nb) {
+        if (nsize) list_add_after_used(h, b, next, nsize, NULL, false);
+        return NULL;
+    }
+    ptrdiff_t delta = nb - old_base;
+    region *nr = (region *)(void *)((char *)r + delta);
+    char *nblk = b + delta;
+    uintptr_t end = (uintptr_t)nb + new_len;
+    if (delta) {
+        /* The old addresses are gone (unmapped by the move): clear their
+         * shadow so whatever is mapped there next starts clean, then close
+         * the new copy of the region again except b's payload. */
+        ALLOC_TRACK_UNDEFINED(old_base, old_len);
+        ALLOC_TRACK_NOACCESS(first_block(nr), (size_t)(end - (uintptr_t)first_block(nr)));
+        ALLOC_TRACK_DEFINED(payload_of(nblk), payload_len);
+        if (nr->prev)
+            nr->prev->next = nr;
+        else
+            h->regions = nr;
+        if (nr->next) nr->next->prev = nr;
+    } else {
+        ALLOC_TRACK_NOACCESS(old_base + old_len, new_len - old_len);
+    }
+    ALLOC_TRACE("freelist region extend %p %zu -> %p %zu", (void *)old_base, old_len, (void *)nb, new_len);
+    nr->base = nb;
+    nr->base_len = new_len;
+    alloc_stats_note_release(&h->stats, old_len);
+    alloc_stats_note_reserve(&h->stats, new_len);
+    if ((uintptr_t)nb < h->lo) h->lo = (uintptr_t)nb;
+    if (end > h->hi) h->hi = end;
+    nr->sentinel = (char *)(((end - GRAN) & ~(uintptr_t)(GRAN - 1)) + (GRAN - HDR));
+    set_hdr(nr->sentinel, F_FIRST);
+    char *tail = nblk + size;
+    size_t tsize = (size_t)(nr->sentinel - tail);
+    make_free(tail, tsize, 0);
+    list_add_after_used(h, nblk, tail, tsize, NULL, false);
+    return nblk;
+}
+
+/* Grows used block b (payload p, len bytes live) to need bytes into the free
+ * block before it (and the free block after it, if any): the payload moves
+ * down by one memmove inside the coalesced space. Returns the new block, or
+ * NULL (nothing changed) when the neighbours are too small or the new payload
+ * would miss align. O(1) plus the move of len bytes. */
+static char *grow_backwards(alloc_freelist *h, char *b, size_t need, size_t align, size_t len, size_t new_len)
+{
+    size_t hb = hdr(b);
+    if (!(hb & F_PREV_FREE)) return NULL;
+    size_t size = size_of(hb);
+    char *prev = prev_free_block(h, b);
+    size_t hp = hdr(prev);
+    size_t psize = size_of(hp);
+    char *next = b + size;
+    size_t hn = next_tag(h, b, size, false);
+    size_t nsize = (hn & F_FREE) ? size_of(hn) : 0;
+    size_t total = psize + size + nsize;
+    char *q = payload_of(prev), *p = payload_of(b);
+    if (total < need || !alloc_is_aligned(q, align)) return NULL;
+    ALLOC_TRACE("freelist grow backwards %p %zu -> %p %zu", (void *)b, size, (void *)prev, total);
+    list_remove(h, prev, psize);
+    if (nsize) list_remove(h, next, nsize);
+    /* Open the space in front of the payload (the free block and b's
+     * header), move, then close what the new block does not cover. */
+    ALLOC_TRACK_UNDEFINED(q, (size_t)(p - q));
+    memmove(q, p, len);
+    char *live_end = p + len > q + new_len ? p + len : q + new_len;
+    ALLOC_TRACK_NOACCESS(q + len, (size_t)(live_end - (q + len)));
+    ALLOC_TRACK_UNDEFINED(q + len, new_len - len);
+    set_hdr(prev, total | (hp & F_FIRST));
+    clear_flag(prev + total, F_PREV_FREE);
+    h->used_block_bytes += total - size;
+    size_t final = trim_tail(h, prev, total, need);
+    h->used_block_bytes -= total - final;
+    return prev;
 }
 
 static bool resize_impl(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
@@ -787,7 +962,12 @@ static bool resize_impl(void *ctx, void *mem, size_t len, size_t align, size_t n
     }
     char *p = mem;
     if (new_len < len) ALLOC_TRACK_NOACCESS(p + new_len, len - new_len);
-    if (!resize_block(h, block_of(mem), new_len)) return false; /* only growth fails */
+    if (!resize_block(h, block_of(mem), new_len)) {
+        /* Only growth fails; a block alone in its region can still grow
+         * in place if the backing allocator extends the region. */
+        if (!extend_region(h, block_of(mem), block_need(new_len), false, len)) return false;
+        ALLOC_CHECK(resize_block(h, block_of(mem), new_len), "freelist: extended region did not fit %zu", new_len);
+    }
     if (new_len > len) ALLOC_TRACK_UNDEFINED(p + len, new_len - len);
     ALLOC_TRACK_POOL_CHANGE(h, p, p, new_len);
     alloc_stats_note_resize(&h->stats, len, new_len, true);
@@ -816,8 +996,40 @@ static void *remap_impl(void *ctx, void *mem, size_t len, size_t align, size_t n
         alloc_stats_note_resize(&h->stats, len, new_len, false);
         return mem;
     }
-    /* Move: a new block, the contents, then the old block back. */
-    char *nb = new_len <= ALLOC_MAX_LEN ? take(h, block_need(new_len), align) : NULL;
+    if (new_len > TAG_SIZE_LIMIT / 2) {
+        alloc_stats_note_failed(&h->stats);
+        return NULL;
+    }
+    size_t need = block_need(new_len);
+    /* A block alone in its region: grow the region (mremap for pages). The
+     * region may move only where the new address keeps the alignment. */
+    bool may_move = align <= GRAN || (is_page_backing(h) && align <= alloc_os_page_size());
+    char *eb = extend_region(h, block_of(mem), need, may_move, len);
+    if (eb) {
+        ALLOC_CHECK(resize_block(h, eb, new_len), "freelist: extended region did not fit %zu", new_len);
+        char *q = payload_of(eb);
+        ALLOC_TRACK_UNDEFINED(q + len, new_len - len);
+        ALLOC_TRACK_POOL_CHANGE(h, p, q, new_len);
+        alloc_stats_note_resize(&h->stats, len, new_len, false);
+        return q;
+    }
+    /* A free block before it: slide down into the coalesced space. */
+    char *bb = grow_backwards(h, block_of(mem), need, align, len, new_len);
+    if (bb) {
+        char *q = payload_of(bb);
+        ALLOC_TRACK_POOL_CHANGE(h, p, q, new_len);
+        alloc_stats_note_resize(&h->stats, len, new_len, false);
+        return q;
+    }
+    /* Move: a new block, the contents, then the old block back. A large
+     * block moves into a region of its own, half again as long as it needs,
+     * whose later growth is in place or through extend_region. */
+    char *nb = NULL;
+    if (need >= ALLOC_FREELIST_LARGE_BLOCK && h->can_grow) {
+        size_t room = need + need / 2 + ALLOC_FREELIST_REGION_OVERHEAD + GRAN;
+        nb = take_own_region(h, need, align, room);
+    }
+    if (!nb) nb = take(h, need, align);
     if (!nb) {
         alloc_stats_note_failed(&h->stats);
         return NULL;
@@ -992,7 +1204,7 @@ bool alloc_freelist_check(const alloc_freelist *heap)
 {
     const alloc_freelist *h = heap;
     size_t free_blocks = 0, free_bytes = 0, used_blocks = 0, used_bytes = 0, regions = 0, reserved = 0,
-           retained = 0;
+           retained = 0, unlisted = 0;
     for (region *r = h->regions; r; r = r->next) {
         if (++regions > h->region_count) return false;
         if (r->next && r->next->prev != r) return false;
@@ -1014,10 +1226,15 @@ bool alloc_freelist_check(const alloc_freelist *heap)
             bool is_free = (hb & F_FREE) != 0;
             if (is_free) {
                 if (prev_free) return false; /* two adjacent free blocks */
+                /* Unlisted: only the tail right after the first block of a sole region. */
+                if ((hb & F_UNLISTED) && (!r->sole || region_blocks != 1 || (hdr(first_block(r)) & F_FREE)))
+                    return false;
+                if (hb & F_UNLISTED) unlisted++;
                 if (word_get(b + size - HDR) != size) return false;
                 free_blocks++;
                 free_bytes += size;
             } else {
+                if (hb & F_UNLISTED) return false;
                 used_blocks++;
                 used_bytes += size;
             }
@@ -1051,6 +1268,7 @@ bool alloc_freelist_check(const alloc_freelist *heap)
                 for (; c; prev = c, c = link_next(c)) {
                     if (++listed_blocks > free_blocks || !region_containing(h, c)) return false;
                     size_t hc = hdr(c);
+                    if (hc & F_UNLISTED) return false;
                     unsigned f, s;
                     mapping(size_of(hc), &f, &s);
                     if (!(hc & F_FREE) || f != fl || s != sl || link_prev(c) != prev) return false;
@@ -1063,13 +1281,14 @@ bool alloc_freelist_check(const alloc_freelist *heap)
         const char *prev = NULL;
         for (const char *c = h->addr_head; c; prev = c, c = link_next(c)) {
             if (++listed_blocks > free_blocks || !region_containing(h, c)) return false;
-            if (!(hdr(c) & F_FREE) || link_prev(c) != prev || (prev && prev >= c)) return false;
+            if (!(hdr(c) & F_FREE) || (hdr(c) & F_UNLISTED) || link_prev(c) != prev || (prev && prev >= c))
+                return false;
         }
     }
     /* Entries are distinct (mutual links, bounded length, one class per
      * size or strict address order) free blocks inside the heap; as many as
      * the walk found, so every free block is listed exactly once. */
-    return listed_blocks == free_blocks;
+    return listed_blocks + unlisted == free_blocks;
 }
 
 void alloc_freelist_stats(const alloc_freelist *heap, alloc_stats *out) { *out = heap->stats; }
