@@ -2,6 +2,7 @@
  * vtable contract): coalescing, splitting, policies, alignment, regions and
  * hysteresis, exhaustion, walker, stats, misuse and corruption detection, and
  * a random workload against a shadow model with the checker after every step. */
+#define _DEFAULT_SOURCE /* mincore */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "alloc/diag.h"
@@ -483,6 +485,96 @@ Test(freelist, grows_backwards_into_a_free_predecessor)
         cr_assert_eq(info(&h).free_blocks, 1);
         alloc_freelist_deinit(&h);
     }
+}
+
+/* Resident pages of [p, p + len), by mincore. */
+static size_t resident_pages(const void *p, size_t len)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)p + len + page - 1) & ~(uintptr_t)(page - 1);
+    size_t n = (size_t)(hi - lo) / page;
+    unsigned char vec[1024];
+    cr_assert_leq(n, sizeof vec);
+    cr_assert_eq(mincore((void *)lo, hi - lo, vec), 0, "mincore: %s", strerror(errno));
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++) r += vec[i] & 1;
+    return r;
+}
+
+enum { SHRUNK = 200, BIG = 256 << 10 };
+
+/* Point 2: 256 KiB blocks shrunk to 64 B give their pages back once the
+ * heap's free space passes retain_bytes (the default here: 256 KiB). */
+Test(freelist, shrunk_blocks_give_their_pages_back)
+{
+    static char *ps[SHRUNK];
+    alloc_freelist h;
+    cr_assert_eq(alloc_freelist_init(&h, NULL), 0);
+    allocator a = alloc_freelist_allocator(&h);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < SHRUNK; i++) {
+        ps[i] = alloc_bytes(a, BIG, 16);
+        cr_assert_not_null(ps[i]);
+        memset(ps[i], 0x33, BIG);
+    }
+    size_t before = 0, after = 0;
+    for (int i = 0; i < SHRUNK; i++) before += resident_pages(ps[i], BIG);
+    cr_assert_geq(before, SHRUNK * (BIG / page) * 9 / 10, "the blocks were written: %zu pages", before);
+    for (int i = 0; i < SHRUNK; i++) {
+        cr_assert(alloc_resize(a, ps[i], BIG, 16, 64));
+        cr_assert_eq(ps[i][63], 0x33);
+    }
+    CHECK(&h);
+    for (int i = 0; i < SHRUNK; i++) after += resident_pages(ps[i], BIG);
+    /* Each keeps the page of its 64 bytes and of the free tail's links and
+     * footer; the first few tails stay while free space is under retain. */
+    cr_assert_leq(after, SHRUNK * 3 + (256 << 10) / page + 64, "%zu of %zu pages still resident", after, before);
+    cr_assert_geq(info(&h).purged_bytes, (size_t)(SHRUNK - 2) * (BIG - 2 * page));
+    for (int i = 0; i < SHRUNK; i++) alloc_free(a, ps[i], 64, 16);
+    CHECK(&h);
+    alloc_freelist_deinit(&h);
+}
+
+/* The hysteresis: while free space stays under retain_bytes nothing is
+ * purged (a loop that frees and retakes a large block does not fault the
+ * same pages again); alloc_freelist_trim purges everything it can. */
+Test(freelist, purge_waits_for_retain_bytes_and_trim_purges_all)
+{
+    enum { N = 8 };
+    char *ps[N];
+    alloc_freelist h;
+    alloc_freelist_config cfg = {.region_size = 8u << 20, .retain_bytes = 32u << 20};
+    cr_assert_eq(alloc_freelist_init(&h, &cfg), 0);
+    allocator a = alloc_freelist_allocator(&h);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < N; i++) {
+        ps[i] = alloc_bytes(a, BIG, 16);
+        cr_assert_not_null(ps[i]);
+        memset(ps[i], 0x44, BIG);
+    }
+    for (int i = 0; i < N; i++) cr_assert(alloc_resize(a, ps[i], BIG, 16, 64));
+    size_t kept = 0;
+    for (int i = 0; i < N; i++) kept += resident_pages(ps[i], BIG);
+    cr_assert_geq(kept, N * (BIG / page) * 9 / 10, "purged under retain_bytes: %zu pages left", kept);
+    cr_assert_eq(info(&h).purged_bytes, 0);
+    /* Churn on one large block: still nothing purged. */
+    for (int i = 0; i < 100; i++) {
+        void *p = alloc_bytes(a, BIG, 16);
+        cr_assert_not_null(p);
+        alloc_free(a, p, BIG, 16);
+    }
+    cr_assert_eq(info(&h).purged_bytes, 0);
+    alloc_freelist_trim(&h);
+    CHECK(&h);
+    size_t left = 0;
+    for (int i = 0; i < N; i++) left += resident_pages(ps[i], BIG);
+    cr_assert_leq(left, N * 3, "%zu pages resident after trim", left);
+    cr_assert_gt(info(&h).purged_bytes, 0);
+    for (int i = 0; i < N; i++) cr_assert_eq(ps[i][0], 0x44);
+    for (int i = 0; i < N; i++) alloc_free(a, ps[i], 64, 16);
+    CHECK(&h);
+    alloc_freelist_deinit(&h);
 }
 
 Test(freelist, deinit_returns_everything)

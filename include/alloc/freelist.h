@@ -150,6 +150,12 @@ typedef enum alloc_freelist_policy {
  * through the backing allocator's remap (mremap for the page allocator). */
 #define ALLOC_FREELIST_LARGE_BLOCK ((size_t)64 << 10)
 
+/* A free block of at least this many bytes gives its inner whole pages back
+ * to the OS (alloc_os_purge) when it forms, if the heap's free bytes then
+ * exceed retain_bytes (the hysteresis) and the heap grows from the page
+ * allocator. */
+#define ALLOC_FREELIST_PURGE_MIN ((size_t)64 << 10)
+
 /* Smallest grown region when the config's region_size is 0: 256 KiB. */
 #define ALLOC_FREELIST_DEFAULT_REGION_SIZE ((size_t)256 << 10)
 
@@ -197,6 +203,7 @@ typedef struct alloc_freelist {
     size_t used_blocks;
     size_t used_block_bytes;  /* sum of the sizes of used blocks */
     uintptr_t lo, hi;         /* lowest and highest address any region has covered */
+    size_t purged_bytes;      /* bytes of free pages given back to the OS so far (never decreases) */
     alloc_stats stats;
 } alloc_freelist;
 
@@ -210,6 +217,7 @@ typedef struct alloc_freelist_info {
     size_t overhead_bytes;    /* used block bytes minus bytes_in_use: headers and rounding */
     size_t region_count;      /* regions, the caller's buffer included */
     size_t retained_bytes;    /* bytes of empty grown regions kept for reuse */
+    size_t purged_bytes;      /* bytes of free pages given back to the OS so far (never decreases) */
     double fragmentation;     /* 1 - largest_free / free_bytes; 0 when nothing is free */
 } alloc_freelist_info;
 
@@ -280,7 +288,10 @@ ALLOC_API bool alloc_freelist_owns(const alloc_freelist *heap, const void *ptr);
 
 /*
  * Gives every empty grown region back to the backing allocator, whatever
- * retain_bytes says. Returns the number of bytes given back. O(regions).
+ * retain_bytes says, and (heaps over the page allocator) purges the whole
+ * pages inside every remaining free block, whatever its size. Returns the
+ * number of region bytes given back (purged pages are counted in
+ * alloc_freelist_info.purged_bytes). O(regions + free blocks).
  */
 ALLOC_API size_t alloc_freelist_trim(alloc_freelist *heap);
 

@@ -469,20 +469,46 @@ static region *grow(alloc_freelist *h, size_t need, size_t align, size_t at_leas
     return r;
 }
 
+/* Gives back the physical pages inside free block b (size bytes): the whole
+ * pages between its links and its footer, which stay. Only for heaps over the
+ * page allocator (whose memory purges to zeros). The OS may refuse (locked
+ * pages): the block is free either way, so that is not an error. */
+static void purge_block(alloc_freelist *h, char *b, size_t size)
+{
+    size_t page = alloc_os_page_size();
+    uintptr_t lo = alloc_align_up((uintptr_t)b + HDR + 2 * sizeof(void *), page);
+    uintptr_t hi = ((uintptr_t)b + size - HDR) & ~(uintptr_t)(page - 1);
+    if (hi <= lo) return;
+    ALLOC_TRACE("freelist purge %p %zu", (void *)lo, (size_t)(hi - lo));
+    (void)alloc_os_purge((void *)lo, (size_t)(hi - lo), false);
+    h->purged_bytes += (size_t)(hi - lo);
+}
+
+/* Purges free block b if it is at least ALLOC_FREELIST_PURGE_MIN bytes and
+ * the heap's free bytes exceed its retain_bytes: the hysteresis that keeps a
+ * heap whose free space is small (a loop that frees and takes the same large
+ * block) from purging and faulting the same pages over and over. */
+static inline void maybe_purge(alloc_freelist *h, char *b, size_t size)
+{
+    if (size >= ALLOC_FREELIST_PURGE_MIN && h->free_bytes > h->retain_bytes && is_page_backing(h))
+        purge_block(h, b, size);
+}
+
 /* --- taking and giving blocks ------------------------------------------------------ */
 
 /* Splits the tail of used block b (size bytes) beyond need into a free block
  * when it is big enough to be one. Returns b's final size. The block after b
  * must not be free (callers merge it first). */
-static size_t trim_tail(alloc_freelist *h, char *b, size_t size, size_t need)
+static size_t trim_tail(alloc_freelist *h, char *b, size_t size, size_t need, bool purge)
 {
     size_t rest = size - need;
     if (rest < MIN_BLOCK) return size;
     char *t = b + need;
     ALLOC_TRACE("freelist split %p %zu -> %zu + %zu", (void *)b, size, need, rest);
     make_free(t, rest, 0);
-    list_add_after_used(h, b, t, rest, NULL, false);
     set_hdr(b, need | (hdr(b) & (F_PREV_FREE | F_FIRST)));
+    list_add_after_used(h, b, t, rest, NULL, false);
+    if (purge) maybe_purge(h, t, rest); /* a tail left by growth was never written: nothing to purge */
     return need;
 }
 
@@ -668,6 +694,7 @@ static void give(alloc_freelist *h, char *b)
         }
     }
     list_insert(h, b, size, after, after_known);
+    maybe_purge(h, b, size);
 }
 
 /* --- debug validation of a pointer handed back ------------------------------------------ */
@@ -809,6 +836,7 @@ static bool resize_block(alloc_freelist *h, char *b, size_t new_len)
     size_t size = size_of(hb);
     char *next = b + size;
     size_t hn = next_tag(h, b, size, false);
+    bool shrinking = need < size;
     if (need > size) {
         if (!(hn & F_FREE) || size + size_of(hn) < need) return false;
         size_t nsize = size_of(hn);
@@ -829,10 +857,11 @@ static bool resize_block(alloc_freelist *h, char *b, size_t new_len)
         set_hdr(b, need | (hb & F_MASK));
         make_free(b + need, rest + nsize, 0);
         list_add_after_used(h, b, b + need, rest + nsize, after, true);
+        maybe_purge(h, b + need, rest + nsize);
         h->used_block_bytes -= rest;
         return true;
     }
-    size_t final = trim_tail(h, b, size, need);
+    size_t final = trim_tail(h, b, size, need, shrinking);
     h->used_block_bytes -= size - final;
     return true;
 }
@@ -948,7 +977,7 @@ static char *grow_backwards(alloc_freelist *h, char *b, size_t need, size_t alig
     set_hdr(prev, total | (hp & F_FIRST));
     clear_flag(prev + total, F_PREV_FREE);
     h->used_block_bytes += total - size;
-    size_t final = trim_tail(h, prev, total, need);
+    size_t final = trim_tail(h, prev, total, need, false);
     h->used_block_bytes -= total - final;
     return prev;
 }
@@ -1153,6 +1182,26 @@ bool alloc_freelist_owns(const alloc_freelist *heap, const void *ptr)
     return region_containing(heap, ptr) != NULL;
 }
 
+/* Purges every listed free block: O(free blocks). */
+static void purge_all(alloc_freelist *h)
+{
+    if (!is_page_backing(h)) return;
+    if (h->policy == ALLOC_FREELIST_TLSF) {
+        for (unsigned fl = 0; fl < FL_COUNT; fl++)
+            for (unsigned sl = 0; sl < SL_COUNT; sl++)
+                for (char *c = h->heads[fl][sl]; c; c = link_next(c)) purge_block(h, c, size_of(hdr(c)));
+    } else {
+        for (char *c = h->addr_head; c; c = link_next(c)) purge_block(h, c, size_of(hdr(c)));
+    }
+    /* The reserved tails of large blocks' own regions are on no list. */
+    for (region *r = h->regions; r; r = r->next) {
+        if (!r->sole) continue;
+        char *b = first_block(r);
+        char *t = b + size_of(hdr(b));
+        if (hdr(t) & F_UNLISTED) purge_block(h, t, size_of(hdr(t)));
+    }
+}
+
 size_t alloc_freelist_trim(alloc_freelist *heap)
 {
     size_t given = 0;
@@ -1171,6 +1220,7 @@ size_t alloc_freelist_trim(alloc_freelist *heap)
         }
         r = next;
     }
+    purge_all(heap);
     return given;
 }
 
@@ -1321,6 +1371,7 @@ void alloc_freelist_heap_info(const alloc_freelist *heap, alloc_freelist_info *o
         .overhead_bytes = h->used_block_bytes - h->stats.bytes_in_use,
         .region_count = h->region_count,
         .retained_bytes = h->retained_bytes,
+        .purged_bytes = h->purged_bytes,
         .fragmentation = h->free_bytes ? 1.0 - (double)largest / (double)h->free_bytes : 0.0,
     };
 }
