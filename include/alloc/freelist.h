@@ -145,12 +145,13 @@ typedef enum alloc_freelist_policy {
 #define ALLOC_FREELIST_FL_COUNT 24
 #endif
 
-/* A block that must move to grow to at least this many bytes (block size)
- * moves into a region of its own, which later growth extends in place or
- * through the backing allocator's remap (mremap for the page allocator). */
+/* A block that must move to grow to at least min(this, region_size / 4)
+ * bytes (block size) moves into a region of its own, which later growth
+ * extends in place or through the backing allocator's remap (mremap for the
+ * page allocator). */
 #define ALLOC_FREELIST_LARGE_BLOCK ((size_t)64 << 10)
 
-/* A free block of at least this many bytes gives its inner whole pages back
+/* A free block of at least min(this, region_size) bytes gives its inner whole pages back
  * to the OS (alloc_os_purge) when it forms, if the heap's free bytes then
  * exceed retain_bytes (the hysteresis) and the heap grows from the page
  * allocator. */
@@ -192,6 +193,8 @@ typedef struct alloc_freelist {
     size_t region_size;
     size_t retain_bytes;
     size_t retained_bytes;    /* sum of the spans of empty regions kept */
+    size_t large_block;       /* min(ALLOC_FREELIST_LARGE_BLOCK, region_size / 4) */
+    size_t purge_min;         /* min(ALLOC_FREELIST_PURGE_MIN, region_size) */
     struct alloc_freelist_region *regions;
     size_t region_count;
     void *addr_head;          /* first-fit / best-fit: address-ordered free list */

@@ -490,7 +490,7 @@ static void purge_block(alloc_freelist *h, char *b, size_t size)
  * block) from purging and faulting the same pages over and over. */
 static inline void maybe_purge(alloc_freelist *h, char *b, size_t size)
 {
-    if (size >= ALLOC_FREELIST_PURGE_MIN && h->free_bytes > h->retain_bytes && is_page_backing(h))
+    if (size >= h->purge_min && h->free_bytes > h->retain_bytes && is_page_backing(h))
         purge_block(h, b, size);
 }
 
@@ -1054,7 +1054,7 @@ static void *remap_impl(void *ctx, void *mem, size_t len, size_t align, size_t n
      * block moves into a region of its own, half again as long as it needs,
      * whose later growth is in place or through extend_region. */
     char *nb = NULL;
-    if (need >= ALLOC_FREELIST_LARGE_BLOCK && h->can_grow) {
+    if (need >= h->large_block && h->can_grow) {
         size_t room = need + need / 2 + ALLOC_FREELIST_REGION_OVERHEAD + GRAN;
         nb = take_own_region(h, need, align, room);
     }
@@ -1107,6 +1107,11 @@ int alloc_freelist_init(alloc_freelist *heap, const alloc_freelist_config *confi
     heap->backing = c.backing.vtable ? c.backing : alloc_page_allocator();
     heap->region_size = c.region_size ? c.region_size : ALLOC_FREELIST_DEFAULT_REGION_SIZE;
     heap->retain_bytes = c.retain_bytes ? c.retain_bytes : heap->region_size;
+    /* Small regions scale both thresholds down (and let the fuzzer reach
+     * those paths with small requests). */
+    heap->large_block = heap->region_size / 4 < ALLOC_FREELIST_LARGE_BLOCK ? heap->region_size / 4
+                                                                            : ALLOC_FREELIST_LARGE_BLOCK;
+    heap->purge_min = heap->region_size < ALLOC_FREELIST_PURGE_MIN ? heap->region_size : ALLOC_FREELIST_PURGE_MIN;
     ALLOC_TRACK_POOL_CREATE(heap);
     if (c.buffer) {
         region *r = region_setup(heap, c.buffer, c.buffer_size, c.buffer, c.buffer_size, false);
