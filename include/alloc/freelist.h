@@ -151,10 +151,14 @@ typedef enum alloc_freelist_policy {
  * page allocator). */
 #define ALLOC_FREELIST_LARGE_BLOCK ((size_t)64 << 10)
 
-/* A free block of at least min(this, region_size) bytes gives its inner whole pages back
- * to the OS (alloc_os_purge) when it forms, if the heap's free bytes then
- * exceed retain_bytes (the hysteresis) and the heap grows from the page
- * allocator. */
+/* Freeing a block, or cutting a tail off one by a shrink, of at least
+ * min(this, region_size) bytes gives the whole pages of that range back to
+ * the OS (alloc_os_purge, MADV_DONTNEED) if the heap's free bytes then exceed
+ * retain_bytes (the hysteresis: a heap with little free space that frees and
+ * retakes a large block does not purge and fault the same pages each time)
+ * and the heap grows from the page allocator (a caller's buffer added to such
+ * a heap is purged the same way: its free pages read back as zeros). Smaller
+ * frees never make a system call; alloc_freelist_trim purges all free pages. */
 #define ALLOC_FREELIST_PURGE_MIN ((size_t)64 << 10)
 
 /* Smallest grown region when the config's region_size is 0: 256 KiB. */

@@ -109,7 +109,9 @@
 #if SIZE_MAX > 0xFFFFFFFFu
 #define TAG_COPY_SHIFT 56
 #define TAG_SIZE_LIMIT (((size_t)1 << TAG_COPY_SHIFT) - 1)
-static inline size_t tag_with_copy(size_t v) { return (v & TAG_SIZE_LIMIT) | ((v & 0xFF) << TAG_COPY_SHIFT); }
+/* v's size is below TAG_SIZE_LIMIT (every block size is checked against it
+ * where it is made), so its top byte is free. */
+static inline size_t tag_with_copy(size_t v) { return v | (v << TAG_COPY_SHIFT); }
 static inline bool tag_copy_ok(size_t h) { return ((h ^ (h >> TAG_COPY_SHIFT)) & 0xFF) == 0; }
 static inline size_t flag_bits(size_t flag) { return flag | (flag << TAG_COPY_SHIFT); }
 #else
@@ -169,7 +171,7 @@ static inline void clear_flag(char *b, size_t flag) { word_set(b, hdr(b) & ~flag
 
 /* The tag of block b, which the heap is about to trust: its copy byte must
  * agree. Every build; a damaged tag is reported, never followed. */
-static inline size_t tag(const char *b)
+ALLOC_INLINE size_t tag(const char *b)
 {
     size_t h = hdr(b);
     ALLOC_CHECK(tag_copy_ok(h), "freelist: boundary tag at %p (%zx) is damaged (overrun of the block before it?)",
@@ -303,7 +305,7 @@ ALLOC_INLINE void list_insert(alloc_freelist *h, char *b, size_t size, char *aft
 /* Lists free block t (header and footer written), which follows used block
  * u: unlisted when u is the large block of its own region (sole), whose
  * growth that room is kept for. */
-static void list_add_after_used(alloc_freelist *h, const char *u, char *t, size_t size, char *after,
+ALLOC_INLINE void list_add_after_used(alloc_freelist *h, const char *u, char *t, size_t size, char *after,
                                 bool after_known)
 {
     if (ALLOC_UNLIKELY((hdr(u) & F_FIRST) && ((const region *)(const void *)(u - FIRST_OFFSET))->sole)) {
@@ -469,29 +471,38 @@ static region *grow(alloc_freelist *h, size_t need, size_t align, size_t at_leas
     return r;
 }
 
-/* Gives back the physical pages inside free block b (size bytes): the whole
- * pages between its links and its footer, which stay. Only for heaps over the
- * page allocator (whose memory purges to zeros). The OS may refuse (locked
- * pages): the block is free either way, so that is not an error. */
-static void purge_block(alloc_freelist *h, char *b, size_t size)
+/* Gives back the physical pages of [from, from + len) that lie inside free
+ * block b (size bytes) between its links and its footer, which stay. The OS
+ * may refuse (locked pages): the block is free either way, so that is not an
+ * error. */
+static void purge_range(alloc_freelist *h, char *b, size_t size, char *from, size_t len)
 {
     size_t page = alloc_os_page_size();
-    uintptr_t lo = alloc_align_up((uintptr_t)b + HDR + 2 * sizeof(void *), page);
-    uintptr_t hi = ((uintptr_t)b + size - HDR) & ~(uintptr_t)(page - 1);
+    uintptr_t keep_lo = (uintptr_t)b + HDR + 2 * sizeof(void *), keep_hi = (uintptr_t)b + size - HDR;
+    uintptr_t lo = (uintptr_t)from > keep_lo ? (uintptr_t)from : keep_lo;
+    uintptr_t hi = (uintptr_t)from + len < keep_hi ? (uintptr_t)from + len : keep_hi;
+    lo = alloc_align_up(lo, page);
+    hi &= ~(uintptr_t)(page - 1);
     if (hi <= lo) return;
     ALLOC_TRACE("freelist purge %p %zu", (void *)lo, (size_t)(hi - lo));
     (void)alloc_os_purge((void *)lo, (size_t)(hi - lo), false);
     h->purged_bytes += (size_t)(hi - lo);
 }
 
-/* Purges free block b if it is at least ALLOC_FREELIST_PURGE_MIN bytes and
- * the heap's free bytes exceed its retain_bytes: the hysteresis that keeps a
- * heap whose free space is small (a loop that frees and takes the same large
- * block) from purging and faulting the same pages over and over. */
-static inline void maybe_purge(alloc_freelist *h, char *b, size_t size)
+/* After freeing [from, from + len) (a whole block, or the tail a shrink cut
+ * off) into free block b: purges the freed pages when that range is at least
+ * purge_min bytes and the heap's free bytes exceed retain_bytes. Only the
+ * range just freed, never the rest of b: its neighbours' pages were purged
+ * when they were freed, or were too few to be. The hysteresis: a heap whose
+ * free space stays under retain_bytes (a loop that frees and takes the same
+ * large block) does not purge and fault the same pages over and over; small
+ * blocks never cost a system call. Only heaps that grow from the page
+ * allocator purge (their memory reads back as zeros). */
+static inline void maybe_purge(alloc_freelist *h, char *b, size_t size, char *from, size_t len)
 {
-    if (size >= h->purge_min && h->free_bytes > h->retain_bytes && is_page_backing(h))
-        purge_block(h, b, size);
+    if (ALLOC_UNLIKELY(len >= h->purge_min) && h->free_bytes > h->retain_bytes && h->can_grow &&
+        is_page_backing(h))
+        purge_range(h, b, size, from, len);
 }
 
 /* --- taking and giving blocks ------------------------------------------------------ */
@@ -508,7 +519,7 @@ static size_t trim_tail(alloc_freelist *h, char *b, size_t size, size_t need, bo
     make_free(t, rest, 0);
     set_hdr(b, need | (hdr(b) & (F_PREV_FREE | F_FIRST)));
     list_add_after_used(h, b, t, rest, NULL, false);
-    if (purge) maybe_purge(h, t, rest); /* a tail left by growth was never written: nothing to purge */
+    if (purge) maybe_purge(h, t, rest, t, rest); /* a tail left by growth was never written: nothing to purge */
     return need;
 }
 
@@ -598,7 +609,7 @@ static char *carve(alloc_freelist *h, char *b, size_t need, size_t align)
  * follows or writes it: its copy byte, "previous is free" clear when b is
  * used (b_free false), a zero size only on a sentinel, a size that stays
  * inside the heap, and for a free block a footer that agrees. Every build. */
-static size_t next_tag(const alloc_freelist *h, const char *b, size_t size, bool b_free)
+ALLOC_INLINE size_t next_tag(const alloc_freelist *h, const char *b, size_t size, bool b_free)
 {
     const char *n = b + size;
     ALLOC_CHECK(in_heap(h, n, HDR), "freelist: block %p has a damaged size (%zu) that leaves the heap", (const void *)b,
@@ -623,7 +634,7 @@ static size_t next_tag(const alloc_freelist *h, const char *b, size_t size, bool
 
 /* The free block before b (whose tag says PREV_FREE), checked: a footer
  * that stays in the heap and agrees with that block's tag. */
-static char *prev_free_block(const alloc_freelist *h, char *b)
+ALLOC_INLINE char *prev_free_block(const alloc_freelist *h, char *b)
 {
     size_t psize = word_get(b - HDR);
     ALLOC_CHECK(psize >= MIN_BLOCK && psize % GRAN == 0 && (uintptr_t)b - h->lo >= psize,
@@ -651,6 +662,8 @@ static void give(alloc_freelist *h, char *b)
     char *next = b + size;
     size_t hn = next_tag(h, b, size, false);
     char *prev = hb & F_PREV_FREE ? prev_free_block(h, b) : NULL;
+    char *freed = b;
+    size_t freed_len = size;
     h->used_blocks--;
     h->used_block_bytes -= size;
     char *after = NULL;
@@ -694,7 +707,7 @@ static void give(alloc_freelist *h, char *b)
         }
     }
     list_insert(h, b, size, after, after_known);
-    maybe_purge(h, b, size);
+    maybe_purge(h, b, size, freed, freed_len);
 }
 
 /* --- debug validation of a pointer handed back ------------------------------------------ */
@@ -857,7 +870,7 @@ static bool resize_block(alloc_freelist *h, char *b, size_t new_len)
         set_hdr(b, need | (hb & F_MASK));
         make_free(b + need, rest + nsize, 0);
         list_add_after_used(h, b, b + need, rest + nsize, after, true);
-        maybe_purge(h, b + need, rest + nsize);
+        maybe_purge(h, b + need, rest + nsize, b + need, rest);
         h->used_block_bytes -= rest;
         return true;
     }
@@ -1187,23 +1200,25 @@ bool alloc_freelist_owns(const alloc_freelist *heap, const void *ptr)
     return region_containing(heap, ptr) != NULL;
 }
 
+static void purge_whole(alloc_freelist *h, char *b, size_t size) { purge_range(h, b, size, b, size); }
+
 /* Purges every listed free block: O(free blocks). */
 static void purge_all(alloc_freelist *h)
 {
-    if (!is_page_backing(h)) return;
+    if (!h->can_grow || !is_page_backing(h)) return;
     if (h->policy == ALLOC_FREELIST_TLSF) {
         for (unsigned fl = 0; fl < FL_COUNT; fl++)
             for (unsigned sl = 0; sl < SL_COUNT; sl++)
-                for (char *c = h->heads[fl][sl]; c; c = link_next(c)) purge_block(h, c, size_of(hdr(c)));
+                for (char *c = h->heads[fl][sl]; c; c = link_next(c)) purge_whole(h, c, size_of(hdr(c)));
     } else {
-        for (char *c = h->addr_head; c; c = link_next(c)) purge_block(h, c, size_of(hdr(c)));
+        for (char *c = h->addr_head; c; c = link_next(c)) purge_whole(h, c, size_of(hdr(c)));
     }
     /* The reserved tails of large blocks' own regions are on no list. */
     for (region *r = h->regions; r; r = r->next) {
         if (!r->sole) continue;
         char *b = first_block(r);
         char *t = b + size_of(hdr(b));
-        if (hdr(t) & F_UNLISTED) purge_block(h, t, size_of(hdr(t)));
+        if (hdr(t) & F_UNLISTED) purge_whole(h, t, size_of(hdr(t)));
     }
 }
 
