@@ -65,10 +65,20 @@
  *           or above ALLOC_MAX_LEN, align is not a power of two, or nothing
  *           fits and the heap cannot grow (failed_count counts it).
  *   resize  in place: shrinking splits the tail off as a free block (merged
- *           with a free successor) and always succeeds; growing takes the
- *           free block after it if that is large enough, else returns false.
- *   remap   resize if it can, else moves: a new block, a copy of len bytes,
- *           the old block freed. NULL (block untouched) iff no block fits.
+ *           with a free successor; its pages may be purged, see
+ *           ALLOC_FREELIST_PURGE_MIN) and always succeeds; growing takes the
+ *           free block after it if that is large enough, or extends a region
+ *           the block has to itself through the backing allocator's resize,
+ *           else returns false.
+ *   remap   resize if it can; else, for a block alone in its grown region,
+ *           extends the region through the backing allocator's remap (mremap
+ *           for the page allocator: no copy; the region grows by at least
+ *           half, so step-by-step growth costs O(log n) backing calls); else
+ *           slides down into a large enough free block before it (one
+ *           memmove); else moves: a new block (in a region of its own, 1.5x
+ *           its size, from min(ALLOC_FREELIST_LARGE_BLOCK, region_size / 4)
+ *           on), a copy of len bytes, the old block freed. NULL (block
+ *           untouched) iff none of these fits.
  *   free    coalesces with free neighbours; may give an emptied region back.
  *
  * Regions: a grown region whose blocks are all free again is kept while the

@@ -61,6 +61,20 @@
  * bytes; per region a 48-byte descriptor at its start and an 8-byte sentinel
  * at its end. Debug level 2 runs the invariant checker after every operation.
  *
+ * Growth without copying: a block alone in its owned region grows by
+ * extending the region (backing resize in place, or remap: mremap for pages,
+ * so the pages move and nothing is copied), by at least half its length each
+ * time; a block that must move past the large-block size moves into a region
+ * of its own whose free tail is kept off the lists (F_UNLISTED) for it; a
+ * block with a large enough free predecessor slides down into it (memmove).
+ * Large freed ranges give their pages back (alloc_os_purge) once the heap's
+ * free bytes pass retain_bytes.
+ *
+ * Damage: every tag the heap is about to trust is checked first (tag,
+ * next_tag, prev_free_block, the safe unlinking in list_remove); on 64-bit
+ * targets each header's top byte repeats its low byte, so short overruns
+ * into the next header show. A damaged tag is reported, never followed.
+ *
  * Regions: a region's descriptor sits at its 16-aligned start; the first
  * block follows at a fixed offset, so a block flagged FIRST finds its region
  * in O(1). That is how free notices a region that has become entirely free
