@@ -638,11 +638,14 @@ ALLOC_INLINE size_t next_tag(const alloc_freelist *h, const char *b, size_t size
                     (const void *)b, hn);
         return hn;
     }
-    ALLOC_CHECK(ns >= MIN_BLOCK && !(hn & F_FIRST) && in_heap(h, n, ns + HDR),
-                "freelist: tag after %p (%zx) is damaged (size or flags impossible there)", (const void *)b, hn);
+    ALLOC_CHECK(ns >= MIN_BLOCK && !(hn & F_FIRST), "freelist: tag after %p (%zx) is damaged (size or flags "
+                "impossible there)", (const void *)b, hn);
+    /* Only a free neighbour's size is followed (to merge it): bound it and
+     * check its footer. A used neighbour's size is never used here. */
     if (hn & F_FREE)
-        ALLOC_CHECK(word_get(n + ns - HDR) == ns, "freelist: free block %p after %p has a footer disagreeing with "
-                    "its tag %zx", (const void *)n, (const void *)b, hn);
+        ALLOC_CHECK(in_heap(h, n, ns + HDR) && word_get(n + ns - HDR) == ns,
+                    "freelist: free block %p after %p has a damaged size or a footer disagreeing with its tag %zx",
+                    (const void *)n, (const void *)b, hn);
     return hn;
 }
 
