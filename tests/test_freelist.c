@@ -427,6 +427,41 @@ Test(freelist, large_growth_does_not_copy_again_and_again)
     }
 }
 
+/* A backing allocator without resize or remap: the large block still grows
+ * in amortised O(1), copying only when its own region (1.5x its size) is
+ * full: O(log n) copies, not one per page. */
+Test(freelist, large_growth_without_backing_remap_is_geometric)
+{
+    counting c = {alloc_page_allocator(), 0, 0, 0};
+    alloc_freelist h;
+    alloc_freelist_config cfg = {.backing = {&c, &counting_vtable}};
+    cr_assert_eq(alloc_freelist_init(&h, &cfg), 0);
+    allocator a = alloc_freelist_allocator(&h);
+    size_t len = 16, copies = 0;
+    unsigned char *p = alloc_bytes(a, len, 16);
+    cr_assert_not_null(p);
+    p[0] = 0x77;
+    void *pin = NULL;
+    while (len < ((size_t)4 << 20)) {
+        unsigned char *q = alloc_realloc(a, p, len, 16, len + 16);
+        cr_assert_not_null(q);
+        if (q != p) copies++;
+        if (!pin) pin = alloc_bytes(a, 32, 16); /* a neighbour, so the first region is not the block's alone */
+        cr_assert_eq(q[0], 0x77);
+        p = q;
+        len += 16;
+    }
+    CHECK(&h);
+    cr_log_info("no backing remap: %zu copies, %zu regions", copies, c.allocs);
+    cr_assert_leq(copies, 12, "%zu copies", copies);
+    cr_assert_leq(c.allocs, 12, "%zu regions", c.allocs);
+    alloc_free(a, p, len, 16);
+    alloc_free(a, pin, 32, 16);
+    CHECK(&h);
+    alloc_freelist_deinit(&h);
+    cr_assert_eq(c.live_bytes, 0);
+}
+
 /* resize never moves, but a block alone in its region still grows in place
  * when the backing allocator can extend the region there. */
 Test(freelist, resize_extends_a_sole_region_in_place)
