@@ -318,8 +318,10 @@ ALLOC_API size_t alloc_freelist_trim(alloc_freelist *heap);
  * block's footer matches its header), no two free blocks are adjacent,
  * every free block is on exactly the list its policy says (TLSF: the list of
  * its class, with the bitmaps set exactly for non-empty lists; list
- * policies: the address-ordered list, strictly increasing), links are
- * mutual, and the counters and stats add up. Returns true iff all hold; does
+ * policies: the address-ordered list, strictly increasing) except the
+ * reserved tail right after a large block in its own region, which is on no
+ * list, every header's copy byte agrees (64-bit targets), links are mutual,
+ * and the counters and stats add up. Returns true iff all hold; does
  * not abort or report. O(blocks). Not thread-safe.
  */
 ALLOC_API bool alloc_freelist_check(const alloc_freelist *heap);
