@@ -2,12 +2,16 @@
  * vtable contract): coalescing, splitting, policies, alignment, regions and
  * hysteresis, exhaustion, walker, stats, misuse and corruption detection, and
  * a random workload against a shadow model with the checker after every step. */
+#define _DEFAULT_SOURCE /* mincore */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "alloc/diag.h"
 #include "alloc/freelist.h"
@@ -334,6 +338,278 @@ Test(freelist, regions_go_back_with_hysteresis)
         alloc_freelist_deinit(&h);
         cr_assert_eq(c.allocs, c.frees);
     }
+}
+
+/* A backing allocator over the page allocator that counts its resizes and
+ * remaps too (remap is mremap underneath: pages move, bytes are not copied). */
+typedef struct remap_counting {
+    counting base;
+    size_t resizes, remaps;
+} remap_counting;
+
+static bool rc_resize(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ra)
+{
+    remap_counting *c = ctx;
+    if (!c->base.inner.vtable->resize(c->base.inner.ctx, mem, len, align, new_len, ra)) return false;
+    c->resizes++;
+    c->base.live_bytes += new_len - len;
+    return true;
+}
+
+static void *rc_remap(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ra)
+{
+    remap_counting *c = ctx;
+    void *p = c->base.inner.vtable->remap(c->base.inner.ctx, mem, len, align, new_len, ra);
+    if (p) c->remaps++, c->base.live_bytes += new_len - len;
+    return p;
+}
+
+static const alloc_vtable remap_counting_vtable = {count_alloc, rc_resize, rc_remap, count_free};
+
+/* Grows one block by 16 bytes at a time to 4 MiB through alloc_realloc while
+ * a small block is pinned after it every 64 KiB of growth (so growing in
+ * place keeps failing in shared space). Counts the moves that copied: the
+ * address changed without a backing remap in that step. */
+static void grow_by_steps(alloc_freelist_policy policy, size_t *copies, size_t *remaps, size_t *regions)
+{
+    remap_counting c = {{alloc_page_allocator(), 0, 0, 0}, 0, 0};
+    alloc_freelist h;
+    alloc_freelist_config cfg = {.policy = policy, .backing = {&c, &remap_counting_vtable}};
+    cr_assert_eq(alloc_freelist_init(&h, &cfg), 0);
+    allocator a = alloc_freelist_allocator(&h);
+    enum { PINS = 64 };
+    void *pins[PINS];
+    size_t npins = 0;
+    size_t len = 16;
+    unsigned char *p = alloc_bytes(a, len, 16);
+    cr_assert_not_null(p);
+    p[0] = 0x5A;
+    *copies = 0;
+    while (len < ((size_t)4 << 20)) {
+        size_t before = c.remaps;
+        unsigned char *q = alloc_realloc(a, p, len, 16, len + 16);
+        cr_assert_not_null(q);
+        if (q != p && c.remaps == before) ++*copies;
+        cr_assert_eq(q[0], 0x5A, "contents lost at %zu bytes", len);
+        q[len] = (unsigned char)len; /* the new bytes are writable */
+        p = q;
+        len += 16;
+        if (len % (64 << 10) == 0 && npins < PINS) {
+            pins[npins] = alloc_bytes(a, 32, 16);
+            cr_assert_not_null(pins[npins]);
+            npins++;
+            if (npins % 8 == 0) CHECK(&h);
+        }
+    }
+    CHECK(&h);
+    *remaps = c.remaps + c.resizes;
+    *regions = c.base.allocs;
+    alloc_free(a, p, len, 16);
+    for (size_t i = 0; i < npins; i++) alloc_free(a, pins[i], 32, 16);
+    CHECK(&h);
+    alloc_freelist_deinit(&h);
+    cr_assert_eq(c.base.live_bytes, 0);
+}
+
+Test(freelist, large_growth_does_not_copy_again_and_again)
+{
+    for (size_t pi = 0; pi < NPOLICIES; pi++) {
+        size_t copies, remaps, regions;
+        grow_by_steps(policies[pi], &copies, &remaps, &regions);
+        /* Before: one copy per page of growth past the region size (~1000
+         * to 4 MiB). Now copies happen only below the large-block size, and
+         * the own region grows by half each time: O(log n) backing calls. */
+        cr_log_info("%s: %zu copies, %zu remaps, %zu regions", alloc_freelist_policy_name(policies[pi]), copies,
+                    remaps, regions);
+        cr_assert_leq(copies, 3, "%zu copying moves", copies);
+        cr_assert_leq(remaps, 16, "%zu backing remaps", remaps);
+        cr_assert_leq(regions, 3, "%zu regions", regions);
+    }
+}
+
+/* A backing allocator without resize or remap: the large block still grows
+ * in amortised O(1), copying only when its own region (1.5x its size) is
+ * full: O(log n) copies, not one per page. */
+Test(freelist, large_growth_without_backing_remap_is_geometric)
+{
+    counting c = {alloc_page_allocator(), 0, 0, 0};
+    alloc_freelist h;
+    alloc_freelist_config cfg = {.backing = {&c, &counting_vtable}};
+    cr_assert_eq(alloc_freelist_init(&h, &cfg), 0);
+    allocator a = alloc_freelist_allocator(&h);
+    size_t len = 16, copies = 0;
+    unsigned char *p = alloc_bytes(a, len, 16);
+    cr_assert_not_null(p);
+    p[0] = 0x77;
+    void *pin = NULL;
+    while (len < ((size_t)4 << 20)) {
+        unsigned char *q = alloc_realloc(a, p, len, 16, len + 16);
+        cr_assert_not_null(q);
+        if (q != p) copies++;
+        if (!pin) pin = alloc_bytes(a, 32, 16); /* a neighbour, so the first region is not the block's alone */
+        cr_assert_eq(q[0], 0x77);
+        p = q;
+        len += 16;
+    }
+    CHECK(&h);
+    cr_log_info("no backing remap: %zu copies, %zu regions", copies, c.allocs);
+    cr_assert_leq(copies, 12, "%zu copies", copies);
+    cr_assert_leq(c.allocs, 12, "%zu regions", c.allocs);
+    alloc_free(a, p, len, 16);
+    alloc_free(a, pin, 32, 16);
+    CHECK(&h);
+    alloc_freelist_deinit(&h);
+    cr_assert_eq(c.live_bytes, 0);
+}
+
+/* resize never moves, but a block alone in its region still grows in place
+ * when the backing allocator can extend the region there. */
+Test(freelist, resize_extends_a_sole_region_in_place)
+{
+    remap_counting c = {{alloc_page_allocator(), 0, 0, 0}, 0, 0};
+    alloc_freelist h;
+    alloc_freelist_config cfg = {.backing = {&c, &remap_counting_vtable}, .region_size = 64 << 10};
+    cr_assert_eq(alloc_freelist_init(&h, &cfg), 0);
+    allocator a = alloc_freelist_allocator(&h);
+    size_t len = 60 << 10;
+    char *p = alloc_bytes(a, len, 16);
+    cr_assert_not_null(p);
+    /* Whether the pages after the region are free is up to the kernel; when
+     * they are, the block grows there. Either way the heap stays sound. */
+    if (alloc_resize(a, p, len, 16, (size_t)1 << 20)) {
+        cr_assert_eq(c.resizes, 1);
+        len = (size_t)1 << 20;
+        memset(p, 1, len);
+    } else {
+        cr_assert_eq(c.resizes, 0);
+    }
+    CHECK(&h);
+    alloc_free(a, p, len, 16);
+    CHECK(&h);
+    alloc_freelist_deinit(&h);
+    cr_assert_eq(c.base.live_bytes, 0);
+}
+
+/* Point 4: a block that cannot grow forward slides into the free block
+ * before it (one memmove) instead of taking a new block. */
+Test(freelist, grows_backwards_into_a_free_predecessor)
+{
+    for (size_t pi = 0; pi < NPOLICIES; pi++) {
+        alloc_freelist h;
+        fixed_heap(&h, policies[pi], 64 << 10);
+        allocator a = alloc_freelist_allocator(&h);
+        char *x = alloc_bytes(a, 1000, 16);
+        char *y = alloc_bytes(a, 200, 16);
+        char *z = alloc_bytes(a, 100, 16);
+        cr_assert(x && y && z);
+        for (int i = 0; i < 200; i++) y[i] = (char)i;
+        alloc_free(a, x, 1000, 16);
+        CHECK(&h);
+        alloc_stats before;
+        alloc_freelist_stats(&h, &before);
+        char *q = alloc_remap(a, y, 200, 16, 900);
+        cr_assert_eq(q, x, "did not slide into the free predecessor");
+        for (int i = 0; i < 200; i++) cr_assert_eq(q[i], (char)i);
+        memset(q + 200, 7, 700);
+        CHECK(&h);
+        alloc_freelist_info in = info(&h);
+        cr_assert_eq(in.used_blocks, 2);
+        alloc_free(a, q, 900, 16);
+        alloc_free(a, z, 100, 16);
+        CHECK(&h);
+        cr_assert_eq(info(&h).free_blocks, 1);
+        alloc_freelist_deinit(&h);
+    }
+}
+
+/* Resident pages of [p, p + len), by mincore. */
+static size_t resident_pages(const void *p, size_t len)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)p + len + page - 1) & ~(uintptr_t)(page - 1);
+    size_t n = (size_t)(hi - lo) / page;
+    unsigned char vec[1024];
+    cr_assert_leq(n, sizeof vec);
+    cr_assert_eq(mincore((void *)lo, hi - lo, vec), 0, "mincore: %s", strerror(errno));
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++) r += vec[i] & 1;
+    return r;
+}
+
+enum { SHRUNK = 200, BIG = 256 << 10 };
+
+/* Point 2: 256 KiB blocks shrunk to 64 B give their pages back once the
+ * heap's free space passes retain_bytes (the default here: 256 KiB). */
+Test(freelist, shrunk_blocks_give_their_pages_back)
+{
+    static char *ps[SHRUNK];
+    alloc_freelist h;
+    cr_assert_eq(alloc_freelist_init(&h, NULL), 0);
+    allocator a = alloc_freelist_allocator(&h);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < SHRUNK; i++) {
+        ps[i] = alloc_bytes(a, BIG, 16);
+        cr_assert_not_null(ps[i]);
+        memset(ps[i], 0x33, BIG);
+    }
+    size_t before = 0, after = 0;
+    for (int i = 0; i < SHRUNK; i++) before += resident_pages(ps[i], BIG);
+    cr_assert_geq(before, SHRUNK * (BIG / page) * 9 / 10, "the blocks were written: %zu pages", before);
+    for (int i = 0; i < SHRUNK; i++) {
+        cr_assert(alloc_resize(a, ps[i], BIG, 16, 64));
+        cr_assert_eq(ps[i][63], 0x33);
+    }
+    CHECK(&h);
+    for (int i = 0; i < SHRUNK; i++) after += resident_pages(ps[i], BIG);
+    /* Each keeps the page of its 64 bytes and of the free tail's links and
+     * footer; the first few tails stay while free space is under retain. */
+    cr_assert_leq(after, SHRUNK * 3 + (256 << 10) / page + 64, "%zu of %zu pages still resident", after, before);
+    cr_assert_geq(info(&h).purged_bytes, (size_t)(SHRUNK - 2) * (BIG - 2 * page));
+    for (int i = 0; i < SHRUNK; i++) alloc_free(a, ps[i], 64, 16);
+    CHECK(&h);
+    alloc_freelist_deinit(&h);
+}
+
+/* The hysteresis: while free space stays under retain_bytes nothing is
+ * purged (a loop that frees and retakes a large block does not fault the
+ * same pages again); alloc_freelist_trim purges everything it can. */
+Test(freelist, purge_waits_for_retain_bytes_and_trim_purges_all)
+{
+    enum { N = 8 };
+    char *ps[N];
+    alloc_freelist h;
+    alloc_freelist_config cfg = {.region_size = 8u << 20, .retain_bytes = 32u << 20};
+    cr_assert_eq(alloc_freelist_init(&h, &cfg), 0);
+    allocator a = alloc_freelist_allocator(&h);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < N; i++) {
+        ps[i] = alloc_bytes(a, BIG, 16);
+        cr_assert_not_null(ps[i]);
+        memset(ps[i], 0x44, BIG);
+    }
+    for (int i = 0; i < N; i++) cr_assert(alloc_resize(a, ps[i], BIG, 16, 64));
+    size_t kept = 0;
+    for (int i = 0; i < N; i++) kept += resident_pages(ps[i], BIG);
+    cr_assert_geq(kept, N * (BIG / page) * 9 / 10, "purged under retain_bytes: %zu pages left", kept);
+    cr_assert_eq(info(&h).purged_bytes, 0);
+    /* Churn on one large block: still nothing purged. */
+    for (int i = 0; i < 100; i++) {
+        void *p = alloc_bytes(a, BIG, 16);
+        cr_assert_not_null(p);
+        alloc_free(a, p, BIG, 16);
+    }
+    cr_assert_eq(info(&h).purged_bytes, 0);
+    alloc_freelist_trim(&h);
+    CHECK(&h);
+    size_t left = 0;
+    for (int i = 0; i < N; i++) left += resident_pages(ps[i], BIG);
+    cr_assert_leq(left, N * 3, "%zu pages resident after trim", left);
+    cr_assert_gt(info(&h).purged_bytes, 0);
+    for (int i = 0; i < N; i++) cr_assert_eq(ps[i][0], 0x44);
+    for (int i = 0; i < N; i++) alloc_free(a, ps[i], 64, 16);
+    CHECK(&h);
+    alloc_freelist_deinit(&h);
 }
 
 Test(freelist, deinit_returns_everything)
@@ -707,6 +983,68 @@ Test(freelist, misuse_with_returning_handler_changes_nothing)
     alloc_freelist_deinit(&h);
 }
 #endif
+
+/* --- overruns into the next block's tag end in the corruption report ----------------
+ * An overrun of k bytes past the end of a block (past its usable size, so
+ * into the next block's header and, for k > 8, its first payload words: a
+ * free block's list links) must be reported as corruption by the next free
+ * of the overrun block, whatever the neighbour is, never followed into a
+ * wild write. The misuse handler lets only a corruption report through to the
+ * abort: any other report exits with status 3, and surviving the frees fails
+ * the test too (it expects SIGABRT). */
+
+typedef struct overrun_case {
+    size_t len;      /* the overrun block */
+    size_t k;        /* bytes written past its usable end */
+    unsigned char fill;
+    bool next_free;  /* the neighbour is free (k > 8 reaches its links) */
+} overrun_case;
+
+static void corruption_only(const char *message, void *user)
+{
+    (void)user;
+    if (strstr(message, "damaged") || strstr(message, "disagree")) return; /* the library aborts next */
+    _exit(3);
+}
+
+ParameterizedTestParameters(freelist, overrun_is_reported)
+{
+    static overrun_case cases[4 * 4 * 3 * 2];
+    static const size_t lens[] = {24, 100, 4000, 256 << 10};
+    static const size_t ks[] = {1, 8, 16, 32};
+    static const unsigned char fills[] = {0x00, 0x41, 0xFF};
+    size_t n = 0;
+    for (size_t l = 0; l < 4; l++)
+        for (size_t k = 0; k < 4; k++)
+            for (size_t f = 0; f < 3; f++)
+                for (int nf = 0; nf < 2; nf++) cases[n++] = (overrun_case){lens[l], ks[k], fills[f], nf != 0};
+    return cr_make_param_array(overrun_case, cases, n);
+}
+
+ParameterizedTest(overrun_case *c, freelist, overrun_is_reported, .signal = SIGABRT)
+{
+    alloc_set_misuse_handler(corruption_only, NULL);
+    /* The malloc adapter's configuration: 8 MiB regions from pages. */
+    alloc_freelist h;
+    alloc_freelist_config cfg = {.region_size = 8u << 20, .retain_bytes = 32u << 20};
+    cr_assert_eq(alloc_freelist_init(&h, &cfg), 0);
+    allocator a = alloc_freelist_allocator(&h);
+    char *p = alloc_bytes(a, c->len, 16);
+    char *q = alloc_bytes(a, 64, 16); /* the neighbour: an 80-byte block */
+    char *guard = alloc_bytes(a, 64, 16);
+    cr_assert(p && q && guard);
+    cr_assert_eq(q, p + alloc_freelist_usable_size(&h, p) + ALLOC_FREELIST_HEADER, "q is not p's neighbour");
+    if (c->next_free) alloc_free(a, q, 64, 16);
+    char *end = p + alloc_freelist_usable_size(&h, p);
+    /* Open the bytes for ASan and Memcheck, which would otherwise stop the
+     * process at the overrun itself: what is tested is the heap's check. */
+    ALLOC_TRACK_DEFINED(end, c->k);
+    memset(end, c->fill, c->k);
+    alloc_free(a, p, c->len, 16);
+    if (!c->next_free) alloc_free(a, q, 64, 16);
+    alloc_free(a, guard, 64, 16);
+    alloc_freelist_deinit(&h);
+}
 
 /* --- sanitizer tracking (ASan builds): bytes not handed out are poisoned ------------ */
 

@@ -65,10 +65,20 @@
  *           or above ALLOC_MAX_LEN, align is not a power of two, or nothing
  *           fits and the heap cannot grow (failed_count counts it).
  *   resize  in place: shrinking splits the tail off as a free block (merged
- *           with a free successor) and always succeeds; growing takes the
- *           free block after it if that is large enough, else returns false.
- *   remap   resize if it can, else moves: a new block, a copy of len bytes,
- *           the old block freed. NULL (block untouched) iff no block fits.
+ *           with a free successor; its pages may be purged, see
+ *           ALLOC_FREELIST_PURGE_MIN) and always succeeds; growing takes the
+ *           free block after it if that is large enough, or extends a region
+ *           the block has to itself through the backing allocator's resize,
+ *           else returns false.
+ *   remap   resize if it can; else, for a block alone in its grown region,
+ *           extends the region through the backing allocator's remap (mremap
+ *           for the page allocator: no copy; the region grows by at least
+ *           half, so step-by-step growth costs O(log n) backing calls); else
+ *           slides down into a large enough free block before it (one
+ *           memmove); else moves: a new block (in a region of its own, 1.5x
+ *           its size, from min(ALLOC_FREELIST_LARGE_BLOCK, region_size / 4)
+ *           on), a copy of len bytes, the old block freed. NULL (block
+ *           untouched) iff none of these fits.
  *   free    coalesces with free neighbours; may give an emptied region back.
  *
  * Regions: a grown region whose blocks are all free again is kept while the
@@ -79,9 +89,19 @@
  *
  * Errors and checks. alloc returns NULL, changing nothing, when no free block
  * fits and the heap cannot grow. Every build checks the free bit on free
- * (double free is reported as misuse) and the next block's tag before
- * coalescing (a disagreeing tag is reported as corruption and never
- * followed). Debug builds (ALLOC_DEBUG >= 1) also check that the pointer lies
+ * (double free is reported as misuse) and validates every tag it is about to
+ * trust before it writes anything through it: the freed block's own tag, the
+ * next block's tag (its copy byte, see below; a zero size only on a region's
+ * end sentinel; a size that stays inside the heap; a free neighbour's footer),
+ * the previous free block's footer and tag, and both list links of every free
+ * block taken off a list (each must point back; "safe unlinking"). A damaged
+ * tag is reported as corruption (alloc_report_corruption: message, then
+ * abort), never followed. On 64-bit targets the top byte of each header is a
+ * copy of its low byte, so an overrun of 1 to 7 bytes past a block is seen
+ * even when the bytes written still look like a plausible tag; longer
+ * overruns are caught by the size and link checks. Block sizes are below
+ * 2^56 there. Detection is for accidents, not attacks: bytes that happen to
+ * rebuild a consistent tag pass. Debug builds (ALLOC_DEBUG >= 1) also check that the pointer lies
  * in one of the heap's regions, that len and align match the block, and both
  * neighbours' tags, reporting misuse with the call site (alloc_report_misuse;
  * if the handler returns, the call does nothing: free returns, resize
@@ -135,6 +155,22 @@ typedef enum alloc_freelist_policy {
 #define ALLOC_FREELIST_FL_COUNT 24
 #endif
 
+/* A block that must move to grow to at least min(this, region_size / 4)
+ * bytes (block size) moves into a region of its own, which later growth
+ * extends in place or through the backing allocator's remap (mremap for the
+ * page allocator). */
+#define ALLOC_FREELIST_LARGE_BLOCK ((size_t)64 << 10)
+
+/* Freeing a block, or cutting a tail off one by a shrink, of at least
+ * min(this, region_size) bytes gives the whole pages of that range back to
+ * the OS (alloc_os_purge, MADV_DONTNEED) if the heap's free bytes then exceed
+ * retain_bytes (the hysteresis: a heap with little free space that frees and
+ * retakes a large block does not purge and fault the same pages each time)
+ * and the heap grows from the page allocator (a caller's buffer added to such
+ * a heap is purged the same way: its free pages read back as zeros). Smaller
+ * frees never make a system call; alloc_freelist_trim purges all free pages. */
+#define ALLOC_FREELIST_PURGE_MIN ((size_t)64 << 10)
+
 /* Smallest grown region when the config's region_size is 0: 256 KiB. */
 #define ALLOC_FREELIST_DEFAULT_REGION_SIZE ((size_t)256 << 10)
 
@@ -171,6 +207,8 @@ typedef struct alloc_freelist {
     size_t region_size;
     size_t retain_bytes;
     size_t retained_bytes;    /* sum of the spans of empty regions kept */
+    size_t large_block;       /* min(ALLOC_FREELIST_LARGE_BLOCK, region_size / 4) */
+    size_t purge_min;         /* min(ALLOC_FREELIST_PURGE_MIN, region_size) */
     struct alloc_freelist_region *regions;
     size_t region_count;
     void *addr_head;          /* first-fit / best-fit: address-ordered free list */
@@ -181,6 +219,8 @@ typedef struct alloc_freelist {
     size_t free_blocks;
     size_t used_blocks;
     size_t used_block_bytes;  /* sum of the sizes of used blocks */
+    uintptr_t lo, hi;         /* lowest and highest address any region has covered */
+    size_t purged_bytes;      /* bytes of free pages given back to the OS so far (never decreases) */
     alloc_stats stats;
 } alloc_freelist;
 
@@ -194,6 +234,7 @@ typedef struct alloc_freelist_info {
     size_t overhead_bytes;    /* used block bytes minus bytes_in_use: headers and rounding */
     size_t region_count;      /* regions, the caller's buffer included */
     size_t retained_bytes;    /* bytes of empty grown regions kept for reuse */
+    size_t purged_bytes;      /* bytes of free pages given back to the OS so far (never decreases) */
     double fragmentation;     /* 1 - largest_free / free_bytes; 0 when nothing is free */
 } alloc_freelist_info;
 
@@ -264,7 +305,10 @@ ALLOC_API bool alloc_freelist_owns(const alloc_freelist *heap, const void *ptr);
 
 /*
  * Gives every empty grown region back to the backing allocator, whatever
- * retain_bytes says. Returns the number of bytes given back. O(regions).
+ * retain_bytes says, and (heaps over the page allocator) purges the whole
+ * pages inside every remaining free block, whatever its size. Returns the
+ * number of region bytes given back (purged pages are counted in
+ * alloc_freelist_info.purged_bytes). O(regions + free blocks).
  */
 ALLOC_API size_t alloc_freelist_trim(alloc_freelist *heap);
 
@@ -274,8 +318,10 @@ ALLOC_API size_t alloc_freelist_trim(alloc_freelist *heap);
  * block's footer matches its header), no two free blocks are adjacent,
  * every free block is on exactly the list its policy says (TLSF: the list of
  * its class, with the bitmaps set exactly for non-empty lists; list
- * policies: the address-ordered list, strictly increasing), links are
- * mutual, and the counters and stats add up. Returns true iff all hold; does
+ * policies: the address-ordered list, strictly increasing) except the
+ * reserved tail right after a large block in its own region, which is on no
+ * list, every header's copy byte agrees (64-bit targets), links are mutual,
+ * and the counters and stats add up. Returns true iff all hold; does
  * not abort or report. O(blocks). Not thread-safe.
  */
 ALLOC_API bool alloc_freelist_check(const alloc_freelist *heap);

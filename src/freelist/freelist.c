@@ -61,6 +61,20 @@
  * bytes; per region a 48-byte descriptor at its start and an 8-byte sentinel
  * at its end. Debug level 2 runs the invariant checker after every operation.
  *
+ * Growth without copying: a block alone in its owned region grows by
+ * extending the region (backing resize in place, or remap: mremap for pages,
+ * so the pages move and nothing is copied), by at least half its length each
+ * time; a block that must move past the large-block size moves into a region
+ * of its own whose free tail is kept off the lists (F_UNLISTED) for it; a
+ * block with a large enough free predecessor slides down into it (memmove).
+ * Large freed ranges give their pages back (alloc_os_purge) once the heap's
+ * free bytes pass retain_bytes.
+ *
+ * Damage: every tag the heap is about to trust is checked first (tag,
+ * next_tag, prev_free_block, the safe unlinking in list_remove); on 64-bit
+ * targets each header's top byte repeats its low byte, so short overruns
+ * into the next header show. A damaged tag is reported, never followed.
+ *
  * Regions: a region's descriptor sits at its 16-aligned start; the first
  * block follows at a fixed offset, so a block flagged FIRST finds its region
  * in O(1). That is how free notices a region that has become entirely free
@@ -92,8 +106,34 @@
 
 #define F_FREE ((size_t)1)
 #define F_PREV_FREE ((size_t)2)
+/* On a block: the first block of its region. On a zero-size header: the
+ * region's end sentinel (a zero-size header without it is damage). */
 #define F_FIRST ((size_t)4)
+/* On a free block: the reserved tail of a large block's own region, kept on
+ * no list so that other requests do not take the room the block grows into. */
+#define F_UNLISTED ((size_t)8)
 #define F_MASK (GRAN - 1)
+
+/* The tag's copy byte. On 64-bit targets the top byte of every header holds a
+ * copy of its low byte (flags and the lowest size bits): an overrun of a few
+ * bytes past a block rewrites the next header's low byte but not its top
+ * byte, so the damage shows before the heap follows the tag. Sizes stay
+ * below 2^56, more than any address space holds. 32-bit targets have no
+ * spare byte and rely on the structural checks alone. */
+#if SIZE_MAX > 0xFFFFFFFFu
+#define TAG_COPY_SHIFT 56
+#define TAG_SIZE_LIMIT (((size_t)1 << TAG_COPY_SHIFT) - 1)
+/* v's size is below TAG_SIZE_LIMIT (every block size is checked against it
+ * where it is made), so its top byte is free. */
+static inline size_t tag_with_copy(size_t v) { return v | (v << TAG_COPY_SHIFT); }
+static inline bool tag_copy_ok(size_t h) { return ((h ^ (h >> TAG_COPY_SHIFT)) & 0xFF) == 0; }
+static inline size_t flag_bits(size_t flag) { return flag | (flag << TAG_COPY_SHIFT); }
+#else
+#define TAG_SIZE_LIMIT SIZE_MAX
+static inline size_t tag_with_copy(size_t v) { return v; }
+static inline bool tag_copy_ok(size_t h) { return (void)h, true; }
+static inline size_t flag_bits(size_t flag) { return flag; }
+#endif
 
 _Static_assert(sizeof(size_t) == sizeof(void *), "block links share words with sizes");
 _Static_assert(GRAN > HDR && GRAN % HDR == 0, "payloads must be granule-aligned after a header");
@@ -106,6 +146,7 @@ typedef struct alloc_freelist_region {
     size_t base_len; /* its length (as passed to the backing allocator, or the buffer size) */
     char *sentinel;  /* the end sentinel's header; blocks tile [first block, sentinel) */
     bool owned;      /* from the backing allocator, so it can be given back */
+    bool sole;       /* a large block's own region: the free tail after its first block is unlisted */
     bool empty;      /* entirely free and kept for reuse (counted in retained_bytes) */
 } region;
 
@@ -127,8 +168,8 @@ static inline size_t word_get(const void *p)
 static inline void word_set(void *p, size_t v) { alloc_meta_write(p, &v, sizeof v); }
 
 static inline size_t hdr(const char *b) { return word_get(b); }
-static inline void set_hdr(char *b, size_t v) { word_set(b, v); }
-static inline size_t size_of(size_t h) { return h & ~F_MASK; }
+static inline void set_hdr(char *b, size_t v) { word_set(b, tag_with_copy(v)); }
+static inline size_t size_of(size_t h) { return h & TAG_SIZE_LIMIT & ~F_MASK; }
 static inline char *payload_of(char *b) { return b + HDR; }
 static inline char *block_of(const void *p) { return (char *)p - HDR; }
 static inline char *link_next(const char *b) { return (char *)word_get(b + HDR); }
@@ -137,8 +178,36 @@ static inline void set_next(char *b, const char *n) { word_set(b + HDR, (size_t)
 static inline void set_prev(char *b, const char *p) { word_set(b + HDR + sizeof(void *), (size_t)(uintptr_t)p); }
 static inline void set_footer(char *b, size_t size) { word_set(b + size - HDR, size); }
 
-static inline void set_flag(char *b, size_t flag) { set_hdr(b, hdr(b) | flag); }
-static inline void clear_flag(char *b, size_t flag) { set_hdr(b, hdr(b) & ~flag); }
+/* Flags change in both bytes, so a damaged tag stays damaged (a read-modify-
+ * write must not launder it into a valid one). */
+static inline void set_flag(char *b, size_t flag) { word_set(b, hdr(b) | flag_bits(flag)); }
+static inline void clear_flag(char *b, size_t flag) { word_set(b, hdr(b) & ~flag_bits(flag)); }
+
+/* The tag of block b, which the heap is about to trust: its copy byte must
+ * agree. Every build; a damaged tag is reported, never followed. */
+ALLOC_INLINE size_t tag(const char *b)
+{
+    size_t h = hdr(b);
+    ALLOC_CHECK(tag_copy_ok(h), "freelist: boundary tag at %p (%zx) is damaged (overrun of the block before it?)",
+                (const void *)b, h);
+    return h;
+}
+
+/* Whether [p, p + len) lies inside the span of addresses the heap's regions
+ * have covered: the O(1) bound checked before a size or link read from a tag
+ * is followed. */
+static inline bool in_heap(const alloc_freelist *h, const void *p, size_t len)
+{
+    uintptr_t a = (uintptr_t)p;
+    return a >= h->lo && a <= h->hi && len <= h->hi - a;
+}
+
+/* Whether p can be a block's address: inside the heap, 8 bytes before a
+ * granule boundary. */
+static inline bool plausible_block(const alloc_freelist *h, const void *p)
+{
+    return ((uintptr_t)p & (GRAN - 1)) == GRAN - HDR && in_heap(h, p, MIN_BLOCK);
+}
 
 static inline region *region_of_first(char *b) { return (region *)(void *)(b - FIRST_OFFSET); }
 static inline char *first_block(region *r) { return (char *)r + FIRST_OFFSET; }
@@ -176,7 +245,20 @@ static inline void mapping(size_t size, unsigned *fl, unsigned *sl)
 ALLOC_INLINE void list_remove(alloc_freelist *h, char *b, size_t size)
 {
     ALLOC_TRACE("freelist remove %p %zu", (void *)b, size);
+    if (ALLOC_UNLIKELY(hdr(b) & F_UNLISTED)) {
+        clear_flag(b, F_UNLISTED);
+        h->free_bytes -= size;
+        h->free_blocks--;
+        return;
+    }
     char *n = link_next(b), *p = link_prev(b);
+    /* Safe unlinking: both links must lead back to b before either is written
+     * through (an overrun into a free block's links must not become a write
+     * anywhere it likes). */
+    ALLOC_CHECK(!n || (plausible_block(h, n) && link_prev(n) == b),
+                "freelist: free block %p has a damaged forward link %p", (void *)b, (void *)n);
+    ALLOC_CHECK(!p || (plausible_block(h, p) && link_next(p) == b),
+                "freelist: free block %p has a damaged backward link %p", (void *)b, (void *)p);
     if (n) set_prev(n, p);
     if (h->policy == ALLOC_FREELIST_TLSF) {
         unsigned fl, sl;
@@ -184,7 +266,7 @@ ALLOC_INLINE void list_remove(alloc_freelist *h, char *b, size_t size)
         if (p) {
             set_next(p, n);
         } else {
-            ALLOC_CHECK(h->heads[fl][sl] == b, "freelist: free block %p not at the head of its class", (void *)b);
+            ALLOC_CHECK(h->heads[fl][sl] == b, "freelist: damaged list: free block %p not at the head of its class", (void *)b);
             h->heads[fl][sl] = n;
             if (!n) {
                 h->sl_bitmap[fl] &= ~(1u << sl);
@@ -232,6 +314,21 @@ ALLOC_INLINE void list_insert(alloc_freelist *h, char *b, size_t size, char *aft
     }
     h->free_bytes += size;
     h->free_blocks++;
+}
+
+/* Lists free block t (header and footer written), which follows used block
+ * u: unlisted when u is the large block of its own region (sole), whose
+ * growth that room is kept for. */
+ALLOC_INLINE void list_add_after_used(alloc_freelist *h, const char *u, char *t, size_t size, char *after,
+                                bool after_known)
+{
+    if (ALLOC_UNLIKELY((hdr(u) & F_FIRST) && ((const region *)(const void *)(u - FIRST_OFFSET))->sole)) {
+        set_flag(t, F_UNLISTED);
+        h->free_bytes += size;
+        h->free_blocks++;
+        return;
+    }
+    list_insert(h, t, size, after, after_known);
 }
 
 /* Writes b as a free block of size (flags: FREE plus the given ones) with its
@@ -312,9 +409,11 @@ static region *region_setup(alloc_freelist *h, void *mem, size_t len, void *base
     char *b = first_block(r);
     size_t size = (size_t)((char *)sent - b);
     if (size < MIN_BLOCK) return NULL;
-    *r = (region){NULL, NULL, base, base_len, (char *)sent, owned, false};
+    *r = (region){NULL, NULL, base, base_len, (char *)sent, owned, false, false};
     ALLOC_TRACK_NOACCESS(b, (size_t)(end - (uintptr_t)b));
-    set_hdr(r->sentinel, 0);
+    if (!h->lo || start < h->lo) h->lo = start;
+    if (end > h->hi) h->hi = end;
+    set_hdr(r->sentinel, F_FIRST);
     make_free(b, size, F_FIRST);
     r->next = h->regions;
     if (h->regions) h->regions->prev = r;
@@ -352,27 +451,72 @@ static void region_release(alloc_freelist *h, region *r)
 
 static bool is_page_backing(const alloc_freelist *h) { return h->backing.vtable == &alloc_page_vtable; }
 
-/* Adds a region with room for a block of need bytes at the given alignment. */
-static bool grow(alloc_freelist *h, size_t need, size_t align)
+/* Rounds a region length up to whole pages when the backing allocator hands
+ * out pages (it would round anyway; the heap may as well use them). 0 on
+ * overflow. */
+static size_t region_round(const alloc_freelist *h, size_t room)
 {
-    if (!h->can_grow) return false;
+    if (!is_page_backing(h)) return room;
+    size_t page = alloc_os_page_size();
+    if (room > ALLOC_MAX_LEN - page) return 0;
+    return alloc_align_up(room, page);
+}
+
+/* Adds a region with room for a block of need bytes at the given alignment,
+ * and at least at_least bytes long. Returns it (its one free block is
+ * listed), or NULL. */
+static region *grow(alloc_freelist *h, size_t need, size_t align, size_t at_least)
+{
+    if (!h->can_grow || need > TAG_SIZE_LIMIT / 2) return NULL;
     size_t room = need;
     /* Room for the leading gap of an aligned block, the region's own
      * overhead and the alignment of the backing memory. */
     size_t extra = (align > GRAN ? align + MIN_BLOCK : 0) + ALLOC_FREELIST_REGION_OVERHEAD + GRAN;
-    if (room > ALLOC_MAX_LEN - extra) return false;
+    if (room > ALLOC_MAX_LEN - extra) return NULL;
     room += extra;
     if (room < h->region_size) room = h->region_size;
-    if (is_page_backing(h)) {
-        size_t page = alloc_os_page_size();
-        if (room > ALLOC_MAX_LEN - page) return false;
-        room = alloc_align_up(room, page);
-    }
+    if (room < at_least) room = at_least;
+    room = region_round(h, room);
+    if (!room) return NULL;
     void *mem = alloc_bytes_at(h->backing, room, GRAN, ALLOC_RET_ADDR());
-    if (!mem) return false;
+    if (!mem) return NULL;
     region *r = region_setup(h, mem, room, mem, room, true);
     ALLOC_CHECK(r != NULL, "freelist: grown region of %zu bytes too small", room);
-    return true;
+    return r;
+}
+
+/* Gives back the physical pages of [from, from + len) that lie inside free
+ * block b (size bytes) between its links and its footer, which stay. The OS
+ * may refuse (locked pages): the block is free either way, so that is not an
+ * error. */
+static void purge_range(alloc_freelist *h, char *b, size_t size, char *from, size_t len)
+{
+    size_t page = alloc_os_page_size();
+    uintptr_t keep_lo = (uintptr_t)b + HDR + 2 * sizeof(void *), keep_hi = (uintptr_t)b + size - HDR;
+    uintptr_t lo = (uintptr_t)from > keep_lo ? (uintptr_t)from : keep_lo;
+    uintptr_t hi = (uintptr_t)from + len < keep_hi ? (uintptr_t)from + len : keep_hi;
+    lo = alloc_align_up(lo, page);
+    hi &= ~(uintptr_t)(page - 1);
+    if (hi <= lo) return;
+    ALLOC_TRACE("freelist purge %p %zu", (void *)lo, (size_t)(hi - lo));
+    (void)alloc_os_purge((void *)lo, (size_t)(hi - lo), false);
+    h->purged_bytes += (size_t)(hi - lo);
+}
+
+/* After freeing [from, from + len) (a whole block, or the tail a shrink cut
+ * off) into free block b: purges the freed pages when that range is at least
+ * purge_min bytes and the heap's free bytes exceed retain_bytes. Only the
+ * range just freed, never the rest of b: its neighbours' pages were purged
+ * when they were freed, or were too few to be. The hysteresis: a heap whose
+ * free space stays under retain_bytes (a loop that frees and takes the same
+ * large block) does not purge and fault the same pages over and over; small
+ * blocks never cost a system call. Only heaps that grow from the page
+ * allocator purge (their memory reads back as zeros). */
+static inline void maybe_purge(alloc_freelist *h, char *b, size_t size, char *from, size_t len)
+{
+    if (ALLOC_UNLIKELY(len >= h->purge_min) && h->free_bytes > h->retain_bytes && h->can_grow &&
+        is_page_backing(h))
+        purge_range(h, b, size, from, len);
 }
 
 /* --- taking and giving blocks ------------------------------------------------------ */
@@ -380,17 +524,20 @@ static bool grow(alloc_freelist *h, size_t need, size_t align)
 /* Splits the tail of used block b (size bytes) beyond need into a free block
  * when it is big enough to be one. Returns b's final size. The block after b
  * must not be free (callers merge it first). */
-static size_t trim_tail(alloc_freelist *h, char *b, size_t size, size_t need)
+static size_t trim_tail(alloc_freelist *h, char *b, size_t size, size_t need, bool purge)
 {
     size_t rest = size - need;
     if (rest < MIN_BLOCK) return size;
     char *t = b + need;
     ALLOC_TRACE("freelist split %p %zu -> %zu + %zu", (void *)b, size, need, rest);
     make_free(t, rest, 0);
-    list_insert(h, t, rest, NULL, false);
     set_hdr(b, need | (hdr(b) & (F_PREV_FREE | F_FIRST)));
+    list_add_after_used(h, b, t, rest, NULL, false);
+    if (purge) maybe_purge(h, t, rest, t, rest); /* a tail left by growth was never written: nothing to purge */
     return need;
 }
+
+static char *carve(alloc_freelist *h, char *b, size_t need, size_t align);
 
 /* A used block of at least need bytes whose payload is aligned to align, or
  * NULL (nothing changed but perhaps a grown region). need is a block size. */
@@ -403,14 +550,33 @@ static char *take(alloc_freelist *h, size_t need, size_t align)
     }
     char *b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
     if (!b) {
-        if (!grow(h, need, align)) return NULL;
+        if (!grow(h, need, align, 0)) return NULL;
         b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
         ALLOC_CHECK(b != NULL, "freelist: no block of %zu bytes in a region grown for it", need);
     }
-    size_t hb = hdr(b);
+    return carve(h, b, need, align);
+}
+
+/* A block of need bytes at the start of a new region of its own, at least
+ * room bytes long (the rest of the region stays a free block after it), or
+ * NULL. For large blocks that grow: the block then fills the front of its
+ * region and later growth extends the region (extend_region). */
+static char *take_own_region(alloc_freelist *h, size_t need, size_t align, size_t room)
+{
+    region *r = grow(h, need, align, room);
+    if (!r) return NULL;
+    r->sole = align <= GRAN; /* an aligned block may not start the region: then it shares it */
+    return carve(h, first_block(r), need, align);
+}
+
+/* Takes free block b off its list and makes a used block of need bytes
+ * aligned to align from it, splitting off what is left. */
+static char *carve(alloc_freelist *h, char *b, size_t need, size_t align)
+{
+    size_t hb = tag(b);
     size_t size = size_of(hb);
-    ALLOC_CHECK((hb & F_FREE) && !(hb & F_PREV_FREE), "freelist: block %p on a free list has tag %zx", (void *)b,
-                hb);
+    ALLOC_CHECK((hb & F_FREE) && !(hb & F_PREV_FREE) && size >= need && in_heap(h, b, size),
+                "freelist: block %p on a free list has a damaged tag %zx", (void *)b, hb);
     list_remove(h, b, size);
     if (hb & F_FIRST) {
         region *r = region_of_first(b);
@@ -439,17 +605,62 @@ static char *take(alloc_freelist *h, size_t need, size_t align)
         /* Split: the tail stays free, so the next block's PREV_FREE stays. */
         char *t = b + need;
         ALLOC_TRACE("freelist split %p %zu -> %zu + %zu", (void *)b, size, need, rest);
+        set_hdr(b, need | flags);
         set_hdr(t, rest | F_FREE);
         set_footer(t, rest);
-        list_insert(h, t, rest, NULL, false);
+        list_add_after_used(h, b, t, rest, NULL, false);
         size = need;
     } else {
         clear_flag(b + size, F_PREV_FREE);
+        set_hdr(b, size | flags);
     }
-    set_hdr(b, size | flags);
     h->used_blocks++;
     h->used_block_bytes += size;
     return b;
+}
+
+/* The tag of the block after b (size bytes), checked before anything
+ * follows or writes it: its copy byte, "previous is free" clear when b is
+ * used (b_free false), a zero size only on a sentinel, a size that stays
+ * inside the heap, and for a free block a footer that agrees. Every build. */
+ALLOC_INLINE size_t next_tag(const alloc_freelist *h, const char *b, size_t size, bool b_free)
+{
+    const char *n = b + size;
+    ALLOC_CHECK(in_heap(h, n, HDR), "freelist: block %p has a damaged size (%zu) that leaves the heap", (const void *)b,
+                size);
+    size_t hn = tag(n);
+    size_t ns = size_of(hn);
+    ALLOC_CHECK(!(hn & F_PREV_FREE) == !b_free,
+                "freelist: block %p after %p disagrees about whether its predecessor is free (tag %zx)",
+                (const void *)n, (const void *)b, hn);
+    if (ns == 0) {
+        ALLOC_CHECK((hn & F_FIRST) && !(hn & F_FREE), "freelist: tag after %p (%zx) is damaged (zero size)",
+                    (const void *)b, hn);
+        return hn;
+    }
+    ALLOC_CHECK(ns >= MIN_BLOCK && !(hn & F_FIRST), "freelist: tag after %p (%zx) is damaged (size or flags "
+                "impossible there)", (const void *)b, hn);
+    /* Only a free neighbour's size is followed (to merge it): bound it and
+     * check its footer. A used neighbour's size is never used here. */
+    if (hn & F_FREE)
+        ALLOC_CHECK(in_heap(h, n, ns + HDR) && word_get(n + ns - HDR) == ns,
+                    "freelist: free block %p after %p has a damaged size or a footer disagreeing with its tag %zx",
+                    (const void *)n, (const void *)b, hn);
+    return hn;
+}
+
+/* The free block before b (whose tag says PREV_FREE), checked: a footer
+ * that stays in the heap and agrees with that block's tag. */
+ALLOC_INLINE char *prev_free_block(const alloc_freelist *h, char *b)
+{
+    size_t psize = word_get(b - HDR);
+    ALLOC_CHECK(psize >= MIN_BLOCK && psize % GRAN == 0 && (uintptr_t)b - h->lo >= psize,
+                "freelist: footer before %p (%zu) is damaged", (void *)b, psize);
+    char *prev = b - psize;
+    size_t hp = tag(prev);
+    ALLOC_CHECK((hp & F_FREE) && !(hp & F_PREV_FREE) && size_of(hp) == psize,
+                "freelist: footer before %p (%zu) disagrees with its block's tag %zx", (void *)b, psize, hp);
+    return prev;
 }
 
 /* Whether a free block spans its whole region. */
@@ -462,33 +673,31 @@ static inline bool spans_region(char *b, size_t hb)
  * gives its region back. */
 static void give(alloc_freelist *h, char *b)
 {
-    size_t hb = hdr(b);
+    size_t hb = tag(b);
     size_t size = size_of(hb);
-    ALLOC_CHECK(size >= MIN_BLOCK, "freelist: block %p has tag %zx", (void *)b, hb);
+    ALLOC_CHECK(size >= MIN_BLOCK && !(hb & F_FREE), "freelist: block %p has a damaged tag %zx", (void *)b, hb);
+    char *next = b + size;
+    size_t hn = next_tag(h, b, size, false);
+    char *prev = hb & F_PREV_FREE ? prev_free_block(h, b) : NULL;
+    char *freed = b;
+    size_t freed_len = size;
     h->used_blocks--;
     h->used_block_bytes -= size;
     char *after = NULL;
     bool after_known = false;
-    char *next = b + size;
-    size_t hn = hdr(next);
-    ALLOC_CHECK(!(hn & F_PREV_FREE), "freelist: block %p after %p says its predecessor is free", (void *)next,
-                (void *)b);
     if (hn & F_FREE) {
         size_t nsize = size_of(hn);
         ALLOC_TRACE("freelist merge %p %zu + %p %zu", (void *)b, size, (void *)next, nsize);
-        if (h->policy != ALLOC_FREELIST_TLSF) {
+        if (h->policy != ALLOC_FREELIST_TLSF && !(hn & F_UNLISTED)) {
             after = link_prev(next); /* the merged block takes next's place */
             after_known = true;
         }
         list_remove(h, next, nsize);
         size += nsize;
     }
-    if (hb & F_PREV_FREE) {
-        size_t psize = word_get(b - HDR);
-        char *prev = b - psize;
+    if (prev) {
         size_t hp = hdr(prev);
-        ALLOC_CHECK((hp & F_FREE) && size_of(hp) == psize && psize >= MIN_BLOCK,
-                    "freelist: footer before %p (%zu) disagrees with its block's tag %zx", (void *)b, psize, hp);
+        size_t psize = size_of(hp);
         ALLOC_TRACE("freelist merge %p %zu + %p %zu", (void *)prev, psize, (void *)b, size);
         if (h->policy != ALLOC_FREELIST_TLSF) {
             after = link_prev(prev);
@@ -503,6 +712,7 @@ static void give(alloc_freelist *h, char *b)
     make_free(b, size, flags);
     if (spans_region(b, size | flags)) {
         region *r = region_of_first(b);
+        r->sole = false; /* its block is gone: the region is ordinary free space */
         if (r->owned) {
             if (h->retained_bytes + r->base_len > h->retain_bytes) {
                 clear_flag(b + size, F_PREV_FREE);
@@ -514,6 +724,7 @@ static void give(alloc_freelist *h, char *b)
         }
     }
     list_insert(h, b, size, after, after_known);
+    maybe_purge(h, b, size, freed, freed_len);
 }
 
 /* --- debug validation of a pointer handed back ------------------------------------------ */
@@ -538,7 +749,7 @@ static bool validate_live(const alloc_freelist *h, const void *mem, size_t len, 
         return false;
     }
     char *b = block_of(mem);
-    size_t hb = hdr(b);
+    size_t hb = tag(b);
     if (hb & F_FREE) {
         alloc_report_misuse("freelist: %s of %p, which is already free (double free; called from %s)", op, mem,
                             alloc_describe_addr(ret_addr, site, sizeof site));
@@ -546,14 +757,14 @@ static bool validate_live(const alloc_freelist *h, const void *mem, size_t len, 
     }
     size_t size = size_of(hb);
     ALLOC_CHECK(size >= MIN_BLOCK && size <= (size_t)(r->sentinel - b),
-                "freelist: tag of %p gives size %zu beyond its region", mem, size);
+                "freelist: damaged tag of %p gives size %zu beyond its region", mem, size);
     size_t hn = hdr(b + size);
     ALLOC_CHECK(!(hn & F_PREV_FREE) && (size_of(hn) == 0 || size_of(hn) <= (size_t)(r->sentinel - (b + size))),
                 "freelist: tag after %p (%zx) disagrees with it", mem, hn);
     if (hb & F_PREV_FREE) {
         size_t psize = word_get(b - HDR);
         ALLOC_CHECK(psize >= MIN_BLOCK && psize <= (size_t)(b - first_block(r)) && psize % GRAN == 0,
-                    "freelist: footer before %p gives size %zu beyond its region", mem, psize);
+                    "freelist: damaged footer before %p gives size %zu beyond its region", mem, psize);
         size_t hp = hdr(b - psize);
         ALLOC_CHECK((hp & F_FREE) && size_of(hp) == psize, "freelist: footer before %p disagrees with tag %zx",
                     mem, hp);
@@ -635,7 +846,7 @@ static void fl_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t re
             alloc_stats_note_misuse(&h->stats);
             return;
         }
-    } else if (hdr(block_of(mem)) & F_FREE) {
+    } else if (tag(block_of(mem)) & F_FREE) {
         char site[ALLOC_SITE_BUF];
         alloc_report_misuse("freelist: free of %p, which is already free (double free; called from %s)", mem,
                             alloc_describe_addr(ret_addr, site, sizeof site));
@@ -651,10 +862,11 @@ static bool resize_block(alloc_freelist *h, char *b, size_t new_len)
 {
     if (new_len > ALLOC_MAX_LEN) return false;
     size_t need = block_need(new_len);
-    size_t hb = hdr(b);
+    size_t hb = tag(b);
     size_t size = size_of(hb);
     char *next = b + size;
-    size_t hn = hdr(next);
+    size_t hn = next_tag(h, b, size, false);
+    bool shrinking = need < size;
     if (need > size) {
         if (!(hn & F_FREE) || size + size_of(hn) < need) return false;
         size_t nsize = size_of(hn);
@@ -674,13 +886,130 @@ static bool resize_block(alloc_freelist *h, char *b, size_t new_len)
         list_remove(h, next, nsize);
         set_hdr(b, need | (hb & F_MASK));
         make_free(b + need, rest + nsize, 0);
-        list_insert(h, b + need, rest + nsize, after, true);
+        list_add_after_used(h, b, b + need, rest + nsize, after, true);
+        maybe_purge(h, b + need, rest + nsize, b + need, rest);
         h->used_block_bytes -= rest;
         return true;
     }
-    size_t final = trim_tail(h, b, size, need);
+    size_t final = trim_tail(h, b, size, need, shrinking);
     h->used_block_bytes -= size - final;
     return true;
+}
+
+/* Grows the owned region whose first block is the used block b (followed by
+ * the sentinel, or by one free block and the sentinel) so that b can grow to
+ * need bytes: through the backing allocator's resize (in place), or, when
+ * may_move, its remap (the page allocator's is mremap: the pages move, no
+ * byte is copied). The region grows geometrically (to at least 1.5 times its
+ * length) so that a block grown step by step reaches n bytes in O(log n)
+ * backing calls. On success the new space is a free block after b (merged
+ * with the old free tail) and the result is b's address, moved along with the
+ * region; payload_len bytes of b's payload stay defined for the sanitizers.
+ * NULL: nothing changed. O(1) plus the backing call (and, for the list
+ * policies, the walk that lists a block). */
+static char *extend_region(alloc_freelist *h, char *b, size_t need, bool may_move, size_t payload_len)
+{
+    size_t hb = hdr(b);
+    if (!(hb & F_FIRST) || !h->can_grow || need > TAG_SIZE_LIMIT / 2) return NULL;
+    region *r = region_of_first(b);
+    if (!r->owned) return NULL;
+    size_t size = size_of(hb);
+    char *next = b + size;
+    size_t hn = hdr(next);
+    size_t nsize = (hn & F_FREE) ? size_of(hn) : 0;
+    if (next + nsize != r->sentinel) return NULL; /* other blocks after b: the region is not b's alone */
+    char *old_base = r->base;
+    size_t old_len = r->base_len;
+    size_t front = (size_t)(b - old_base); /* descriptor and alignment before b */
+    /* b, a minimum free block after it, the sentinel and its alignment. */
+    size_t want = front + need + MIN_BLOCK + HDR + GRAN;
+    size_t geometric = old_len + old_len / 2;
+    size_t new_len = region_round(h, want > geometric ? want : geometric);
+    if (!new_len) return NULL;
+    if (nsize) list_remove(h, next, nsize); /* its links must not be read at the old address after a move */
+    char *nb;
+    if (may_move) {
+        nb = alloc_remap_at(h->backing, old_base, old_len, GRAN, new_len, ALLOC_RET_ADDR());
+    } else {
+        nb = alloc_resize_at(h->backing, old_base, old_len, GRAN, new_len, ALLOC_RET_ADDR()) ? old_base : NULL;
+        if (!nb && want < geometric && (new_len = region_round(h, want)) != 0 &&
+            alloc_resize_at(h->backing, old_base, old_len, GRAN, new_len, ALLOC_RET_ADDR()))
+            nb = old_base;
+    }
+    if (!nb) {
+        if (nsize) list_add_after_used(h, b, next, nsize, NULL, false);
+        return NULL;
+    }
+    ptrdiff_t delta = nb - old_base;
+    region *nr = (region *)(void *)((char *)r + delta);
+    char *nblk = b + delta;
+    uintptr_t end = (uintptr_t)nb + new_len;
+    if (delta) {
+        /* The old addresses are gone (unmapped by the move): clear their
+         * shadow so whatever is mapped there next starts clean, then close
+         * the new copy of the region again except b's payload. */
+        ALLOC_TRACK_UNDEFINED(old_base, old_len);
+        ALLOC_TRACK_NOACCESS(first_block(nr), (size_t)(end - (uintptr_t)first_block(nr)));
+        ALLOC_TRACK_DEFINED(payload_of(nblk), payload_len);
+        if (nr->prev)
+            nr->prev->next = nr;
+        else
+            h->regions = nr;
+        if (nr->next) nr->next->prev = nr;
+    } else {
+        ALLOC_TRACK_NOACCESS(old_base + old_len, new_len - old_len);
+    }
+    ALLOC_TRACE("freelist region extend %p %zu -> %p %zu", (void *)old_base, old_len, (void *)nb, new_len);
+    nr->base = nb;
+    nr->base_len = new_len;
+    alloc_stats_note_release(&h->stats, old_len);
+    alloc_stats_note_reserve(&h->stats, new_len);
+    if ((uintptr_t)nb < h->lo) h->lo = (uintptr_t)nb;
+    if (end > h->hi) h->hi = end;
+    nr->sentinel = (char *)(((end - GRAN) & ~(uintptr_t)(GRAN - 1)) + (GRAN - HDR));
+    set_hdr(nr->sentinel, F_FIRST);
+    char *tail = nblk + size;
+    size_t tsize = (size_t)(nr->sentinel - tail);
+    make_free(tail, tsize, 0);
+    list_add_after_used(h, nblk, tail, tsize, NULL, false);
+    return nblk;
+}
+
+/* Grows used block b (payload p, len bytes live) to need bytes into the free
+ * block before it (and the free block after it, if any): the payload moves
+ * down by one memmove inside the coalesced space. Returns the new block, or
+ * NULL (nothing changed) when the neighbours are too small or the new payload
+ * would miss align. O(1) plus the move of len bytes. */
+static char *grow_backwards(alloc_freelist *h, char *b, size_t need, size_t align, size_t len, size_t new_len)
+{
+    size_t hb = hdr(b);
+    if (!(hb & F_PREV_FREE)) return NULL;
+    size_t size = size_of(hb);
+    char *prev = prev_free_block(h, b);
+    size_t hp = hdr(prev);
+    size_t psize = size_of(hp);
+    char *next = b + size;
+    size_t hn = next_tag(h, b, size, false);
+    size_t nsize = (hn & F_FREE) ? size_of(hn) : 0;
+    size_t total = psize + size + nsize;
+    char *q = payload_of(prev), *p = payload_of(b);
+    if (total < need || !alloc_is_aligned(q, align)) return NULL;
+    ALLOC_TRACE("freelist grow backwards %p %zu -> %p %zu", (void *)b, size, (void *)prev, total);
+    list_remove(h, prev, psize);
+    if (nsize) list_remove(h, next, nsize);
+    /* Open the space in front of the payload (the free block and b's
+     * header), move, then close what the new block does not cover. */
+    ALLOC_TRACK_UNDEFINED(q, (size_t)(p - q));
+    memmove(q, p, len);
+    char *live_end = p + len > q + new_len ? p + len : q + new_len;
+    ALLOC_TRACK_NOACCESS(q + len, (size_t)(live_end - (q + len)));
+    ALLOC_TRACK_UNDEFINED(q + len, new_len - len);
+    set_hdr(prev, total | (hp & F_FIRST));
+    clear_flag(prev + total, F_PREV_FREE);
+    h->used_block_bytes += total - size;
+    size_t final = trim_tail(h, prev, total, need, false);
+    h->used_block_bytes -= total - final;
+    return prev;
 }
 
 static bool resize_impl(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
@@ -692,7 +1021,12 @@ static bool resize_impl(void *ctx, void *mem, size_t len, size_t align, size_t n
     }
     char *p = mem;
     if (new_len < len) ALLOC_TRACK_NOACCESS(p + new_len, len - new_len);
-    if (!resize_block(h, block_of(mem), new_len)) return false; /* only growth fails */
+    if (!resize_block(h, block_of(mem), new_len)) {
+        /* Only growth fails; a block alone in its region can still grow
+         * in place if the backing allocator extends the region. */
+        if (!extend_region(h, block_of(mem), block_need(new_len), false, len)) return false;
+        ALLOC_CHECK(resize_block(h, block_of(mem), new_len), "freelist: extended region did not fit %zu", new_len);
+    }
     if (new_len > len) ALLOC_TRACK_UNDEFINED(p + len, new_len - len);
     ALLOC_TRACK_POOL_CHANGE(h, p, p, new_len);
     alloc_stats_note_resize(&h->stats, len, new_len, true);
@@ -721,8 +1055,40 @@ static void *remap_impl(void *ctx, void *mem, size_t len, size_t align, size_t n
         alloc_stats_note_resize(&h->stats, len, new_len, false);
         return mem;
     }
-    /* Move: a new block, the contents, then the old block back. */
-    char *nb = new_len <= ALLOC_MAX_LEN ? take(h, block_need(new_len), align) : NULL;
+    if (new_len > TAG_SIZE_LIMIT / 2) {
+        alloc_stats_note_failed(&h->stats);
+        return NULL;
+    }
+    size_t need = block_need(new_len);
+    /* A block alone in its region: grow the region (mremap for pages). The
+     * region may move only where the new address keeps the alignment. */
+    bool may_move = align <= GRAN || (is_page_backing(h) && align <= alloc_os_page_size());
+    char *eb = extend_region(h, block_of(mem), need, may_move, len);
+    if (eb) {
+        ALLOC_CHECK(resize_block(h, eb, new_len), "freelist: extended region did not fit %zu", new_len);
+        char *q = payload_of(eb);
+        ALLOC_TRACK_UNDEFINED(q + len, new_len - len);
+        ALLOC_TRACK_POOL_CHANGE(h, p, q, new_len);
+        alloc_stats_note_resize(&h->stats, len, new_len, false);
+        return q;
+    }
+    /* A free block before it: slide down into the coalesced space. */
+    char *bb = grow_backwards(h, block_of(mem), need, align, len, new_len);
+    if (bb) {
+        char *q = payload_of(bb);
+        ALLOC_TRACK_POOL_CHANGE(h, p, q, new_len);
+        alloc_stats_note_resize(&h->stats, len, new_len, false);
+        return q;
+    }
+    /* Move: a new block, the contents, then the old block back. A large
+     * block moves into a region of its own, half again as long as it needs,
+     * whose later growth is in place or through extend_region. */
+    char *nb = NULL;
+    if (need >= h->large_block && h->can_grow) {
+        size_t room = need + need / 2 + ALLOC_FREELIST_REGION_OVERHEAD + GRAN;
+        nb = take_own_region(h, need, align, room);
+    }
+    if (!nb) nb = take(h, need, align);
     if (!nb) {
         alloc_stats_note_failed(&h->stats);
         return NULL;
@@ -771,6 +1137,11 @@ int alloc_freelist_init(alloc_freelist *heap, const alloc_freelist_config *confi
     heap->backing = c.backing.vtable ? c.backing : alloc_page_allocator();
     heap->region_size = c.region_size ? c.region_size : ALLOC_FREELIST_DEFAULT_REGION_SIZE;
     heap->retain_bytes = c.retain_bytes ? c.retain_bytes : heap->region_size;
+    /* Small regions scale both thresholds down (and let the fuzzer reach
+     * those paths with small requests). */
+    heap->large_block = heap->region_size / 4 < ALLOC_FREELIST_LARGE_BLOCK ? heap->region_size / 4
+                                                                            : ALLOC_FREELIST_LARGE_BLOCK;
+    heap->purge_min = heap->region_size < ALLOC_FREELIST_PURGE_MIN ? heap->region_size : ALLOC_FREELIST_PURGE_MIN;
     ALLOC_TRACK_POOL_CREATE(heap);
     if (c.buffer) {
         region *r = region_setup(heap, c.buffer, c.buffer_size, c.buffer, c.buffer_size, false);
@@ -826,7 +1197,7 @@ void alloc_freelist_free_unsized(alloc_freelist *heap, void *ptr, uintptr_t ret_
         alloc_stats_note_misuse(&heap->stats);
         return;
     }
-    size_t hb = hdr(block_of(ptr));
+    size_t hb = tag(block_of(ptr));
     if (hb & F_FREE) {
         char site[ALLOC_SITE_BUF];
         alloc_report_misuse("freelist: free of %p, which is already free (double free; called from %s)", ptr,
@@ -844,6 +1215,28 @@ void alloc_freelist_free_unsized(alloc_freelist *heap, void *ptr, uintptr_t ret_
 bool alloc_freelist_owns(const alloc_freelist *heap, const void *ptr)
 {
     return region_containing(heap, ptr) != NULL;
+}
+
+static void purge_whole(alloc_freelist *h, char *b, size_t size) { purge_range(h, b, size, b, size); }
+
+/* Purges every listed free block: O(free blocks). */
+static void purge_all(alloc_freelist *h)
+{
+    if (!h->can_grow || !is_page_backing(h)) return;
+    if (h->policy == ALLOC_FREELIST_TLSF) {
+        for (unsigned fl = 0; fl < FL_COUNT; fl++)
+            for (unsigned sl = 0; sl < SL_COUNT; sl++)
+                for (char *c = h->heads[fl][sl]; c; c = link_next(c)) purge_whole(h, c, size_of(hdr(c)));
+    } else {
+        for (char *c = h->addr_head; c; c = link_next(c)) purge_whole(h, c, size_of(hdr(c)));
+    }
+    /* The reserved tails of large blocks' own regions are on no list. */
+    for (region *r = h->regions; r; r = r->next) {
+        if (!r->sole) continue;
+        char *b = first_block(r);
+        char *t = b + size_of(hdr(b));
+        if (hdr(t) & F_UNLISTED) purge_whole(h, t, size_of(hdr(t)));
+    }
 }
 
 size_t alloc_freelist_trim(alloc_freelist *heap)
@@ -864,6 +1257,7 @@ size_t alloc_freelist_trim(alloc_freelist *heap)
         }
         r = next;
     }
+    purge_all(heap);
     return given;
 }
 
@@ -897,7 +1291,7 @@ bool alloc_freelist_check(const alloc_freelist *heap)
 {
     const alloc_freelist *h = heap;
     size_t free_blocks = 0, free_bytes = 0, used_blocks = 0, used_bytes = 0, regions = 0, reserved = 0,
-           retained = 0;
+           retained = 0, unlisted = 0;
     for (region *r = h->regions; r; r = r->next) {
         if (++regions > h->region_count) return false;
         if (r->next && r->next->prev != r) return false;
@@ -911,6 +1305,7 @@ bool alloc_freelist_check(const alloc_freelist *heap)
         size_t region_blocks = 0;
         while (b < r->sentinel) {
             size_t hb = hdr(b);
+            if (!tag_copy_ok(hb)) return false;
             size_t size = size_of(hb);
             if (size < MIN_BLOCK || size > (size_t)(r->sentinel - b)) return false;
             if (!!(hb & F_PREV_FREE) != prev_free) return false;
@@ -918,10 +1313,15 @@ bool alloc_freelist_check(const alloc_freelist *heap)
             bool is_free = (hb & F_FREE) != 0;
             if (is_free) {
                 if (prev_free) return false; /* two adjacent free blocks */
+                /* Unlisted: only the tail right after the first block of a sole region. */
+                if ((hb & F_UNLISTED) && (!r->sole || region_blocks != 1 || (hdr(first_block(r)) & F_FREE)))
+                    return false;
+                if (hb & F_UNLISTED) unlisted++;
                 if (word_get(b + size - HDR) != size) return false;
                 free_blocks++;
                 free_bytes += size;
             } else {
+                if (hb & F_UNLISTED) return false;
                 used_blocks++;
                 used_bytes += size;
             }
@@ -931,7 +1331,7 @@ bool alloc_freelist_check(const alloc_freelist *heap)
         }
         if (b != r->sentinel) return false;
         size_t hs = hdr(r->sentinel);
-        if (size_of(hs) != 0 || (hs & F_FREE) || !!(hs & F_PREV_FREE) != prev_free) return false;
+        if (size_of(hs) != 0 || (hs & F_FREE) || !(hs & F_FIRST) || !!(hs & F_PREV_FREE) != prev_free) return false;
         if (r->empty && region_blocks != 1) return false;
     }
     if (regions != h->region_count || free_blocks != h->free_blocks || free_bytes != h->free_bytes ||
@@ -955,6 +1355,7 @@ bool alloc_freelist_check(const alloc_freelist *heap)
                 for (; c; prev = c, c = link_next(c)) {
                     if (++listed_blocks > free_blocks || !region_containing(h, c)) return false;
                     size_t hc = hdr(c);
+                    if (hc & F_UNLISTED) return false;
                     unsigned f, s;
                     mapping(size_of(hc), &f, &s);
                     if (!(hc & F_FREE) || f != fl || s != sl || link_prev(c) != prev) return false;
@@ -967,13 +1368,14 @@ bool alloc_freelist_check(const alloc_freelist *heap)
         const char *prev = NULL;
         for (const char *c = h->addr_head; c; prev = c, c = link_next(c)) {
             if (++listed_blocks > free_blocks || !region_containing(h, c)) return false;
-            if (!(hdr(c) & F_FREE) || link_prev(c) != prev || (prev && prev >= c)) return false;
+            if (!(hdr(c) & F_FREE) || (hdr(c) & F_UNLISTED) || link_prev(c) != prev || (prev && prev >= c))
+                return false;
         }
     }
     /* Entries are distinct (mutual links, bounded length, one class per
      * size or strict address order) free blocks inside the heap; as many as
      * the walk found, so every free block is listed exactly once. */
-    return listed_blocks == free_blocks;
+    return listed_blocks + unlisted == free_blocks;
 }
 
 void alloc_freelist_stats(const alloc_freelist *heap, alloc_stats *out) { *out = heap->stats; }
@@ -1006,6 +1408,7 @@ void alloc_freelist_heap_info(const alloc_freelist *heap, alloc_freelist_info *o
         .overhead_bytes = h->used_block_bytes - h->stats.bytes_in_use,
         .region_count = h->region_count,
         .retained_bytes = h->retained_bytes,
+        .purged_bytes = h->purged_bytes,
         .fragmentation = h->free_bytes ? 1.0 - (double)largest / (double)h->free_bytes : 0.0,
     };
 }
