@@ -347,6 +347,55 @@ static void *alloc_in_thread(void *arg)
     return alloc_global_malloc(100);
 }
 
+/* alloc_global_thread_flush gives a thread's cached blocks back: their spans
+ * empty and go back to the page heap; alloc_global_trim then purges them. */
+Test(global, thread_flush_and_trim_give_memory_back)
+{
+    enum { N = 64 };
+    size_t len = (size_t)150 << 10; /* a class with two blocks per cache */
+    void *blocks[N];
+    for (int i = 0; i < N; i++) {
+        blocks[i] = alloc_global_malloc(len);
+        cr_assert_not_null(blocks[i]);
+        memset(blocks[i], 7, len);
+    }
+    for (int i = 0; i < N; i++) alloc_global_free(blocks[i]);
+    alloc_global_heap_info before, flushed, trimmed;
+    alloc_global_info(&before);
+    alloc_global_thread_flush();
+    alloc_global_info(&flushed);
+    CHECK();
+    /* The cache held a span's last blocks: that span is free now. */
+    cr_assert_gt(flushed.heap_free, before.heap_free, "heap free %zu -> %zu", before.heap_free, flushed.heap_free);
+    size_t purged = alloc_global_trim();
+    alloc_global_info(&trimmed);
+    cr_assert_gt(purged, 0);
+    cr_assert_eq(trimmed.heap_dirty, 0, "trim left %zu dirty bytes", trimmed.heap_dirty);
+    cr_assert_geq(trimmed.purged, before.purged + purged);
+    /* Purged memory is reused, and reads as written. */
+    unsigned char *p = alloc_global_malloc(len);
+    cr_assert_not_null(p);
+    memset(p, 9, len);
+    cr_assert_eq(p[len - 1], 9);
+    alloc_global_free(p);
+    CHECK();
+}
+
+/* Options: a delay outside 0..1 hour is refused and changes nothing. */
+Test(global, set_decay_checks_its_arguments)
+{
+    cr_assert_eq(alloc_global_set_decay(-1, 0), -EINVAL);
+    cr_assert_eq(alloc_global_set_decay(3600L * 1000 + 1, 0), -EINVAL);
+    cr_assert_eq(alloc_global_set_decay(0, 0), 0);
+    void *p = alloc_global_malloc((size_t)1 << 20);
+    alloc_global_free(p);
+    alloc_global_heap_info info;
+    alloc_global_info(&info);
+    cr_assert_eq(info.heap_dirty, 0, "retain 0 keeps nothing resident (%zu)", info.heap_dirty);
+    cr_assert_eq(alloc_global_set_decay(100, (size_t)64 << 20), 0);
+    CHECK();
+}
+
 Test(global, fork_while_another_thread_holds_the_lock)
 {
     cr_assert_eq(alloc_global_install((allocator){NULL, &slow_vtable}, 0), 0);
