@@ -13,8 +13,31 @@
  *
  * Statistics are process-wide atomics; peaks are maintained with a CAS loop so
  * they never decrease even under concurrent updates.
+ *
+ * When the OS refuses to unmap. A free is a valid call, so an unmap failure is
+ * a resource condition, not misuse. The usual cause is the mapping-count limit
+ * (Linux vm.max_map_count): the kernel merges adjacent mappings of equal
+ * protection into one, and unmapping a block from the middle of such a merged
+ * mapping splits it in two, which needs one more mapping than the process may
+ * have, so munmap fails with ENOMEM. The memory is then released another way:
+ * madvise(DONTNEED) (alloc_os_purge, which never splits a mapping) gives its
+ * physical pages back at once, and the range is kept on a process-wide list of
+ * held ranges. A held range is (1) handed out again by the next alloc of the
+ * same page count and a suitable alignment, before any new mapping is asked
+ * for, so a process at the limit keeps running on the memory it has, and (2)
+ * unmapped later: each successful unmap retries one held range (it may just
+ * have made room), and alloc_page_release_held() retries them all. The list
+ * lives in the held ranges themselves (a two-word header in the first page,
+ * which is the one page of a held range that stays resident); it is a
+ * Treiber stack that is only pushed and emptied whole (atomic exchange), so
+ * it has no ABA problem and needs no lock. The caller's errno is never
+ * touched (os.h guarantees it). An unmap refused with EINVAL is different:
+ * the kernel says the range is not a mapping at all, so the pointer cannot be
+ * one this allocator handed out, and that is reported as misuse.
  */
+#include <errno.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "../core/internal.h"
 #include "alloc/os.h"
@@ -24,7 +47,19 @@ static struct {
     _Atomic size_t bytes_in_use, peak_bytes_in_use;
     _Atomic size_t bytes_reserved, peak_bytes_reserved;
     _Atomic uint64_t alloc_count, free_count, resize_count, remap_count, failed_count;
+    /* Held ranges (see the essay): gauges and never-decreasing counts. */
+    _Atomic size_t held_ranges, held_bytes;
+    _Atomic uint64_t unmap_refusals, purge_refusals, held_reused, held_unmapped, misuse_count;
 } page_stats;
+
+/* The header written at the start of a held range. */
+typedef struct held_range {
+    struct held_range *next;
+    size_t size; /* whole pages */
+    bool dirty;  /* the purge failed too: old bytes may remain */
+} held_range;
+
+static _Atomic(held_range *) held_head;
 
 static void raise_peak(_Atomic size_t *peak, size_t value)
 {
@@ -53,10 +88,121 @@ static void count(_Atomic uint64_t *counter) { atomic_fetch_add_explicit(counter
 
 static size_t pages_of(size_t len) { return alloc_align_up(len, alloc_os_page_size()); }
 
+/* --- held ranges ------------------------------------------------------------ */
+
+/* Pushes the chain first..last (linked through next) onto the held list. */
+static void held_push(held_range *first, held_range *last)
+{
+    held_range *head = atomic_load_explicit(&held_head, memory_order_relaxed);
+    do {
+        last->next = head;
+    } while (!atomic_compare_exchange_weak_explicit(&held_head, &head, first, memory_order_release,
+                                                    memory_order_relaxed));
+}
+
+/* Takes the whole held list (NULL if empty). The caller owns it until it
+ * pushes back what it keeps. */
+static held_range *held_take_all(void)
+{
+    if (ALLOC_LIKELY(atomic_load_explicit(&held_head, memory_order_relaxed) == NULL)) return NULL;
+    return atomic_exchange_explicit(&held_head, NULL, memory_order_acquire);
+}
+
+/* Keeps [mem, mem + size) (whole pages, unmapping refused) for reuse or a
+ * later unmap, its physical memory given back first. */
+static void hold(void *mem, size_t size)
+{
+    bool dirty = alloc_os_purge(mem, size, false) != 0;
+    if (dirty) count(&page_stats.purge_refusals); /* still held: reusable, and unmapped later */
+    held_range *h = mem;
+    h->size = size;
+    h->dirty = dirty;
+    atomic_fetch_add_explicit(&page_stats.held_ranges, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&page_stats.held_bytes, size, memory_order_relaxed);
+    held_push(h, h);
+}
+
+static void unhold_counts(size_t size)
+{
+    atomic_fetch_sub_explicit(&page_stats.held_ranges, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&page_stats.held_bytes, size, memory_order_relaxed);
+}
+
+/* Pushes back a private chain of held ranges (may be NULL). */
+static void held_return(held_range *list)
+{
+    if (!list) return;
+    held_range *last = list;
+    while (last->next) last = last->next;
+    held_push(list, last);
+}
+
+/* Tries to unmap up to max held ranges (SIZE_MAX: all); returns how many went. */
+static size_t retry_held(size_t max)
+{
+    held_range *list = held_take_all(), *keep = NULL;
+    size_t done = 0;
+    while (list) {
+        held_range *h = list;
+        list = h->next;
+        size_t size = h->size;
+        if (done < max && alloc_os_unmap(h, size) == 0) {
+            done++;
+            unhold_counts(size);
+            count(&page_stats.held_unmapped);
+            adjust(0, 0, 0, size);
+        } else {
+            h->next = keep;
+            keep = h;
+        }
+    }
+    held_return(keep);
+    return done;
+}
+
+/* A held range of exactly size bytes at an address aligned to align, taken
+ * off the list and zeroed like fresh pages, or NULL. Looks at most at
+ * REUSE_SCAN ranges, so an alloc stays O(1) however many are held. */
+#define REUSE_SCAN 16
+static void *reuse_held(size_t size, size_t align)
+{
+    held_range *list = held_take_all();
+    if (!list) return NULL;
+    held_range **link = &list;
+    for (int seen = 0; *link && seen < REUSE_SCAN; seen++, link = &(*link)->next) {
+        held_range *h = *link;
+        if (h->size != size || !alloc_is_aligned(h, align)) continue;
+        *link = h->next;
+        held_return(list);
+        unhold_counts(size);
+        count(&page_stats.held_reused);
+        /* alloc hands out zeroed pages: the purge did that for all but the
+         * header, unless it failed, then one more try or the slow way. */
+        if (h->dirty && alloc_os_purge(h, size, false) != 0)
+            memset(h, 0, size);
+        else
+            memset(h, 0, sizeof *h);
+        return h;
+    }
+    held_return(list);
+    return NULL;
+}
+
+/* --- the vtable -------------------------------------------------------------- */
+
 static void *page_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
 {
     (void)ctx, (void)ret_addr;
     void *mem = NULL;
+    if (ALLOC_UNLIKELY(atomic_load_explicit(&held_head, memory_order_relaxed) != NULL) &&
+        len <= ALLOC_MAX_LEN - alloc_os_page_size())
+        mem = reuse_held(pages_of(len), align);
+    if (mem) {
+        /* Its pages were counted as reserved all along. */
+        count(&page_stats.alloc_count);
+        adjust(len, 0, 0, 0);
+        return mem;
+    }
     if (alloc_os_map(len, align, &mem) != 0) {
         count(&page_stats.failed_count);
         return NULL;
@@ -116,14 +262,26 @@ static void page_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
 {
     (void)ctx, (void)align;
     int r = alloc_os_unmap(mem, len);
-    if (ALLOC_UNLIKELY(r != 0)) {
+    if (ALLOC_UNLIKELY(r == -EINVAL)) {
+        /* Not page-aligned, or not a mapping at all: not one of our blocks. */
         char site[ALLOC_SITE_BUF];
-        alloc_report_misuse("page allocator: free(%p, len %zu) rejected by the OS (error %d), called from %s",
-                            mem, len, -r, alloc_describe_addr(ret_addr, site, sizeof site));
+        count(&page_stats.misuse_count);
+        alloc_report_misuse("page allocator: free(%p, len %zu) of memory it did not map (the OS says %s), "
+                            "called from %s",
+                            mem, len, alloc_is_aligned(mem, alloc_os_page_size()) ? "EINVAL" : "not page-aligned",
+                            alloc_describe_addr(ret_addr, site, sizeof site));
         return;
     }
     count(&page_stats.free_count);
+    if (ALLOC_UNLIKELY(r != 0)) {
+        count(&page_stats.unmap_refusals);
+        hold(mem, pages_of(len));
+        adjust(0, len, 0, 0); /* the pages stay reserved while held */
+        return;
+    }
     adjust(0, len, 0, pages_of(len));
+    /* This unmap may have made room for one that failed before. */
+    if (ALLOC_UNLIKELY(atomic_load_explicit(&held_head, memory_order_relaxed) != NULL)) retry_held(1);
 }
 
 const alloc_vtable alloc_page_vtable = {page_alloc, page_resize, page_remap, page_free};
@@ -141,7 +299,23 @@ void alloc_page_stats(alloc_stats *out)
     out->resize_count = atomic_load(&page_stats.resize_count);
     out->remap_count = atomic_load(&page_stats.remap_count);
     out->failed_count = atomic_load(&page_stats.failed_count);
-    out->misuse_count = 0;
+    out->misuse_count = atomic_load(&page_stats.misuse_count);
+}
+
+void alloc_page_get_info(alloc_page_info *out)
+{
+    out->held_ranges = atomic_load(&page_stats.held_ranges);
+    out->held_bytes = atomic_load(&page_stats.held_bytes);
+    out->unmap_refusals = atomic_load(&page_stats.unmap_refusals);
+    out->purge_refusals = atomic_load(&page_stats.purge_refusals);
+    out->held_reused = atomic_load(&page_stats.held_reused);
+    out->held_unmapped = atomic_load(&page_stats.held_unmapped);
+}
+
+size_t alloc_page_release_held(void)
+{
+    retry_held(SIZE_MAX);
+    return atomic_load(&page_stats.held_ranges);
 }
 
 bool alloc_page_check(void)
@@ -150,5 +324,9 @@ bool alloc_page_check(void)
     alloc_page_stats(&s);
     /* Concurrent updates can make a snapshot briefly inconsistent; the check
      * is meant for single-threaded tests. */
-    return alloc_stats_consistent(&s) && s.bytes_in_use <= s.bytes_reserved;
+    alloc_page_info info;
+    alloc_page_get_info(&info);
+    return alloc_stats_consistent(&s) && s.bytes_in_use <= s.bytes_reserved &&
+           info.held_bytes <= s.bytes_reserved && (info.held_ranges == 0) == (info.held_bytes == 0) &&
+           info.held_reused + info.held_unmapped + info.held_ranges == info.unmap_refusals;
 }
