@@ -124,6 +124,8 @@ typedef struct alloc_arena {
     uint64_t save_serial; /* saves so far */
     size_t below_live;    /* sum of levels[].live: live bytes allocated before the newest save */
     uint64_t merged_upto; /* newest save whose level was merged into a later one */
+    uintptr_t floor;      /* the newest open savepoint's top if it lies in the current
+                             chunk, else 0: pops and resizes stay at or above it */
 } alloc_arena;
 
 /* A savepoint (scratch scope). Plain data; copy it freely. */

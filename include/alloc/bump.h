@@ -94,6 +94,7 @@ typedef struct alloc_bump {
     uint64_t save_serial;       /* saves so far */
     uint64_t merged_upto;       /* newest save whose level was merged into a later one */
     _Atomic size_t below_live;  /* sum of levels[].live */
+    uintptr_t floor;            /* the newest open savepoint's top, 0 if none */
 } alloc_bump;
 
 /* A savepoint: the top at the time it was taken. */

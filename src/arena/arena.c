@@ -172,6 +172,7 @@ static void install(alloc_arena *a, chunk *c, size_t size)
     a->top = data_of(c);
     a->end = (uintptr_t)c + size;
     a->chunk_count++;
+    a->floor = 0; /* every savepoint lies in an older chunk */
 }
 
 /* Makes a chunk with at least `needed` bytes (header included) current.
@@ -247,14 +248,16 @@ static void free_large_chunk(alloc_arena *a, chunk *c, uintptr_t ret_addr)
 
 static chunk *small_chunk_of(const alloc_arena *a, const void *mem, size_t len);
 
-/* Whether small block p of the current chunk lies at or above the newest
- * open savepoint, where pops and in-place resizes may move the top. */
-static bool above_floor(const alloc_arena *a, uintptr_t p)
+/* What the cached floor must be: the newest level's top if that lies in the
+ * current chunk, else 0. */
+static uintptr_t floor_for(const alloc_arena *a)
 {
-    if (a->level_count == 0) return true;
-    const alloc_arena_level *f = &a->levels[a->level_count - 1];
-    return f->chunk_seq != hdr_get(a->cur).seq || p >= f->top;
+    const alloc_arena_level *f = a->level_count ? &a->levels[a->level_count - 1] : NULL;
+    return f && a->cur && f->chunk_seq == hdr_get(a->cur).seq ? f->top : 0;
 }
+
+/* Recomputes the cached floor after the levels or the current chunk changed. */
+static void refresh_floor(alloc_arena *a) { a->floor = floor_for(a); }
 
 /* The level whose segment holds a block at position (chunk_seq, p) -- for a
  * large block pass its chunk number as chunk_seq and large = true -- or
@@ -272,9 +275,10 @@ static unsigned level_of(const alloc_arena *a, uint64_t chunk_seq, uintptr_t p, 
     return i;
 }
 
-/* A free of a live block: if it was allocated before the newest savepoint,
- * its bytes leave that savepoint's level. */
-static void note_free_below(alloc_arena *a, const void *mem, size_t len, size_t align)
+/* A free of a live block that is not a pop: if it was allocated before the
+ * newest savepoint, its bytes leave that savepoint's level. Out of line: the
+ * pop fast path never needs it. */
+static ALLOC_NOINLINE void note_free_below(alloc_arena *a, const void *mem, size_t len, size_t align)
 {
     unsigned i;
     if (is_large(a, len, align)) {
@@ -425,7 +429,7 @@ static bool arena_resize(void *ctx, void *mem, size_t len, size_t align, size_t 
         ALLOC_TRACK_POOL_CHANGE(c, mem, mem, new_len);
     } else {
         if (is_large(a, new_len, align) || p + len != a->top || new_len > (size_t)(a->end - p) ||
-            !above_floor(a, p))
+            p < a->floor)
             return false;
         a->top = p + new_len;
         if (new_len > len)
@@ -485,26 +489,37 @@ static void *arena_remap(void *ctx, void *mem, size_t len, size_t align, size_t 
     return q;
 }
 
+/* The free of a large block, out of line so that the small-block free saves
+ * no registers. */
+static ALLOC_NOINLINE void free_large(alloc_arena *a, void *mem, size_t len, size_t align, uintptr_t ret_addr)
+{
+    if (a->level_count) note_free_below(a, mem, len, align); /* before the chunk goes */
+    free_large_chunk(a, large_of(mem, align), ret_addr);
+    alloc_stats_note_free(&a->stats, len);
+}
+
 static void arena_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr)
 {
     alloc_arena *a = ctx;
     if (ALLOC_DEBUG_CHECKS && !valid_block(a, "free", mem, len, align, ret_addr)) return;
-    if (a->level_count) note_free_below(a, mem, len, align); /* before the chunk goes */
     if (is_large(a, len, align)) {
-        free_large_chunk(a, large_of(mem, align), ret_addr);
-    } else {
-        uintptr_t p = (uintptr_t)mem;
-#if ALLOC_TRACK_VALGRIND_ENABLED
-        chunk *owner = small_chunk_of(a, mem, len);
-        if (owner) ALLOC_TRACK_POOL_FREE(owner, mem);
-#endif
-        if (p + len == a->top && above_floor(a, p))
-            a->top = p;
-        else
-            a->stranded++;
-        alloc_release_range(p, p + len);
+        free_large(a, mem, len, align, ret_addr);
+        return;
     }
+    uintptr_t p = (uintptr_t)mem;
+#if ALLOC_TRACK_VALGRIND_ENABLED
+    chunk *owner = small_chunk_of(a, mem, len);
+    if (owner) ALLOC_TRACK_POOL_FREE(owner, mem);
+#endif
+    alloc_release_range(p, p + len);
     alloc_stats_note_free(&a->stats, len);
+    if (p + len == a->top && p >= a->floor) {
+        a->top = p; /* a pop, above every savepoint: no level to update */
+        return;
+    }
+    a->stranded++;
+    /* Last, so that the call is a tail call and the pop path saves nothing. */
+    if (ALLOC_UNLIKELY(a->level_count != 0)) note_free_below(a, mem, len, align);
 }
 
 static const alloc_vtable arena_vtable = {arena_alloc, arena_resize, arena_remap, arena_free};
@@ -536,6 +551,7 @@ alloc_arena_mark alloc_arena_save(alloc_arena *a)
     l->top = m.top;
     l->seq = m.seq;
     m.level = (unsigned)(l - a->levels);
+    a->floor = a->cur ? m.top : 0;
     return m;
 }
 
@@ -605,6 +621,7 @@ static size_t close_levels_above(alloc_arena *a, const alloc_arena_mark *m, unsi
     }
     a->level_count = keep;
     a->below_live = in_use;
+    refresh_floor(a);
     return in_use;
 }
 
@@ -724,6 +741,7 @@ int alloc_arena_reset(alloc_arena *a, alloc_arena_reset_mode mode, size_t limit)
     a->epoch++;
     a->level_count = 0;
     a->below_live = 0;
+    a->floor = 0;
     alloc_stats_note_reset(&a->stats);
     ALLOC_TRACE("arena reset mode %d kept %zu bytes", (int)mode, kept);
     return 0;
@@ -815,6 +833,7 @@ bool alloc_arena_check(const alloc_arena *a)
         }
     }
     if (below != a->below_live || below > a->stats.bytes_in_use) return false;
+    if (a->floor != floor_for(a)) return false;
 #if ALLOC_TRACK_ASAN_ENABLED
     if (a->cur) {
         if (!ALLOC_ASAN_IS_POISONED(a->cur)) return false;

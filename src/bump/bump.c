@@ -76,16 +76,11 @@ static void set_merged_in_use(alloc_bump *b, size_t value) { b->stats.bytes_in_u
 
 /* --- open savepoints (levels) ------------------------------------------------ */
 
-/* The lowest address a pop or resize may move the top to. */
-static uintptr_t floor_of(const alloc_bump *b)
-{
-    return b->level_count ? b->levels[b->level_count - 1].top : b->base;
-}
-
-/* A free of [p, p + len): if the block predates the newest savepoint, its
- * bytes leave the level whose scope it was allocated in. Atomic counts,
- * because the thread-safe handle's frees may run at once. */
-static void note_free_below(alloc_bump *b, uintptr_t p, size_t len)
+/* A free of [p, p + len) below the floor (the block predates the newest
+ * savepoint): its bytes leave the level whose scope it was allocated in.
+ * Atomic counts, because the thread-safe handle's frees may run at once.
+ * Out of line: the free fast path only compares with the floor. */
+static ALLOC_NOINLINE void note_free_below(alloc_bump *b, uintptr_t p, size_t len)
 {
     unsigned i = b->level_count;
     while (i > 0 && p < b->levels[i - 1].top) i--;
@@ -175,7 +170,7 @@ static bool bump_resize(void *ctx, void *mem, size_t len, size_t align, size_t n
         report("resize", mem, len, ret_addr);
         return false;
     }
-    if (p + len != top || p < floor_of(b)) return false; /* not the most recent block, or from before a savepoint */
+    if (p + len != top || p < b->floor) return false; /* not the most recent block, or from before a savepoint */
     if (new_len > (size_t)(b->end - p)) return false;
     store_top(b, p + new_len);
     if (new_len > len) {
@@ -204,14 +199,15 @@ static void bump_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
     }
     uintptr_t p = (uintptr_t)mem;
     ALLOC_TRACK_POOL_FREE(b, mem);
-    if (b->level_count) note_free_below(b, p, len);
-    if (p + len == load_top(b) && p >= floor_of(b)) {
-        store_top(b, p);
-    } else {
-        b->stranded++;
-    }
     alloc_release_range(p, p + len);
     alloc_stats_note_free(&b->stats, len);
+    if (p + len == load_top(b) && p >= b->floor) {
+        store_top(b, p);
+        return;
+    }
+    b->stranded++;
+    /* Last, so that the call is a tail call and the pop path saves nothing. */
+    if (ALLOC_UNLIKELY(p < b->floor)) note_free_below(b, p, len);
 }
 
 static const alloc_vtable bump_vtable = {bump_alloc, bump_resize, bump_remap, bump_free};
@@ -261,7 +257,7 @@ static bool ts_resize(void *ctx, void *mem, size_t len, size_t align, size_t new
     alloc_bump *b = ctx;
     (void)align, (void)ret_addr;
     uintptr_t p = (uintptr_t)mem, expected = p + len;
-    if (new_len > (size_t)(b->end - p) || p < floor_of(b)) return false;
+    if (new_len > (size_t)(b->end - p) || p < b->floor) return false;
     /* A shrunk tail is poisoned before the lower top is published (another
      * thread may hand it out and unpoison it the moment it is), and made
      * accessible again, contents intact, if the block turns out not to be
@@ -300,10 +296,13 @@ static void ts_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t re
     /* Poison before publishing the lower top: once it is published another
      * thread may hand these bytes out and unpoison them. */
     ALLOC_TRACK_NOACCESS(mem, len);
-    if (b->level_count) note_free_below(b, p, len);
-    if (p < floor_of(b) || !atomic_compare_exchange_strong_explicit(&b->top, &expected, p, memory_order_release,
-                                                                    memory_order_relaxed))
+    if (ALLOC_UNLIKELY(p < b->floor)) {
+        note_free_below(b, p, len);
         ts_count(&b->ts_stranded);
+    } else if (!atomic_compare_exchange_strong_explicit(&b->top, &expected, p, memory_order_release,
+                                                        memory_order_relaxed)) {
+        ts_count(&b->ts_stranded);
+    }
     atomic_fetch_sub_explicit(&b->ts_bytes_in_use, len, memory_order_relaxed);
     ts_count(&b->ts_free_count);
 }
@@ -322,6 +321,7 @@ void alloc_bump_reset(alloc_bump *b)
     store_top(b, b->base);
     set_merged_in_use(b, 0);
     b->level_count = 0;
+    b->floor = 0;
     atomic_store_explicit(&b->below_live, 0, memory_order_relaxed);
     ALLOC_TRACE("bump reset %zu bytes", (size_t)(top - b->base));
 }
@@ -346,6 +346,7 @@ alloc_bump_mark alloc_bump_save(alloc_bump *b)
     atomic_store_explicit(&b->below_live, below + above, memory_order_relaxed);
     l->serial = m.serial;
     l->top = m.top;
+    b->floor = m.top;
     return m;
 }
 
@@ -397,6 +398,7 @@ int alloc_bump_rollback(alloc_bump *b, alloc_bump_mark m)
         l->top = m.top;
     }
     b->level_count = keep;
+    b->floor = keep ? b->levels[keep - 1].top : 0;
     atomic_store_explicit(&b->below_live, in_use, memory_order_relaxed);
     set_merged_in_use(b, in_use);
     return 0;
@@ -453,6 +455,7 @@ bool alloc_bump_check(const alloc_bump *b)
         if (l->top < b->base || l->top > top || l->serial > b->save_serial) return false;
         if (i > 0 && (l->top < b->levels[i - 1].top || l->serial <= b->levels[i - 1].serial)) return false;
     }
+    if (b->floor != (b->level_count ? b->levels[b->level_count - 1].top : 0)) return false;
     if (below != atomic_load_explicit((_Atomic size_t *)&b->below_live, memory_order_relaxed) ||
         below > s.bytes_in_use)
         return false;

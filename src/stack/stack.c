@@ -310,9 +310,18 @@ static inline void *push(alloc_stack *s, size_t len, size_t align, uintptr_t ret
 /* Open markers whose lowest block so far is old now find it at new_block (a
  * pop took old off the stack, or a remap moved it). They form a suffix of
  * the levels, the newest ones. */
-static void move_lows(alloc_stack *s, const void *old, void *new_block)
+static ALLOC_NOINLINE void move_lows(alloc_stack *s, const void *old, void *new_block)
 {
     for (unsigned k = s->level_count; k > 0 && s->levels[k - 1].low == old; k--) s->levels[k - 1].low = new_block;
+}
+
+/* The rare half of a pop, out of line so that the common one saves no
+ * registers: open markers resting on the popped block move down with it, and
+ * chunks the top has left are dropped. */
+static ALLOC_NOINLINE void pop_slow(alloc_stack *s, const void *popped, bool left_chunk)
+{
+    if (s->level_count) move_lows(s, popped, s->top_block);
+    if (left_chunk) drop_chunks_above(s, s->top);
 }
 
 static void pop(alloc_stack *s, const header *h)
@@ -323,13 +332,12 @@ static void pop(alloc_stack *s, const header *h)
     alloc_release_range((uintptr_t)hdr_of(mem), s->top);
     s->top = h->prev_top;
     s->top_block = h->prev_block;
-    if (ALLOC_UNLIKELY(s->level_count != 0)) move_lows(s, mem, h->prev_block);
     /* Most pops stay in the current chunk, [cur + CHUNK_HDR, end]; only a pop
      * that leaves it, or empties a stack that holds a spare, reads chunk
      * headers (end is 0 when there is no chunk). */
-    if (chunk_mode(s) && ALLOC_UNLIKELY(s->top < (uintptr_t)s->cur + CHUNK_HDR || s->top > s->end ||
-                                        (s->spare && !s->top_block)))
-        drop_chunks_above(s, s->top);
+    bool left_chunk = chunk_mode(s) && (s->top < (uintptr_t)s->cur + CHUNK_HDR || s->top > s->end ||
+                                        (s->spare && !s->top_block));
+    if (ALLOC_UNLIKELY(left_chunk || s->level_count != 0)) pop_slow(s, mem, left_chunk);
 }
 
 void *alloc_stack_alloc(alloc_stack *s, size_t len, size_t align, uintptr_t ret_addr)
@@ -398,8 +406,8 @@ static void stack_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t
         report_order(s, "free", mem, len, ret_addr);
         return;
     }
-    pop(s, &h);
     alloc_stats_note_free(&s->stats, len);
+    pop(s, &h); /* last: its rare call is then a tail call */
 }
 
 static bool stack_resize(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
