@@ -10,6 +10,8 @@
 #define _GNU_SOURCE 1 /* mincore */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -220,4 +222,53 @@ Test(page_release, seam_fails_only_the_armed_operations)
     cr_assert_eq(alloc_os_map(page, 1, &q), -ENOMEM);
     cr_assert_null(q);
     cr_assert_eq(alloc_os_unmap(p, page), 0);
+}
+
+/* Threads free, allocate and retry at once while a share of the unmaps is
+ * refused: every refusal must end reused, unmapped or still held, and nothing
+ * may be lost or handed out twice. */
+enum { THREADS = 4, ROUNDS = 3000 };
+
+static void *churn(void *arg)
+{
+    allocator a = alloc_page_allocator();
+    size_t page = alloc_os_page_size();
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    unsigned char *mine[8] = {0};
+    for (int i = 0; i < ROUNDS; i++) {
+        int k = (int)(rand_r(&seed) % 8);
+        if (mine[k]) {
+            cr_assert_eq(mine[k][0], (unsigned char)(uintptr_t)arg, "another thread got my block");
+            alloc_free(a, mine[k], page, 8);
+            mine[k] = NULL;
+        } else {
+            mine[k] = alloc_bytes(a, page, 8);
+            cr_assert_not_null(mine[k]);
+            cr_assert_eq(mine[k][1], 0, "a reused block was not zeroed");
+            mine[k][0] = (unsigned char)(uintptr_t)arg;
+        }
+        if (i % 500 == 0) alloc_page_release_held();
+    }
+    for (int k = 0; k < 8; k++)
+        if (mine[k]) alloc_free(a, mine[k], page, 8);
+    return NULL;
+}
+
+Test(page_release, threads_hold_reuse_and_retry_at_once, .init = observe_misuse, .fini = stop_observing,
+     .timeout = 60)
+{
+    alloc_os_inject_failure(ALLOC_OS_OP_UNMAP, ENOMEM, THREADS * ROUNDS / 4);
+    pthread_t t[THREADS];
+    for (uintptr_t i = 0; i < THREADS; i++) cr_assert_eq(pthread_create(&t[i], NULL, churn, (void *)(i + 1)), 0);
+    for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+    alloc_os_inject_failure(0, 0, 0);
+    alloc_page_info i = info();
+    cr_assert_gt(i.unmap_refusals, 100, "only %llu refusals", (unsigned long long)i.unmap_refusals);
+    cr_assert_gt(i.held_reused, 0);
+    cr_assert_eq(i.held_reused + i.held_unmapped + i.held_ranges, i.unmap_refusals);
+    cr_assert_eq(alloc_page_release_held(), 0);
+    cr_assert_eq(stats().bytes_in_use, 0);
+    cr_assert_eq(stats().bytes_reserved, 0, "held or leaked pages remain");
+    cr_assert_eq(misuse_calls, 0);
+    cr_assert(alloc_page_check());
 }

@@ -33,9 +33,12 @@
  *           block as it is.
  * Overhead: the rounding to pages, nothing else (no header). Time: one system
  * call per operation; while ranges are held, alloc looks at up to 16 of them
- * first and a successful free retries the unmap of one (one more system call).
+ * first and a successful free retries the unmap of one (one more system call),
+ * each O(1) amortised however many are held.
  * A held range keeps one resident page (the list header in it).
- * Thread-safe: yes (stats are atomic, the held list is lock-free).
+ * Thread-safe: yes (stats are atomic; a refused free pushes its range
+ * lock-free, and reuse and retries only ever try the held list's lock, so no
+ * call waits).
  */
 #ifndef ALLOC_PAGE_H
 #define ALLOC_PAGE_H
@@ -82,10 +85,12 @@ typedef struct alloc_page_info {
 ALLOC_API void alloc_page_get_info(alloc_page_info *out);
 
 /*
- * Retries the unmap of every held range, for instance after the process has
- * released other mappings. Returns the number of ranges still held (0 when all
- * went). Never fails, never changes errno. Any thread. O(held ranges) system
- * calls.
+ * Retries the unmap of every held range once, for instance after the process
+ * has released other mappings. Returns the number of ranges still held (0
+ * when all went). Never fails, never waits, never changes errno: if another
+ * thread (or the code a signal handler interrupted) is working on the held
+ * list at that moment, it retries nothing and returns the current count. Any
+ * thread. O(held ranges) system calls.
  */
 ALLOC_API size_t alloc_page_release_held(void);
 

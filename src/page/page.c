@@ -27,10 +27,13 @@
  * for, so a process at the limit keeps running on the memory it has, and (2)
  * unmapped later: each successful unmap retries one held range (it may just
  * have made room), and alloc_page_release_held() retries them all. The list
- * lives in the held ranges themselves (a two-word header in the first page,
- * which is the one page of a held range that stays resident); it is a
- * Treiber stack that is only pushed and emptied whole (atomic exchange), so
- * it has no ABA problem and needs no lock. The caller's errno is never
+ * lives in the held ranges themselves (a small header in the first page,
+ * which is the one page of a held range that stays resident). A refused
+ * free pushes its range onto a lock-free stack (push only, so no ABA); reuse
+ * and retries move those to a FIFO list under a lock they only ever *try*:
+ * if it is taken (another thread, or code a signal handler interrupted) they
+ * simply skip the optional work, so no path can wait or deadlock, and every
+ * step is O(1) amortised however many ranges are held. The caller's errno is never
  * touched (os.h guarantees it). An unmap refused with EINVAL is different:
  * the kernel says the range is not a mapping at all, so the pointer cannot be
  * one this allocator handed out, and that is reported as misuse.
@@ -59,7 +62,12 @@ typedef struct held_range {
     bool dirty;  /* the purge failed too: old bytes may remain */
 } held_range;
 
-static _Atomic(held_range *) held_head;
+/* Held ranges arrive on a lock-free stack (a free must never wait) and are
+ * moved, under a lock that is only ever tried, to a FIFO list that reuse and
+ * retries work on. */
+static _Atomic(held_range *) held_incoming;
+static atomic_flag held_lock = ATOMIC_FLAG_INIT;
+static held_range *held_first, *held_last; /* under held_lock */
 
 static void raise_peak(_Atomic size_t *peak, size_t value)
 {
@@ -90,22 +98,55 @@ static size_t pages_of(size_t len) { return alloc_align_up(len, alloc_os_page_si
 
 /* --- held ranges ------------------------------------------------------------ */
 
-/* Pushes the chain first..last (linked through next) onto the held list. */
-static void held_push(held_range *first, held_range *last)
+/* Adds a held range: a lock-free push onto the incoming stack. */
+static void held_push(held_range *h)
 {
-    held_range *head = atomic_load_explicit(&held_head, memory_order_relaxed);
+    held_range *head = atomic_load_explicit(&held_incoming, memory_order_relaxed);
     do {
-        last->next = head;
-    } while (!atomic_compare_exchange_weak_explicit(&held_head, &head, first, memory_order_release,
+        h->next = head;
+    } while (!atomic_compare_exchange_weak_explicit(&held_incoming, &head, h, memory_order_release,
                                                     memory_order_relaxed));
 }
 
-/* Takes the whole held list (NULL if empty). The caller owns it until it
- * pushes back what it keeps. */
-static held_range *held_take_all(void)
+/* Takes the list lock if it is free. Never waits: a caller that finds it
+ * taken (another thread, or the code a signal handler interrupted) skips the
+ * optional work it wanted to do, so nothing here can deadlock. */
+static bool held_trylock(void) { return !atomic_flag_test_and_set_explicit(&held_lock, memory_order_acquire); }
+
+static void held_unlock(void) { atomic_flag_clear_explicit(&held_lock, memory_order_release); }
+
+/* Under the lock: moves the incoming ranges to the tail of the list. Each
+ * range passes here once, so the cost is O(1) amortised per refusal. */
+static void held_merge(void)
 {
-    if (ALLOC_LIKELY(atomic_load_explicit(&held_head, memory_order_relaxed) == NULL)) return NULL;
-    return atomic_exchange_explicit(&held_head, NULL, memory_order_acquire);
+    held_range *h = atomic_exchange_explicit(&held_incoming, NULL, memory_order_acquire);
+    while (h) {
+        held_range *next = h->next;
+        h->next = NULL;
+        if (held_last)
+            held_last->next = h;
+        else
+            held_first = h;
+        held_last = h;
+        h = next;
+    }
+}
+
+/* Under the lock: unlinks h, whose predecessor is prev (NULL: h is first). */
+static void held_unlink(held_range *prev, held_range *h)
+{
+    if (prev)
+        prev->next = h->next;
+    else
+        held_first = h->next;
+    if (held_last == h) held_last = prev;
+    h->next = NULL;
+}
+
+static void unhold_counts(size_t size)
+{
+    atomic_fetch_sub_explicit(&page_stats.held_ranges, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&page_stats.held_bytes, size, memory_order_relaxed);
 }
 
 /* Keeps [mem, mem + size) (whole pages, unmapping refused) for reuse or a
@@ -119,61 +160,52 @@ static void hold(void *mem, size_t size)
     h->dirty = dirty;
     atomic_fetch_add_explicit(&page_stats.held_ranges, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&page_stats.held_bytes, size, memory_order_relaxed);
-    held_push(h, h);
+    held_push(h);
 }
 
-static void unhold_counts(size_t size)
-{
-    atomic_fetch_sub_explicit(&page_stats.held_ranges, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&page_stats.held_bytes, size, memory_order_relaxed);
-}
-
-/* Pushes back a private chain of held ranges (may be NULL). */
-static void held_return(held_range *list)
-{
-    if (!list) return;
-    held_range *last = list;
-    while (last->next) last = last->next;
-    held_push(list, last);
-}
-
-/* Tries to unmap up to max held ranges (SIZE_MAX: all); returns how many went. */
+/* Tries to unmap up to max held ranges (SIZE_MAX: each once), oldest first;
+ * one the OS still refuses goes to the back, so the next retry tries another.
+ * Returns how many went; 0 if the list is busy. */
 static size_t retry_held(size_t max)
 {
-    held_range *list = held_take_all(), *keep = NULL;
-    size_t done = 0;
-    while (list) {
-        held_range *h = list;
-        list = h->next;
+    if (!held_trylock()) return 0;
+    held_merge();
+    size_t done = 0, tried = 0, present = atomic_load_explicit(&page_stats.held_ranges, memory_order_relaxed);
+    while (held_first && tried < max && tried < present) {
+        held_range *h = held_first;
         size_t size = h->size;
-        if (done < max && alloc_os_unmap(h, size) == 0) {
+        held_unlink(NULL, h);
+        tried++;
+        if (alloc_os_unmap(h, size) == 0) {
             done++;
             unhold_counts(size);
             count(&page_stats.held_unmapped);
             adjust(0, 0, 0, size);
+        } else if (held_last) {
+            held_last->next = h;
+            held_last = h;
         } else {
-            h->next = keep;
-            keep = h;
+            held_first = held_last = h;
         }
     }
-    held_return(keep);
+    held_unlock();
     return done;
 }
 
 /* A held range of exactly size bytes at an address aligned to align, taken
- * off the list and zeroed like fresh pages, or NULL. Looks at most at
- * REUSE_SCAN ranges, so an alloc stays O(1) however many are held. */
+ * off the list and zeroed like fresh pages, or NULL (also when the list is
+ * busy). Looks at most at REUSE_SCAN ranges, so an alloc stays O(1) however
+ * many are held. */
 #define REUSE_SCAN 16
 static void *reuse_held(size_t size, size_t align)
 {
-    held_range *list = held_take_all();
-    if (!list) return NULL;
-    held_range **link = &list;
-    for (int seen = 0; *link && seen < REUSE_SCAN; seen++, link = &(*link)->next) {
-        held_range *h = *link;
+    if (!held_trylock()) return NULL;
+    held_merge();
+    held_range *prev = NULL, *h = held_first;
+    for (int seen = 0; h && seen < REUSE_SCAN; seen++, prev = h, h = h->next) {
         if (h->size != size || !alloc_is_aligned(h, align)) continue;
-        *link = h->next;
-        held_return(list);
+        held_unlink(prev, h);
+        held_unlock();
         unhold_counts(size);
         count(&page_stats.held_reused);
         /* alloc hands out zeroed pages: the purge did that for all but the
@@ -184,9 +216,13 @@ static void *reuse_held(size_t size, size_t align)
             memset(h, 0, sizeof *h);
         return h;
     }
-    held_return(list);
+    held_unlock();
     return NULL;
 }
+
+/* Whether any range is held: one relaxed load, the only cost of this
+ * machinery while the OS never refuses. */
+static bool any_held(void) { return atomic_load_explicit(&page_stats.held_ranges, memory_order_relaxed) != 0; }
 
 /* --- the vtable -------------------------------------------------------------- */
 
@@ -194,7 +230,7 @@ static void *page_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
 {
     (void)ctx, (void)ret_addr;
     void *mem = NULL;
-    if (ALLOC_UNLIKELY(atomic_load_explicit(&held_head, memory_order_relaxed) != NULL) &&
+    if (ALLOC_UNLIKELY(any_held()) &&
         len <= ALLOC_MAX_LEN - alloc_os_page_size())
         mem = reuse_held(pages_of(len), align);
     if (mem) {
@@ -281,7 +317,7 @@ static void page_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
     }
     adjust(0, len, 0, pages_of(len));
     /* This unmap may have made room for one that failed before. */
-    if (ALLOC_UNLIKELY(atomic_load_explicit(&held_head, memory_order_relaxed) != NULL)) retry_held(1);
+    if (ALLOC_UNLIKELY(any_held())) retry_held(1);
 }
 
 const alloc_vtable alloc_page_vtable = {page_alloc, page_resize, page_remap, page_free};
