@@ -112,8 +112,8 @@ typedef struct alloc_debug_slot {
  * handed out anew has several entries; only the one whose serial its freed
  * record still carries may drop that record when it leaves the ring. */
 typedef struct alloc_debug_freed {
-    uintptr_t addr;
-    uint64_t serial;
+    uintptr_t addr;  /* the freed address */
+    uint64_t serial; /* serial of the allocation that free ended */
 } alloc_debug_freed;
 
 /* State of one debug wrapper; lives in caller memory (visible for sizeof).

@@ -82,7 +82,6 @@ typedef struct alloc_stack_options {
     size_t max_chunk;   /* chunks double up to this; 0: 16 MiB */
 } alloc_stack_options;
 
-/* State of one stack; lives in caller memory. Fields are private. */
 /* Open markers whose rollback the stack tracks through pops; see
  * alloc_stack_rollback for what happens beyond. */
 #define ALLOC_STACK_LEVELS 16
@@ -94,6 +93,7 @@ typedef struct alloc_stack_level {
                         above it was pushed after the marker */
 } alloc_stack_level;
 
+/* State of one stack; lives in caller memory. Fields are private. */
 typedef struct alloc_stack {
     uintptr_t top, end;           /* free range of the buffer or current chunk */
     void *top_block;              /* user pointer of the top block, NULL when empty */
