@@ -425,3 +425,207 @@ Test(arena, rollback_makes_the_same_bytes_available_again)
     alloc_arena_deinit(&a);
 }
 #endif
+
+/* --- savepoints and pops (issue: rollback after a legal pop) ---------------- */
+
+Test(arena, rollback_after_popping_the_block_before_the_savepoint)
+{
+    alloc_arena a;
+    cr_assert_eq(alloc_arena_init(&a, &small_opts), 0);
+    allocator h = alloc_arena_allocator(&a);
+    void *keep = alloc_bytes(h, 100, 8);
+    void *p = alloc_bytes(h, 100, 8);
+    alloc_arena_mark m = alloc_arena_save(&a);
+    alloc_free(h, p, 100, 8); /* the newest block: a legal pop */
+    CHECKED(&a);
+    cr_assert_eq(stats_of(&a).bytes_in_use, 100);
+    void *q = alloc_bytes(h, 100, 8); /* made after m: must go at rollback */
+    cr_assert_neq(q, p, "the pop below the savepoint let a later block land under it");
+    cr_assert_eq(alloc_arena_rollback(&a, m), 0);
+    CHECKED(&a);
+    alloc_stats s = stats_of(&a);
+    cr_assert_eq(s.bytes_in_use, 100, "in use %zu with only keep live", s.bytes_in_use);
+    cr_assert_eq(s.misuse_count, 0);
+    cr_assert(alloc_arena_owns(&a, keep));
+    cr_assert(!alloc_arena_owns(&a, q), "q survived the rollback");
+    /* The mark stays usable, and the bytes of p come back once a rollback
+     * below them happens, or at reset. */
+    cr_assert_eq(alloc_arena_rollback(&a, m), 0);
+    cr_assert_eq(stats_of(&a).bytes_in_use, 100);
+    alloc_free(h, keep, 100, 8);
+    cr_assert_eq(stats_of(&a).bytes_in_use, 0);
+    CHECKED(&a);
+    alloc_arena_deinit(&a);
+}
+
+Test(arena, block_between_two_savepoints_popped_inside_the_inner_scope)
+{
+    /* m1; x; m2; pop x; close m2; close m1: x was made after m1 and is gone,
+     * so m1's rollback must find the live bytes of m1's time, not less. */
+    alloc_arena a;
+    cr_assert_eq(alloc_arena_init(&a, &small_opts), 0);
+    allocator h = alloc_arena_allocator(&a);
+    void *outer = alloc_bytes(h, 64, 8);
+    alloc_arena_mark m1 = alloc_arena_save(&a);
+    void *x = alloc_bytes(h, 48, 8);
+    alloc_arena_mark m2 = alloc_arena_save(&a);
+    alloc_free(h, x, 48, 8);
+    cr_assert_eq(stats_of(&a).bytes_in_use, 64);
+    void *y = alloc_bytes(h, 32, 8);
+    (void)y;
+    cr_assert_eq(alloc_arena_rollback(&a, m2), 0);
+    cr_assert_eq(stats_of(&a).bytes_in_use, 64);
+    CHECKED(&a);
+    cr_assert_eq(alloc_arena_rollback(&a, m1), 0);
+    cr_assert_eq(stats_of(&a).bytes_in_use, 64);
+    CHECKED(&a);
+    /* Skipping the inner scope gives the same. */
+    alloc_arena_mark n1 = alloc_arena_save(&a);
+    x = alloc_bytes(h, 48, 8);
+    alloc_arena_save(&a);
+    alloc_free(h, x, 48, 8);
+    alloc_free(h, outer, 64, 8); /* from before both: leaves n1's level */
+    cr_assert_eq(alloc_arena_rollback(&a, n1), 0);
+    cr_assert_eq(stats_of(&a).bytes_in_use, 0);
+    CHECKED(&a);
+    alloc_arena_deinit(&a);
+}
+
+Test(arena, savepoint_is_a_floor_for_resize_too)
+{
+    alloc_arena a;
+    cr_assert_eq(alloc_arena_init(&a, &small_opts), 0);
+    allocator h = alloc_arena_allocator(&a);
+    unsigned char *p = alloc_bytes(h, 64, 8);
+    alloc_arena_mark m = alloc_arena_save(&a);
+    cr_assert(!alloc_resize(h, p, 64, 8, 128), "a block from before the savepoint grew over it");
+    cr_assert(!alloc_resize(h, p, 64, 8, 16), "a block from before the savepoint shrank under it");
+    unsigned char *q = alloc_bytes(h, 64, 8);
+    cr_assert(alloc_resize(h, q, 64, 8, 96), "a block after the savepoint resizes as before");
+    cr_assert_eq(alloc_arena_rollback(&a, m), 0);
+    cr_assert_eq(stats_of(&a).bytes_in_use, 64);
+    CHECKED(&a);
+    alloc_arena_deinit(&a);
+}
+
+Test(arena, large_blocks_from_before_a_savepoint_count_exactly)
+{
+    alloc_arena a;
+    cr_assert_eq(alloc_arena_init(&a, &small_opts), 0);
+    allocator h = alloc_arena_allocator(&a);
+    void *big = alloc_bytes(h, 5000, 8);
+    alloc_arena_mark m = alloc_arena_save(&a);
+    void *big2 = alloc_bytes(h, 6000, 8);
+    (void)big2;
+    big = alloc_realloc(h, big, 5000, 8, 9000); /* a block of m's scope grows */
+    cr_assert_not_null(big);
+    cr_assert_eq(alloc_arena_rollback(&a, m), 0);
+    cr_assert_eq(stats_of(&a).bytes_in_use, 9000);
+    CHECKED(&a);
+    alloc_free(h, big, 9000, 8);
+    cr_assert_eq(stats_of(&a).bytes_in_use, 0);
+    CHECKED(&a);
+    alloc_arena_deinit(&a);
+}
+
+Test(arena, more_open_savepoints_than_levels_still_roll_back)
+{
+    alloc_arena a;
+    cr_assert_eq(alloc_arena_init(&a, &small_opts), 0);
+    allocator h = alloc_arena_allocator(&a);
+    enum { N = ALLOC_ARENA_LEVELS + 8 };
+    alloc_arena_mark m[N];
+    size_t in_use[N];
+    for (int i = 0; i < N; i++) {
+        in_use[i] = stats_of(&a).bytes_in_use;
+        m[i] = alloc_arena_save(&a);
+        cr_assert_not_null(alloc_bytes(h, 24, 8));
+        CHECKED(&a);
+    }
+    /* No frees: every rollback is exact even past the level count. */
+    for (int i = N - 1; i >= 0; i -= 3) {
+        cr_assert_eq(alloc_arena_rollback(&a, m[i]), 0, "rollback %d", i);
+        cr_assert_eq(stats_of(&a).bytes_in_use, in_use[i], "rollback %d", i);
+        CHECKED(&a);
+    }
+    alloc_arena_deinit(&a);
+}
+
+/*
+ * The model test: random sequences of small and large allocations, pops
+ * (frees of the newest live block), frees of other blocks, savepoints and
+ * rollbacks to any open savepoint, with at most ALLOC_ARENA_LEVELS open.
+ * After each step bytes_in_use must equal the model's sum of live lengths,
+ * and every live block must still hold its own fill byte (a block placed
+ * over a live one would overwrite it).
+ */
+typedef struct model_block {
+    unsigned char *p;
+    size_t len;
+    unsigned char fill;
+} model_block;
+
+Test(arena, randomized_model_of_pops_savepoints_and_rollbacks, .timeout = 120)
+{
+    enum { STEPS = 20000, MAX_LIVE = 512 };
+    static model_block live[MAX_LIVE];
+    static size_t live_at_mark[ALLOC_ARENA_LEVELS];
+    static alloc_arena_mark marks[ALLOC_ARENA_LEVELS];
+    unsigned seed = 12345;
+    for (int round = 0; round < 4; round++) {
+        alloc_arena a;
+        cr_assert_eq(alloc_arena_init(&a, &small_opts), 0);
+        allocator h = alloc_arena_allocator(&a);
+        size_t nlive = 0, nmarks = 0, model_in_use = 0;
+        unsigned char next_fill = 1;
+        for (int step = 0; step < STEPS; step++) {
+            unsigned r = (unsigned)rand_r(&seed) % 100;
+            if (r < 45 && nlive < MAX_LIVE) {
+                size_t len = (rand_r(&seed) % 16 == 0) ? 2049 + (size_t)rand_r(&seed) % 3000
+                                                        : 1 + (size_t)rand_r(&seed) % 200;
+                size_t align = (size_t)1 << (rand_r(&seed) % 5);
+                unsigned char *p = alloc_bytes(h, len, align);
+                cr_assert_not_null(p);
+                memset(p, next_fill, len);
+                live[nlive++] = (model_block){p, len, next_fill};
+                next_fill = (unsigned char)(next_fill % 250 + 1);
+                model_in_use += len;
+            } else if (r < 65 && nlive > 0) {
+                /* pop: the newest live block */
+                model_block b = live[--nlive];
+                for (size_t j = 0; j < nmarks; j++) /* a block from before mark j left */
+                    if (live_at_mark[j] > nlive) live_at_mark[j] = nlive;
+                alloc_free(h, b.p, b.len, 1);
+                model_in_use -= b.len;
+            } else if (r < 72 && nlive > 0) {
+                /* any live block (stranded unless it is the newest) */
+                size_t k = (size_t)rand_r(&seed) % nlive;
+                model_block b = live[k];
+                memmove(&live[k], &live[k + 1], (nlive - k - 1) * sizeof *live);
+                nlive--;
+                for (size_t j = 0; j < nmarks; j++)
+                    if (live_at_mark[j] > k) live_at_mark[j]--;
+                alloc_free(h, b.p, b.len, 1);
+                model_in_use -= b.len;
+            } else if (r < 86 && nmarks < ALLOC_ARENA_LEVELS) {
+                live_at_mark[nmarks] = nlive;
+                marks[nmarks++] = alloc_arena_save(&a);
+            } else if (nmarks > 0) {
+                size_t j = (size_t)rand_r(&seed) % nmarks;
+                cr_assert_eq(alloc_arena_rollback(&a, marks[j]), 0, "step %d: rollback refused", step);
+                while (nlive > live_at_mark[j]) model_in_use -= live[--nlive].len;
+                nmarks = j + 1; /* m stays open; later ones are stale */
+            }
+            cr_assert(alloc_arena_check(&a), "step %d: invariant check failed", step);
+            alloc_stats s = stats_of(&a);
+            cr_assert_eq(s.bytes_in_use, model_in_use, "step %d: in use %zu, model %zu", step, s.bytes_in_use,
+                         model_in_use);
+            cr_assert_eq(s.misuse_count, 0, "step %d", step);
+            if (step % 64 == 0)
+                for (size_t k = 0; k < nlive; k++)
+                    for (size_t i = 0; i < live[k].len; i++)
+                        cr_assert_eq(live[k].p[i], live[k].fill, "step %d: live block %zu overwritten", step, k);
+        }
+        alloc_arena_deinit(&a);
+    }
+}

@@ -391,3 +391,171 @@ Test(bump, rollback_releases_exactly_what_followed_the_mark)
     alloc_bump_deinit(&b);
 }
 #endif
+
+/* --- savepoints and pops (issue: rollback after a legal pop) ---------------- */
+
+Test(bump, rollback_after_popping_the_block_before_the_savepoint)
+{
+    static _Alignas(16) unsigned char buf[4096];
+    alloc_bump b;
+    cr_assert_eq(alloc_bump_init(&b, buf, sizeof buf), 0);
+    allocator h = alloc_bump_allocator(&b);
+    void *keep = alloc_bytes(h, 100, 8);
+    void *p = alloc_bytes(h, 100, 8);
+    alloc_bump_mark m = alloc_bump_save(&b);
+    alloc_free(h, p, 100, 8); /* the newest block: a legal pop */
+    CHECKED(&b);
+    cr_assert_eq(stats_of(&b).bytes_in_use, 100);
+    void *q = alloc_bytes(h, 100, 8);
+    cr_assert_neq(q, p, "the pop below the savepoint let a later block land under it");
+    cr_assert_eq(alloc_bump_rollback(&b, m), 0);
+    CHECKED(&b);
+    cr_assert_eq(stats_of(&b).bytes_in_use, 100);
+    cr_assert_eq(stats_of(&b).misuse_count, 0);
+    cr_assert(alloc_bump_owns(&b, keep));
+    cr_assert(!alloc_bump_owns(&b, q));
+    cr_assert_eq(alloc_bump_rollback(&b, m), 0, "the mark stays usable");
+    alloc_bump_deinit(&b);
+}
+
+Test(bump, block_between_two_savepoints_popped_inside_the_inner_scope)
+{
+    static _Alignas(16) unsigned char buf[4096];
+    alloc_bump b;
+    cr_assert_eq(alloc_bump_init(&b, buf, sizeof buf), 0);
+    allocator h = alloc_bump_allocator(&b);
+    void *outer = alloc_bytes(h, 64, 8);
+    alloc_bump_mark m1 = alloc_bump_save(&b);
+    void *x = alloc_bytes(h, 48, 8);
+    alloc_bump_mark m2 = alloc_bump_save(&b);
+    alloc_free(h, x, 48, 8);
+    cr_assert(!alloc_resize(h, outer, 64, 8, 8), "a block from before the savepoints shrank under them");
+    cr_assert_not_null(alloc_bytes(h, 32, 8));
+    cr_assert_eq(alloc_bump_rollback(&b, m2), 0);
+    cr_assert_eq(stats_of(&b).bytes_in_use, 64);
+    cr_assert_eq(alloc_bump_rollback(&b, m1), 0);
+    cr_assert_eq(stats_of(&b).bytes_in_use, 64);
+    CHECKED(&b);
+    alloc_bump_mark n1 = alloc_bump_save(&b);
+    x = alloc_bytes(h, 48, 8);
+    alloc_bump_save(&b);
+    alloc_free(h, x, 48, 8);
+    alloc_free(h, outer, 64, 8);
+    cr_assert_eq(alloc_bump_rollback(&b, n1), 0);
+    cr_assert_eq(stats_of(&b).bytes_in_use, 0);
+    CHECKED(&b);
+    alloc_bump_deinit(&b);
+}
+
+Test(bump, threadsafe_handle_respects_the_savepoint_floor)
+{
+    static _Alignas(16) unsigned char buf[4096];
+    alloc_bump b;
+    cr_assert_eq(alloc_bump_init(&b, buf, sizeof buf), 0);
+    allocator h = alloc_bump_allocator_threadsafe(&b);
+    void *p = alloc_bytes(h, 40, 8);
+    alloc_bump_mark m = alloc_bump_save(&b);
+    cr_assert(!alloc_resize(h, p, 40, 8, 80));
+    alloc_free(h, p, 40, 8);
+    void *q = alloc_bytes(h, 40, 8);
+    cr_assert_neq(q, p);
+    cr_assert_eq(alloc_bump_rollback(&b, m), 0);
+    cr_assert_eq(stats_of(&b).bytes_in_use, 0);
+    cr_assert_eq(alloc_bump_stranded(&b), 1);
+    CHECKED(&b);
+    alloc_bump_deinit(&b);
+}
+
+Test(bump, mark_from_before_a_reset_or_an_earlier_rollback_is_stale)
+{
+    static _Alignas(16) unsigned char buf[4096];
+    alloc_bump b;
+    cr_assert_eq(alloc_bump_init(&b, buf, sizeof buf), 0);
+    allocator h = alloc_bump_allocator(&b);
+    alloc_bump_mark outer = alloc_bump_save(&b);
+    cr_assert_not_null(alloc_bytes(h, 64, 8));
+    alloc_bump_mark inner = alloc_bump_save(&b);
+    cr_assert_eq(alloc_bump_rollback(&b, outer), 0);
+    cr_assert_not_null(alloc_bytes(h, 200, 8)); /* the top is above inner again */
+    alloc_set_misuse_handler(count_misuse, NULL);
+    cr_assert_eq(alloc_bump_rollback(&b, inner), EINVAL, "inner was released by the outer rollback");
+    alloc_bump_mark before_reset = alloc_bump_save(&b);
+    alloc_bump_reset(&b);
+    cr_assert_not_null(alloc_bytes(h, 400, 8));
+    cr_assert_eq(alloc_bump_rollback(&b, before_reset), EINVAL, "taken before a reset");
+    alloc_set_misuse_handler(NULL, NULL);
+    cr_assert_eq(stats_of(&b).misuse_count, 2);
+    CHECKED(&b);
+    alloc_bump_deinit(&b);
+}
+
+typedef struct bump_model_block {
+    unsigned char *p;
+    size_t len;
+    unsigned char fill;
+} bump_model_block;
+
+Test(bump, randomized_model_of_pops_savepoints_and_rollbacks, .timeout = 120)
+{
+    enum { STEPS = 20000, MAX_LIVE = 256 };
+    static _Alignas(64) unsigned char buf[1 << 20];
+    static bump_model_block live[MAX_LIVE];
+    static size_t live_at_mark[ALLOC_BUMP_LEVELS];
+    static alloc_bump_mark marks[ALLOC_BUMP_LEVELS];
+    unsigned seed = 777;
+    for (int round = 0; round < 4; round++) {
+        alloc_bump b;
+        cr_assert_eq(alloc_bump_init(&b, buf, sizeof buf), 0);
+        allocator h = round % 2 ? alloc_bump_allocator_threadsafe(&b) : alloc_bump_allocator(&b);
+        size_t nlive = 0, nmarks = 0, model_in_use = 0;
+        unsigned char next_fill = 1;
+        for (int step = 0; step < STEPS; step++) {
+            unsigned r = (unsigned)rand_r(&seed) % 100;
+            if (r < 45 && nlive < MAX_LIVE && alloc_bump_remaining(&b) > 4096) {
+                size_t len = 1 + (size_t)rand_r(&seed) % 200;
+                size_t align = (size_t)1 << (rand_r(&seed) % 5);
+                unsigned char *p = alloc_bytes(h, len, align);
+                cr_assert_not_null(p);
+                memset(p, next_fill, len);
+                live[nlive++] = (bump_model_block){p, len, next_fill};
+                next_fill = (unsigned char)(next_fill % 250 + 1);
+                model_in_use += len;
+            } else if (r < 65 && nlive > 0) {
+                bump_model_block blk = live[--nlive];
+                for (size_t j = 0; j < nmarks; j++)
+                    if (live_at_mark[j] > nlive) live_at_mark[j] = nlive;
+                alloc_free(h, blk.p, blk.len, 1);
+                model_in_use -= blk.len;
+            } else if (r < 72 && nlive > 0) {
+                size_t k = (size_t)rand_r(&seed) % nlive;
+                bump_model_block blk = live[k];
+                memmove(&live[k], &live[k + 1], (nlive - k - 1) * sizeof *live);
+                nlive--;
+                for (size_t j = 0; j < nmarks; j++)
+                    if (live_at_mark[j] > k) live_at_mark[j]--;
+                alloc_free(h, blk.p, blk.len, 1);
+                model_in_use -= blk.len;
+            } else if (r < 86 && nmarks < ALLOC_BUMP_LEVELS) {
+                live_at_mark[nmarks] = nlive;
+                marks[nmarks++] = alloc_bump_save(&b);
+            } else if (nmarks > 0) {
+                size_t j = (size_t)rand_r(&seed) % nmarks;
+                cr_assert_eq(alloc_bump_rollback(&b, marks[j]), 0, "step %d: rollback refused", step);
+                while (nlive > live_at_mark[j]) model_in_use -= live[--nlive].len;
+                nmarks = j + 1;
+            } else if (nmarks == 0 && nlive == 0) {
+                alloc_bump_reset(&b);
+            }
+            cr_assert(alloc_bump_check(&b), "step %d: invariant check failed", step);
+            alloc_stats s = stats_of(&b);
+            cr_assert_eq(s.bytes_in_use, model_in_use, "round %d step %d: in use %zu, model %zu", round, step,
+                         s.bytes_in_use, model_in_use);
+            cr_assert_eq(s.misuse_count, 0, "step %d", step);
+            if (step % 64 == 0)
+                for (size_t k = 0; k < nlive; k++)
+                    for (size_t i = 0; i < live[k].len; i++)
+                        cr_assert_eq(live[k].p[i], live[k].fill, "step %d: live block %zu overwritten", step, k);
+        }
+        alloc_bump_deinit(&b);
+    }
+}

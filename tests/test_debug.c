@@ -235,7 +235,7 @@ Test(debug, foreign_free_is_rejected_and_changes_nothing, .fini = stop_observing
     observe_misuse();
     alloc_free(a, not_mine, 32, 8);
     cr_assert_eq(misuse_calls, 1);
-    cr_assert(strstr(last_misuse, "did not hand out") != NULL, "got: %s", last_misuse);
+    cr_assert(strstr(last_misuse, "foreign pointer") != NULL, "got: %s", last_misuse);
     cr_assert(!alloc_resize(a, not_mine, 32, 8, 16));
     cr_assert_null(alloc_remap(a, not_mine, 32, 8, 64));
     cr_assert_eq(misuse_calls, 3);
@@ -320,8 +320,118 @@ Test(debug, history_zero_reports_double_free_as_foreign, .fini = stop_observing)
     observe_misuse();
     alloc_free(a, p, 10, 1);
     cr_assert_eq(misuse_calls, 1);
-    cr_assert(strstr(last_misuse, "did not hand out") != NULL, "got: %s", last_misuse);
+    cr_assert(strstr(last_misuse, "foreign pointer") != NULL, "got: %s", last_misuse);
     check();
+    alloc_debug_deinit(&dbg);
+}
+
+/* An inner allocator with one 64-byte block: every alloc hands out the same
+ * address while it is free, so tests can recycle one address at will. */
+static _Alignas(64) unsigned char one_block[64];
+static bool one_block_taken;
+
+static void *one_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
+{
+    (void)ctx, (void)ret_addr;
+    if (one_block_taken || len > sizeof one_block || align > 64) return NULL;
+    one_block_taken = true;
+    return one_block;
+}
+
+static void one_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr)
+{
+    (void)ctx, (void)len, (void)align, (void)ret_addr;
+    cr_assert_eq(mem, (void *)one_block, "the wrapper passed on a pointer it should have stopped");
+    one_block_taken = false;
+}
+
+static const alloc_vtable one_block_vtable = {one_alloc, alloc_no_resize, alloc_no_remap, one_free};
+
+/* A debug wrapper over the one-block allocator with a freed history of 8. */
+static allocator open_recycling_debug(void)
+{
+    one_block_taken = false;
+    alloc_debug_options o = alloc_debug_default_options();
+    o.freed_history = 8;
+    o.sink = collect_line;
+    cr_assert_eq(alloc_debug_init(&dbg, (allocator){NULL, &one_block_vtable}, &o), 0);
+    return alloc_debug_allocator(&dbg);
+}
+
+Test(debug, double_free_of_a_recycled_address_outlives_the_history, .fini = stop_observing)
+{
+    /* free p; then p is handed out and freed again more times than the
+     * history holds; then p is freed once more: a double free, not foreign. */
+    allocator a = open_recycling_debug();
+    void *p = alloc_bytes(a, 40, 8);
+    cr_assert_eq(p, (void *)one_block);
+    alloc_free(a, p, 40, 8);
+    for (int i = 0; i < 3 * 8 + 1; i++) {
+        void *q = alloc_bytes(a, 40, 8);
+        cr_assert_eq(q, p, "the inner allocator did not recycle the address");
+        alloc_free(a, q, 40, 8);
+        check();
+    }
+    observe_misuse();
+    alloc_free(a, p, 40, 8);
+    cr_assert_eq(misuse_calls, 1);
+    cr_assert(strstr(last_misuse, "free of") && strstr(last_misuse, "double free"), "got: %s", last_misuse);
+    cr_assert(strstr(last_misuse, "foreign") == NULL, "got: %s", last_misuse);
+    check();
+    stop_observing();
+    cr_assert_eq(alloc_debug_deinit(&dbg), 0);
+}
+
+Test(debug, freed_address_is_forgotten_after_history_more_frees, .fini = stop_observing)
+{
+    /* The bound still holds: once 8 other frees followed p's latest free,
+     * p is no longer remembered and its free reads as a foreign pointer. */
+    alloc_debug_options o = alloc_debug_default_options();
+    o.freed_history = 8;
+    cr_assert_eq(alloc_debug_init(&dbg, alloc_c_allocator(), &o), 0);
+    allocator a = alloc_debug_allocator(&dbg);
+    void *p = alloc_bytes(a, 24, 8);
+    void *others[8];
+    for (int i = 0; i < 8; i++) others[i] = alloc_bytes(a, 24, 8); /* all live: distinct from p */
+    alloc_free(a, p, 24, 8);
+    for (int i = 0; i < 7; i++) alloc_free(a, others[i], 24, 8);
+    observe_misuse();
+    alloc_free(a, p, 24, 8); /* 7 frees later: still remembered */
+    cr_assert_eq(misuse_calls, 1);
+    cr_assert(strstr(last_misuse, "double free"), "got: %s", last_misuse);
+    alloc_free(a, others[7], 24, 8); /* the 8th: p's entry leaves the ring */
+    cr_assert_eq(misuse_calls, 1);
+    check();
+    alloc_free(a, p, 24, 8);
+    cr_assert_eq(misuse_calls, 2);
+    cr_assert(strstr(last_misuse, "free of") && strstr(last_misuse, "foreign pointer"), "got: %s", last_misuse);
+    check();
+    stop_observing();
+    alloc_debug_deinit(&dbg);
+}
+
+Test(debug, resize_and_remap_of_a_freed_block_say_use_after_free, .fini = stop_observing)
+{
+    allocator a = open_debug(alloc_c_allocator());
+    void *p = debug_test_leaky_function(a);
+    alloc_free(a, p, 40, 8);
+    observe_misuse();
+    cr_assert(!alloc_resize(a, p, 40, 8, 20));
+    cr_assert_eq(misuse_calls, 1);
+    cr_assert(strstr(last_misuse, "resize of") && strstr(last_misuse, "use after free"), "got: %s", last_misuse);
+    cr_assert(strstr(last_misuse, "debug_test_leaky_function") != NULL, "allocation site missing: %s",
+              last_misuse);
+    cr_assert_null(alloc_remap(a, p, 40, 8, 80));
+    cr_assert_eq(misuse_calls, 2);
+    cr_assert(strstr(last_misuse, "remap of") && strstr(last_misuse, "use after free"), "got: %s", last_misuse);
+    alloc_free(a, p, 40, 8);
+    cr_assert_eq(misuse_calls, 3);
+    cr_assert(strstr(last_misuse, "free of") && strstr(last_misuse, "double free"), "got: %s", last_misuse);
+    alloc_stats s;
+    alloc_debug_stats(&dbg, &s);
+    cr_assert_eq(s.misuse_count, 3);
+    check();
+    stop_observing();
     alloc_debug_deinit(&dbg);
 }
 

@@ -544,3 +544,125 @@ Test(stack, reset_of_a_buffer_stack)
     cr_assert_not_null(alloc_bytes(a, 4000, 8), "the whole buffer is free again");
     alloc_stack_deinit(&s);
 }
+
+/* --- markers and pops (issue: rollback after a legal pop) ------------------- */
+
+Test(stack, rollback_after_popping_the_block_under_the_marker)
+{
+    _Alignas(16) unsigned char buf[4096];
+    alloc_stack s;
+    cr_assert_eq(alloc_stack_init_buffer(&s, buf, sizeof buf), 0);
+    allocator a = alloc_stack_allocator(&s);
+    void *keep = alloc_bytes(a, 100, 8);
+    void *p = alloc_bytes(a, 100, 8);
+    alloc_stack_mark m = alloc_stack_save(&s);
+    alloc_free(a, p, 100, 8); /* the top block: a legal pop */
+    void *q = alloc_bytes(a, 100, 8); /* pushed after m, very likely at p's address */
+    cr_assert_not_null(q);
+    CHECKED(&s);
+    cr_assert_eq(alloc_stack_rollback(&s, m), 0);
+    CHECKED(&s);
+    cr_assert_eq(alloc_stack_top(&s), keep, "the block pushed after the marker survived");
+    cr_assert_eq(alloc_stack_depth(&s), 1);
+    cr_assert_eq(stats_of(&s).bytes_in_use, 100);
+    cr_assert_eq(stats_of(&s).misuse_count, 0);
+    cr_assert_eq(alloc_stack_rollback(&s, m), 0, "the marker stays usable");
+    alloc_free(a, keep, 100, 8);
+    cr_assert_eq(stats_of(&s).bytes_in_use, 0);
+    alloc_stack_deinit(&s);
+}
+
+Test(stack, nested_markers_follow_pops_below_both)
+{
+    _Alignas(16) unsigned char buf[4096];
+    alloc_stack s;
+    cr_assert_eq(alloc_stack_init_buffer(&s, buf, sizeof buf), 0);
+    allocator a = alloc_stack_allocator(&s);
+    void *base = alloc_bytes(a, 16, 8);
+    void *x = alloc_bytes(a, 40, 8);
+    alloc_stack_mark m1 = alloc_stack_save(&s);
+    void *y = alloc_bytes(a, 24, 8);
+    alloc_stack_mark m2 = alloc_stack_save(&s);
+    alloc_free(a, y, 24, 8);
+    alloc_free(a, x, 40, 8); /* below both markers */
+    cr_assert_not_null(alloc_bytes(a, 40, 8));
+    cr_assert_not_null(alloc_bytes(a, 24, 8));
+    CHECKED(&s);
+    cr_assert_eq(alloc_stack_rollback(&s, m2), 0);
+    cr_assert_eq(alloc_stack_top(&s), base);
+    cr_assert_eq(stats_of(&s).bytes_in_use, 16);
+    cr_assert_eq(alloc_stack_rollback(&s, m1), 0);
+    cr_assert_eq(alloc_stack_top(&s), base);
+    CHECKED(&s);
+    alloc_set_misuse_handler(record_misuse, NULL);
+    cr_assert_eq(alloc_stack_rollback(&s, m2), EINVAL, "m2 was closed by the rollback to m1");
+    alloc_set_misuse_handler(NULL, NULL);
+    alloc_stack_deinit(&s);
+}
+
+Test(stack, remap_of_the_block_under_a_marker_keeps_it)
+{
+    alloc_stack s;
+    allocator a = counted_stack(&s);
+    void *p = alloc_bytes(a, 1000, 8);
+    memset(p, 3, 1000);
+    alloc_stack_mark m = alloc_stack_save(&s);
+    unsigned char *q = alloc_remap(a, p, 1000, 8, 9000); /* cannot grow in place: moves */
+    cr_assert_not_null(q);
+    cr_assert_not_null(alloc_bytes(a, 64, 8));
+    cr_assert_eq(alloc_stack_rollback(&s, m), 0);
+    cr_assert_eq(alloc_stack_top(&s), q, "the remapped block from before the marker was popped");
+    cr_assert_eq(stats_of(&s).bytes_in_use, 9000);
+    for (int i = 0; i < 1000; i++) cr_assert_eq(q[i], 3);
+    CHECKED(&s);
+    alloc_free(a, q, 9000, 8);
+    alloc_stack_deinit(&s);
+}
+
+Test(stack, randomized_model_of_pops_markers_and_rollbacks, .timeout = 120)
+{
+    enum { STEPS = 20000, MAX_LIVE = 256 };
+    static void *live[MAX_LIVE];
+    static size_t lens[MAX_LIVE], aligns[MAX_LIVE], live_at_mark[ALLOC_STACK_LEVELS];
+    static alloc_stack_mark marks[ALLOC_STACK_LEVELS];
+    unsigned seed = 4242;
+    for (int round = 0; round < 4; round++) {
+        alloc_stack s;
+        allocator a = counted_stack(&s);
+        size_t nlive = 0, nmarks = 0, model_in_use = 0;
+        for (int step = 0; step < STEPS; step++) {
+            unsigned r = (unsigned)rand_r(&seed) % 100;
+            if (r < 50 && nlive < MAX_LIVE) {
+                size_t len = 1 + (size_t)rand_r(&seed) % 300;
+                size_t align = (size_t)8 << (rand_r(&seed) % 3);
+                void *p = alloc_bytes(a, len, align);
+                cr_assert_not_null(p);
+                memset(p, (int)(nlive & 0xff), len);
+                aligns[nlive] = align;
+                live[nlive] = p;
+                lens[nlive++] = len;
+                model_in_use += len;
+            } else if (r < 80 && nlive > 0) {
+                nlive--;
+                for (size_t j = 0; j < nmarks; j++)
+                    if (live_at_mark[j] > nlive) live_at_mark[j] = nlive;
+                alloc_free(a, live[nlive], lens[nlive], aligns[nlive]);
+                model_in_use -= lens[nlive];
+            } else if (r < 90 && nmarks < ALLOC_STACK_LEVELS) {
+                live_at_mark[nmarks] = nlive;
+                marks[nmarks++] = alloc_stack_save(&s);
+            } else if (nmarks > 0) {
+                size_t j = (size_t)rand_r(&seed) % nmarks;
+                cr_assert_eq(alloc_stack_rollback(&s, marks[j]), 0, "step %d: rollback refused", step);
+                while (nlive > live_at_mark[j]) model_in_use -= lens[--nlive];
+                nmarks = j + 1;
+            }
+            cr_assert(alloc_stack_check(&s), "step %d: invariant check failed", step);
+            cr_assert_eq(stats_of(&s).bytes_in_use, model_in_use, "step %d", step);
+            cr_assert_eq(alloc_stack_depth(&s), nlive, "step %d", step);
+            cr_assert_eq(alloc_stack_top(&s), nlive ? live[nlive - 1] : NULL, "step %d", step);
+            cr_assert_eq(stats_of(&s).misuse_count, 0, "step %d", step);
+        }
+        alloc_stack_deinit(&s);
+    }
+}

@@ -15,17 +15,25 @@
  *           alloc for its own chunk. NULL iff the backing allocator fails (or
  *           the size computation overflows); nothing changes but failed_count.
  *           Not zeroed (the page allocator's fresh chunks happen to be).
- *   resize  small block: only the most recent one, in place within its chunk,
- *           and never past large_threshold. Large block: the backing
+ *   resize  small block: only the most recent one, allocated after the newest
+ *           savepoint, in place within its chunk, and never past
+ *           large_threshold. Large block: the backing
  *           allocator's resize of its chunk. Otherwise false. O(1).
  *   remap   resize, else for a large block the backing allocator's remap of
  *           its chunk (with the page allocator: mremap, no copy). Else NULL.
  *   free    small block: the most recent one is popped (its bytes reusable at
- *           once); any other is a no-op whose bytes return at rollback or
- *           reset (counted by alloc_arena_info's stranded_frees). Large block:
- *           its chunk goes back to the backing allocator. O(1) in release
- *           builds; debug builds check the pointer against the chunks
- *           (O(chunks)) and report a foreign or repeated free as misuse.
+ *           once) unless it was allocated before the newest savepoint; any
+ *           other, and such a one, is a no-op whose bytes return at rollback
+ *           or reset (counted by alloc_arena_info's stranded_frees). A pop
+ *           never takes the top below the newest savepoint: the bytes below it
+ *           belong to the scope the savepoint will restore, so new blocks must
+ *           not land there. Large block: its chunk goes back to the backing
+ *           allocator. O(1) in release builds, except a free of a block
+ *           allocated before an open savepoint: O(open savepoints), plus
+ *           O(chunks) if the block is not in the current chunk (to find which
+ *           savepoint's scope it belongs to). Debug builds check the pointer
+ *           against the chunks (O(chunks)) and report a foreign or repeated
+ *           free as misuse.
  * Alignment: up to 4096 in shared chunks; any larger power of two is served
  * as a large request (its own chunk; the backing allocator must support that
  * alignment: the page allocator and the bump and arena strategies do).
@@ -42,8 +50,10 @@
  * stats bookkeeping).
  *
  * Stats: bytes_in_use sums live requested lengths (a no-op free still
- * subtracts its length); bytes_reserved is the total size of chunks held
- * (spares included). Chunk counts are in alloc_arena_info.
+ * subtracts its length), exactly, across every sequence of allocations,
+ * frees, savepoints and rollbacks (see alloc_arena_rollback for the one
+ * bound); bytes_reserved is the total size of chunks held (spares included).
+ * Chunk counts are in alloc_arena_info.
  *
  * Thread safety: none; one arena per thread, or a locking wrapper.
  *
@@ -79,6 +89,21 @@ typedef struct alloc_arena_options {
 
 struct alloc_arena_chunk; /* private: the header at the start of each chunk */
 
+/* Open savepoints whose bytes_in_use the arena tracks exactly; see
+ * alloc_arena_rollback for what happens beyond. */
+#define ALLOC_ARENA_LEVELS 16
+
+/* Private: one open savepoint. Its boundary is the position of the top when
+ * it was taken: (chunk number, top) for shared chunks, seq for large ones. */
+typedef struct alloc_arena_level {
+    uint64_t serial;    /* the save that opened it */
+    uint64_t chunk_seq; /* current chunk's number at save (0: none) */
+    uintptr_t top;      /* the top at save */
+    uint64_t seq;       /* last chunk number at save */
+    size_t live;        /* live bytes of blocks allocated after the previous level's
+                           save and before this one's */
+} alloc_arena_level;
+
 /* State of one arena; lives in caller memory. Fields are private. */
 typedef struct alloc_arena {
     uintptr_t top, end;              /* free range of the current chunk */
@@ -94,13 +119,22 @@ typedef struct alloc_arena {
     size_t chunk_count, large_count, spare_count;
     uint64_t stranded;
     alloc_stats stats;
+    alloc_arena_level levels[ALLOC_ARENA_LEVELS]; /* open savepoints, oldest first */
+    unsigned level_count;
+    uint64_t save_serial; /* saves so far */
+    size_t below_live;    /* sum of levels[].live: live bytes allocated before the newest save */
+    uint64_t merged_upto; /* newest save whose level was merged into a later one */
+    uintptr_t floor;      /* the newest open savepoint's top if it lies in the current
+                             chunk, else 0: pops and resizes stay at or above it */
 } alloc_arena;
 
 /* A savepoint (scratch scope). Plain data; copy it freely. */
 typedef struct alloc_arena_mark {
     uint64_t epoch, seq, chunk_seq; /* at save: resets so far, last chunk number, current chunk's (0: none) */
     uintptr_t top;                  /* at save: the top in the current chunk */
-    size_t bytes_in_use;            /* at save: bytes_in_use (rollback lowers the count to it) */
+    size_t bytes_in_use;            /* at save: bytes_in_use (used only past ALLOC_ARENA_LEVELS) */
+    uint64_t serial;                /* which save this was */
+    unsigned level;                 /* its index in the arena's open savepoints */
 } alloc_arena_mark;
 
 /* Reset modes (Zig's ArenaAllocator.ResetMode). */
@@ -146,18 +180,33 @@ ALLOC_API allocator alloc_arena_allocator(alloc_arena *a);
  */
 ALLOC_API int alloc_arena_reset(alloc_arena *a, alloc_arena_reset_mode mode, size_t limit);
 
-/* Begins a scratch scope: a savepoint. O(1). */
-ALLOC_API alloc_arena_mark alloc_arena_save(const alloc_arena *a);
+/*
+ * Begins a scratch scope: a savepoint. The arena records it as an open
+ * savepoint (which is why a is not const): from now on a free never pops the
+ * top below this point, and the live bytes allocated before it are counted
+ * apart so that a rollback can restore bytes_in_use exactly. Never fails.
+ * O(1).
+ */
+ALLOC_API alloc_arena_mark alloc_arena_save(alloc_arena *a);
 
 /*
  * Ends a scratch scope: releases everything allocated since m, including
  * whole chunks taken after it (given back to the backing allocator, except
  * one kept as a spare so a scope that crosses a chunk boundary in a loop does
  * not call the backing allocator every time) and large chunks allocated after
- * it. Savepoints taken after m become stale.
+ * it. m stays valid (roll back to it again as often as needed); savepoints
+ * taken after m become stale, except those at m's very position.
+ * bytes_in_use becomes the live bytes allocated before m, exactly (frees of
+ * them since m subtracted, whatever their order), as long as at most
+ * ALLOC_ARENA_LEVELS savepoints are open (taken and neither rolled back past
+ * nor made stale by a reset). Beyond that the newest levels are merged and a
+ * rollback to a savepoint whose level was merged sets bytes_in_use to
+ * min(its value at save, its current value) (exact unless blocks from before
+ * the savepoint were freed since).
  * Returns 0, or EINVAL (nothing changed; misuse reported in debug builds and
  * counted in misuse_count) iff m is stale: taken before a reset or above an
- * earlier rollback. O(chunks released).
+ * earlier rollback. A legal pop after the savepoint (free of its newest block)
+ * does not make it stale. O(chunks released + open savepoints).
  */
 ALLOC_API int alloc_arena_rollback(alloc_arena *a, alloc_arena_mark m);
 

@@ -10,14 +10,17 @@
  *   alloc   aligns the top up to align, hands out len bytes, moves the top.
  *           NULL iff padding + len does not fit in the bytes left; a failed
  *           alloc changes nothing but failed_count. Not zeroed. O(1).
- *   resize  only the most recent allocation (mem + len == top), in place, up
- *           to the end of the buffer. Any other block: false. O(1).
+ *   resize  only the most recent allocation (mem + len == top), allocated
+ *           after the newest open savepoint, in place, up to the end of the
+ *           buffer. Any other block: false. O(1).
  *   remap   resize, else NULL (nothing in a fixed buffer can move somewhere
  *           a resize could not reach).
- *   free    the most recent allocation: the top returns to mem. Any other
- *           block: no-op (its bytes come back at rollback or reset), counted
- *           by alloc_bump_stranded(). Debug builds report a pointer outside
- *           the handed-out region as misuse. O(1).
+ *   free    the most recent allocation: the top returns to mem, unless the
+ *           block was allocated before the newest open savepoint. Any other
+ *           block, and such a one: no-op (its bytes come back at rollback or
+ *           reset), counted by alloc_bump_stranded(). Debug builds report a
+ *           pointer outside the handed-out region as misuse. O(1), or
+ *           O(open savepoints) for a block from before the newest one.
  * Alignment: any power of two (the padding must fit in the buffer).
  * Overhead: no header; at most align - 1 bytes of padding per allocation.
  * Padding in front of a freed most-recent block is reclaimed only by rollback
@@ -36,8 +39,8 @@
  *
  * Thread safety: none, except the handle from alloc_bump_allocator_threadsafe,
  * whose alloc, resize and free are lock-free (one compare-and-swap loop on the
- * top). Reset, rollback, check and the single-threaded handle must not run
- * concurrently with anything else on the same bump.
+ * top). Reset, save, rollback, check and the single-threaded handle must not
+ * run concurrently with anything else on the same bump.
  *
  * Sanitizers: bytes not handed out are poisoned (ASan) and no-access
  * (Valgrind); blocks released by free, rollback or reset are poisoned again,
@@ -60,6 +63,18 @@
 extern "C" {
 #endif
 
+/* Open savepoints whose bytes_in_use the allocator tracks exactly; see
+ * alloc_bump_rollback for what happens beyond. */
+#define ALLOC_BUMP_LEVELS 16
+
+/* Private: one open savepoint. */
+typedef struct alloc_bump_level {
+    uint64_t serial;     /* the save that opened it */
+    uintptr_t top;       /* the top at save */
+    _Atomic size_t live; /* live bytes of blocks allocated after the previous
+                            level's save and before this one's */
+} alloc_bump_level;
+
 /* State of one bump allocator; lives in caller memory. Fields are private
  * (they are visible only for the inline fast path and sizeof). */
 typedef struct alloc_bump {
@@ -72,12 +87,21 @@ typedef struct alloc_bump {
     /* Counters of the thread-safe handle, merged by alloc_bump_stats. */
     _Atomic uint64_t ts_alloc_count, ts_free_count, ts_resize_count, ts_failed_count, ts_stranded;
     _Atomic size_t ts_bytes_in_use, ts_peak;
+    /* Open savepoints, oldest first (saves and rollbacks run alone, frees
+     * from both handles update the counts). */
+    alloc_bump_level levels[ALLOC_BUMP_LEVELS];
+    unsigned level_count;
+    uint64_t save_serial;       /* saves so far */
+    uint64_t merged_upto;       /* newest save whose level was merged into a later one */
+    _Atomic size_t below_live;  /* sum of levels[].live */
+    uintptr_t floor;            /* the newest open savepoint's top, 0 if none */
 } alloc_bump;
 
 /* A savepoint: the top at the time it was taken. */
 typedef struct alloc_bump_mark {
     uintptr_t top;       /* the top at save */
-    size_t bytes_in_use; /* bytes_in_use at save (rollback lowers the count to it) */
+    size_t bytes_in_use; /* bytes_in_use at save (used only past ALLOC_BUMP_LEVELS) */
+    uint64_t serial;     /* which save this was */
 } alloc_bump_mark;
 
 /*
@@ -113,17 +137,32 @@ ALLOC_API void *alloc_bump_alloc(alloc_bump *b, size_t len, size_t align);
  * tracking or in debug builds, which fill released bytes with 0x55). */
 ALLOC_API void alloc_bump_reset(alloc_bump *b);
 
-/* Takes a savepoint. O(1). */
-ALLOC_API alloc_bump_mark alloc_bump_save(const alloc_bump *b);
+/*
+ * Takes a savepoint and records it as open (which is why b is not const):
+ * from now on a free or resize never moves the top below it, so every block
+ * allocated later lies above it and a rollback releases them all; the live
+ * bytes allocated before it are counted apart so that a rollback restores
+ * bytes_in_use exactly. Freeing the newest block from before the savepoint
+ * is legal and does not pop it: its bytes come back with the rollback (or
+ * reset) that releases them. Never fails. Not concurrently with anything else
+ * on b. O(1).
+ */
+ALLOC_API alloc_bump_mark alloc_bump_save(alloc_bump *b);
 
 /*
  * Releases everything allocated after m was taken (bytes poisoned; debug
- * builds fill them with 0x55). Marks taken later than m become invalid.
+ * builds fill them with 0x55). m stays valid; marks taken later than m become
+ * invalid, except those at m's very position.
  * Returns 0, or EINVAL (nothing changed; misuse reported in debug builds,
- * counted in misuse_count) iff m lies above the current top or outside the
- * buffer — i.e. an older rollback or a reset already released it.
- * bytes_in_use returns to its value at the mark (or stays, if lower).
- * O(1) (O(released) when tracking or in debug builds).
+ * counted in misuse_count) iff m is stale: it lies above the current top or
+ * outside the buffer, or was taken before a reset or above an earlier
+ * rollback. A legal pop after the savepoint does not make it stale.
+ * bytes_in_use becomes the live bytes allocated before m, exactly, as long as
+ * at most ALLOC_BUMP_LEVELS savepoints are open (taken and not rolled back
+ * past or reset). Beyond that the newest level absorbs the next savepoint and
+ * a rollback to a mark whose level was absorbed sets bytes_in_use to
+ * min(its value at save, now).
+ * O(open savepoints) (plus O(released) when tracking or in debug builds).
  */
 ALLOC_API int alloc_bump_rollback(alloc_bump *b, alloc_bump_mark m);
 

@@ -4,9 +4,11 @@
  *
  * Every call through the wrapper's handle is checked against the contract of
  * alloc.h before it reaches the wrapped ("inner") allocator:
- *   - free/resize/remap of an address the wrapper never handed out (foreign),
- *   - of an address it handed out and has since freed (double free, with the
- *     call sites of the allocation and of the first free),
+ *   - free/resize/remap of an address the wrapper never handed out ("foreign
+ *     pointer"),
+ *   - of an address it handed out and has since freed: free is reported as
+ *     "double free", resize and remap as "use after free", each with the call
+ *     sites of the allocation, of the latest free and of the offending call,
  *   - with a len or align that differ from the live allocation,
  *   - overrun of the block, caught by canary bytes placed after it and checked
  *     at resize, remap, free and in alloc_debug_check,
@@ -21,8 +23,11 @@
  * Each live allocation is recorded, with its call site, in a hash table that
  * lives in memory from a separate metadata allocator (the page allocator by
  * default), never from the inner allocator, so wrapping a bump region or a
- * fixed pool does not change what it can hold. A bounded history of freed
- * addresses tells double frees apart from foreign frees.
+ * fixed pool does not change what it can hold. A bounded history of the
+ * latest freed_history frees tells double frees apart from foreign frees: an
+ * address is remembered as freed until freed_history further frees have
+ * happened since its most recent free (an address freed, handed out again
+ * and freed again is remembered from the newer free).
  *
  * Bounds: alloc/resize/remap/free add O(1) expected time (one hash probe
  * sequence, the table kept at most half full) plus O(canary) for the canary
@@ -102,6 +107,15 @@ typedef struct alloc_debug_slot {
     uint64_t serial; /* allocation number, as in alloc_debug_block */
 } alloc_debug_slot;
 
+/* One entry of the freed-address ring: the address and the serial of the
+ * allocation whose free it records. An address freed again after being
+ * handed out anew has several entries; only the one whose serial its freed
+ * record still carries may drop that record when it leaves the ring. */
+typedef struct alloc_debug_freed {
+    uintptr_t addr;  /* the freed address */
+    uint64_t serial; /* serial of the allocation that free ended */
+} alloc_debug_freed;
+
 /* State of one debug wrapper; lives in caller memory (visible for sizeof).
  * Read it through the functions below. */
 typedef struct alloc_debug {
@@ -110,7 +124,7 @@ typedef struct alloc_debug {
     size_t slot_count;        /* 0 after deinit */
     size_t used;              /* live + freed records in the table */
     size_t live;              /* live records */
-    uintptr_t *history;       /* ring of freed addresses, oldest first at history_head */
+    alloc_debug_freed *history; /* ring of recent frees, oldest first at history_head */
     size_t history_cap, history_len, history_head; /* ring capacity (a power of two, 0 = none), entries, oldest */
     uint64_t next_serial;     /* serial of the latest allocation (0 before the first) */
     alloc_stats stats;        /* user lengths; bytes_reserved = inner bytes + table bytes */

@@ -19,7 +19,9 @@
  *   remap   resize, else for the top block: a new top block (in a new chunk
  *           when over a backing allocator), contents copied, the old one
  *           released. NULL iff that cannot be had. O(len).
- *   free    the top block: popped, its bytes (and header) reusable at once;
+ *   free    the top block: popped, its bytes (and header) reusable at once
+ *           (also when it was pushed before an open marker: see
+ *           alloc_stack_save);
  *           a chunk left empty is kept as the one spare or given back, and
  *           a stack that empties keeps its largest chunk as the current one
  *           (returned at deinit). O(1), plus the chunks given back.
@@ -80,6 +82,17 @@ typedef struct alloc_stack_options {
     size_t max_chunk;   /* chunks double up to this; 0: 16 MiB */
 } alloc_stack_options;
 
+/* Open markers whose rollback the stack tracks through pops; see
+ * alloc_stack_rollback for what happens beyond. */
+#define ALLOC_STACK_LEVELS 16
+
+/* Private: one open marker. */
+typedef struct alloc_stack_level {
+    uint64_t serial; /* the save that opened it */
+    void *low;       /* the lowest top block since (NULL: empty): everything
+                        above it was pushed after the marker */
+} alloc_stack_level;
+
 /* State of one stack; lives in caller memory. Fields are private. */
 typedef struct alloc_stack {
     uintptr_t top, end;           /* free range of the buffer or current chunk */
@@ -91,12 +104,17 @@ typedef struct alloc_stack {
     size_t first_chunk, max_chunk, next_size, chunk_count;
     unsigned slow;                /* non-zero: the fast path defers to the out-of-line one */
     alloc_stats stats;
+    alloc_stack_level levels[ALLOC_STACK_LEVELS]; /* open markers, oldest first */
+    unsigned level_count;
+    uint64_t save_serial;         /* saves so far */
 } alloc_stack;
 
 /* A marker: the top block at the time it was taken. */
 typedef struct alloc_stack_mark {
     void *top_block; /* the top block at save (NULL: the stack was empty) */
     uintptr_t top;   /* the top at save */
+    uint64_t serial; /* which save this was */
+    unsigned level;  /* its index among the open markers (ALLOC_STACK_LEVELS: none) */
 } alloc_stack_mark;
 
 /*
@@ -125,13 +143,24 @@ ALLOC_API allocator alloc_stack_allocator(alloc_stack *s);
  * NULL iff it does not fit / the backing allocator fails. O(1). */
 ALLOC_API void *alloc_stack_alloc(alloc_stack *s, size_t len, size_t align, uintptr_t ret_addr);
 
-/* Takes a marker. O(1). */
-ALLOC_API alloc_stack_mark alloc_stack_save(const alloc_stack *s);
+/*
+ * Takes a marker and records it as open (which is why s is not const): a pop
+ * of the block that was on top at the marker, or of any block under it, is
+ * legal and the marker follows it down, so that a rollback still finds where
+ * the blocks pushed after the marker begin. Never fails. O(1).
+ */
+ALLOC_API alloc_stack_mark alloc_stack_save(alloc_stack *s);
 
 /*
- * Pops every block pushed after m (bytes poisoned). Returns 0, or EINVAL
- * (nothing changed; misuse reported in debug builds, counted in
- * misuse_count) iff m's block is no longer on the stack. O(blocks popped).
+ * Pops every block pushed after m (bytes poisoned; bytes_in_use lowered by
+ * each one's length, so it is exact). m stays open; markers taken after it
+ * are closed. Blocks from before m popped since (legal) do not make m stale.
+ * Returns 0, or EINVAL (nothing changed; misuse reported in debug builds,
+ * counted in misuse_count) iff m is stale: taken before a reset or above an
+ * earlier rollback. With more than ALLOC_STACK_LEVELS markers open, the
+ * markers taken beyond are not tracked through pops: a rollback to one pops
+ * down to its top block, and is refused if that block is no longer on the
+ * stack. O(blocks popped + open markers).
  */
 ALLOC_API int alloc_stack_rollback(alloc_stack *s, alloc_stack_mark m);
 

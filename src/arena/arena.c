@@ -30,6 +30,26 @@
  * kept as a spare: a scratch scope in a loop that crosses a chunk boundary
  * then reuses it instead of calling the backing allocator every iteration.
  *
+ * Savepoints and pops. A position in the arena is (chunk number, address)
+ * for small blocks and the chunk number for large ones; both grow with time,
+ * so "allocated after savepoint m" is "at or above m's position" -- provided
+ * no block allocated after m ever lands below m's position. A pop would break
+ * that: popping a block from before m lowers the top below m, and the next
+ * allocation (made after m) lands there, where rolling back to m cannot
+ * release it. So the arena keeps the open savepoints (levels) and a pop, or
+ * an in-place resize, happens only above the newest one (the floor); the free
+ * of a newest block below it is a no-op like any other stranded free, its
+ * bytes returned by the rollback that releases them. With positions ordered,
+ * each level also counts the live bytes of the blocks allocated between the
+ * previous save and its own: a free below the floor finds its level by
+ * position and subtracts there, and a rollback to level j sets bytes_in_use
+ * to the sum of levels 1..j, which is the exact live total of the blocks
+ * allocated before the savepoint. The newest segment (above the floor) needs
+ * no counter: it is bytes_in_use minus the sum. Levels are a fixed array;
+ * past ALLOC_ARENA_LEVELS open savepoints the newest level absorbs the next
+ * save (its earlier mark then rolls back with the bound documented in
+ * arena.h).
+ *
  * Bounds. alloc: O(1) (plus one backing call when a chunk is needed). free,
  * resize: O(1) (debug builds walk the chunks to validate the pointer).
  * rollback, reset: O(chunks released). Space: 48-byte header per chunk
@@ -152,6 +172,7 @@ static void install(alloc_arena *a, chunk *c, size_t size)
     a->top = data_of(c);
     a->end = (uintptr_t)c + size;
     a->chunk_count++;
+    a->floor = 0; /* every savepoint lies in an older chunk */
 }
 
 /* Makes a chunk with at least `needed` bytes (header included) current.
@@ -221,6 +242,72 @@ static void free_large_chunk(alloc_arena *a, chunk *c, uintptr_t ret_addr)
     }
     a->large_count--;
     give_back(a, c, h.size, h.align, ret_addr);
+}
+
+/* --- open savepoints (levels) -------------------------------------------------- */
+
+static chunk *small_chunk_of(const alloc_arena *a, const void *mem, size_t len);
+
+/* What the cached floor must be: the newest level's top if that lies in the
+ * current chunk, else 0. */
+static uintptr_t floor_for(const alloc_arena *a)
+{
+    const alloc_arena_level *f = a->level_count ? &a->levels[a->level_count - 1] : NULL;
+    return f && a->cur && f->chunk_seq == hdr_get(a->cur).seq ? f->top : 0;
+}
+
+/* Recomputes the cached floor after the levels or the current chunk changed. */
+static void refresh_floor(alloc_arena *a) { a->floor = floor_for(a); }
+
+/* The level whose segment holds a block at position (chunk_seq, p) -- for a
+ * large block pass its chunk number as chunk_seq and large = true -- or
+ * level_count if it lies above the newest savepoint. */
+static unsigned level_of(const alloc_arena *a, uint64_t chunk_seq, uintptr_t p, bool large)
+{
+    unsigned i = a->level_count;
+    while (i > 0) {
+        const alloc_arena_level *l = &a->levels[i - 1];
+        bool below = large ? chunk_seq <= l->seq
+                           : chunk_seq < l->chunk_seq || (chunk_seq == l->chunk_seq && p < l->top);
+        if (!below) break;
+        i--;
+    }
+    return i;
+}
+
+/* A free of a live block that is not a pop: if it was allocated before the
+ * newest savepoint, its bytes leave that savepoint's level. Out of line: the
+ * pop fast path never needs it. */
+static ALLOC_NOINLINE void note_free_below(alloc_arena *a, const void *mem, size_t len, size_t align)
+{
+    unsigned i;
+    if (is_large(a, len, align)) {
+        i = level_of(a, hdr_get(large_of(mem, align)).seq, 0, true);
+    } else {
+        uintptr_t p = (uintptr_t)mem;
+        uint64_t seq;
+        if (a->cur && p >= data_of(a->cur) && p < a->top) {
+            seq = hdr_get(a->cur).seq;
+        } else {
+            const chunk *c = small_chunk_of(a, mem, len);
+            if (!c) return; /* not ours: the caller's misuse, nothing to count */
+            seq = hdr_get(c).seq;
+        }
+        i = level_of(a, seq, p, false);
+    }
+    if (i == a->level_count) return;
+    a->levels[i].live -= len;
+    a->below_live -= len;
+}
+
+/* A large block numbered seq changed from len to new_len bytes in place or
+ * by remap: if it predates the newest savepoint, so does its level's count. */
+static void note_large_resize_below(alloc_arena *a, uint64_t seq, size_t len, size_t new_len)
+{
+    unsigned i = level_of(a, seq, 0, true);
+    if (i == a->level_count) return;
+    a->levels[i].live = a->levels[i].live - len + new_len;
+    a->below_live = a->below_live - len + new_len;
 }
 
 /* --- the vtable -------------------------------------------------------------- */
@@ -337,10 +424,13 @@ static bool arena_resize(void *ctx, void *mem, size_t len, size_t align, size_t 
             alloc_stats_note_release(&a->stats, h.size - (off + new_len));
         h.size = off + new_len;
         hdr_put(c, &h);
+        if (a->level_count) note_large_resize_below(a, h.seq, len, new_len);
         if (new_len > len) ALLOC_TRACK_UNDEFINED((void *)(p + len), new_len - len);
         ALLOC_TRACK_POOL_CHANGE(c, mem, mem, new_len);
     } else {
-        if (is_large(a, new_len, align) || p + len != a->top || new_len > (size_t)(a->end - p)) return false;
+        if (is_large(a, new_len, align) || p + len != a->top || new_len > (size_t)(a->end - p) ||
+            p < a->floor)
+            return false;
         a->top = p + new_len;
         if (new_len > len)
             ALLOC_TRACK_UNDEFINED((void *)(p + len), new_len - len);
@@ -376,6 +466,7 @@ static void *arena_remap(void *ctx, void *mem, size_t len, size_t align, size_t 
         alloc_stats_note_release(&a->stats, h.size - (off + new_len));
     h.size = off + new_len;
     hdr_put(nc, &h);
+    if (a->level_count) note_large_resize_below(a, h.seq, len, new_len);
     if (h.prev) {
         chunk n = hdr_get(h.prev);
         n.next = nc;
@@ -398,25 +489,37 @@ static void *arena_remap(void *ctx, void *mem, size_t len, size_t align, size_t 
     return q;
 }
 
+/* The free of a large block, out of line so that the small-block free saves
+ * no registers. */
+static ALLOC_NOINLINE void free_large(alloc_arena *a, void *mem, size_t len, size_t align, uintptr_t ret_addr)
+{
+    if (a->level_count) note_free_below(a, mem, len, align); /* before the chunk goes */
+    free_large_chunk(a, large_of(mem, align), ret_addr);
+    alloc_stats_note_free(&a->stats, len);
+}
+
 static void arena_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr)
 {
     alloc_arena *a = ctx;
     if (ALLOC_DEBUG_CHECKS && !valid_block(a, "free", mem, len, align, ret_addr)) return;
     if (is_large(a, len, align)) {
-        free_large_chunk(a, large_of(mem, align), ret_addr);
-    } else {
-        uintptr_t p = (uintptr_t)mem;
-#if ALLOC_TRACK_VALGRIND_ENABLED
-        chunk *owner = small_chunk_of(a, mem, len);
-        if (owner) ALLOC_TRACK_POOL_FREE(owner, mem);
-#endif
-        if (p + len == a->top)
-            a->top = p;
-        else
-            a->stranded++;
-        alloc_release_range(p, p + len);
+        free_large(a, mem, len, align, ret_addr);
+        return;
     }
+    uintptr_t p = (uintptr_t)mem;
+#if ALLOC_TRACK_VALGRIND_ENABLED
+    chunk *owner = small_chunk_of(a, mem, len);
+    if (owner) ALLOC_TRACK_POOL_FREE(owner, mem);
+#endif
+    alloc_release_range(p, p + len);
     alloc_stats_note_free(&a->stats, len);
+    if (p + len == a->top && p >= a->floor) {
+        a->top = p; /* a pop, above every savepoint: no level to update */
+        return;
+    }
+    a->stranded++;
+    /* Last, so that the call is a tail call and the pop path saves nothing. */
+    if (ALLOC_UNLIKELY(a->level_count != 0)) note_free_below(a, mem, len, align);
 }
 
 static const alloc_vtable arena_vtable = {arena_alloc, arena_resize, arena_remap, arena_free};
@@ -425,11 +528,101 @@ allocator alloc_arena_allocator(alloc_arena *a) { return (allocator){a, &arena_v
 
 /* --- savepoints and reset -------------------------------------------------- */
 
-alloc_arena_mark alloc_arena_save(const alloc_arena *a)
+alloc_arena_mark alloc_arena_save(alloc_arena *a)
 {
-    alloc_arena_mark m = {a->epoch, a->seq, 0, a->top, a->stats.bytes_in_use};
+    alloc_arena_mark m = {a->epoch, a->seq, 0, a->top, a->stats.bytes_in_use, ++a->save_serial, 0};
     if (a->cur) m.chunk_seq = hdr_get(a->cur).seq;
+    /* Everything live now was allocated before this savepoint: the bytes
+     * above the previous floor become this level's. When the levels are
+     * full, the newest one stretches up to here instead. */
+    size_t above = a->stats.bytes_in_use - a->below_live;
+    alloc_arena_level *l;
+    if (a->level_count < ALLOC_ARENA_LEVELS) {
+        l = &a->levels[a->level_count++];
+        l->live = 0;
+    } else {
+        l = &a->levels[ALLOC_ARENA_LEVELS - 1];
+        a->merged_upto = l->serial; /* its mark now rolls back approximately */
+    }
+    l->live += above;
+    a->below_live += above;
+    l->serial = m.serial;
+    l->chunk_seq = m.chunk_seq;
+    l->top = m.top;
+    l->seq = m.seq;
+    m.level = (unsigned)(l - a->levels);
+    a->floor = a->cur ? m.top : 0;
     return m;
+}
+
+/* Whether level l was opened at exactly m's position. */
+static bool level_at(const alloc_arena_level *l, const alloc_arena_mark *m)
+{
+    return l->chunk_seq == m->chunk_seq && l->top == m->top && l->seq == m->seq;
+}
+
+/* How many levels a rollback to m keeps: those below m's position, and m's
+ * own level (the lowest one opened at m's position: later ones there are
+ * empty and go). *exact tells whether m's own level is among them; it is
+ * missing only when more than ALLOC_ARENA_LEVELS savepoints were open and
+ * m's level was merged into a newer one, or when m is stale. */
+static unsigned levels_kept(const alloc_arena *a, const alloc_arena_mark *m, bool *exact)
+{
+    unsigned keep = 0;
+    *exact = false;
+    while (keep < a->level_count) {
+        const alloc_arena_level *l = &a->levels[keep];
+        if (level_at(l, m)) {
+            *exact = true;
+            return keep + 1;
+        }
+        bool below = l->chunk_seq < m->chunk_seq || (l->chunk_seq == m->chunk_seq && l->top < m->top) ||
+                     (l->chunk_seq == m->chunk_seq && l->top == m->top && l->seq < m->seq);
+        if (!below || l->seq > m->seq) break;
+        keep++;
+    }
+    return keep;
+}
+
+/* Whether a mark without a level of its own was made stale by a rollback
+ * below it (rather than merged away): its serial was never merged, or a
+ * level opened after it lies below it. */
+static bool lost_its_level(const alloc_arena *a, const alloc_arena_mark *m, unsigned keep)
+{
+    return m->serial > a->merged_upto || (keep > 0 && a->levels[keep - 1].serial > m->serial);
+}
+
+/* After a rollback to m: keeps the levels levels_kept() found, m's own the
+ * newest; if m's level was merged away, opens one at m for the bytes_in_use
+ * the rollback settles on. Returns that bytes_in_use. */
+static size_t close_levels_above(alloc_arena *a, const alloc_arena_mark *m, unsigned keep, bool exact)
+{
+    size_t sum = 0;
+    for (unsigned i = 0; i < keep; i++) sum += a->levels[i].live;
+    size_t in_use = sum;
+    if (!exact) {
+        /* The bytes between the level below and m are known only as they
+         * were at save. */
+        size_t now = a->stats.bytes_in_use;
+        size_t at_save = m->bytes_in_use < now ? m->bytes_in_use : now;
+        in_use = at_save > sum ? at_save : sum;
+        alloc_arena_level *l;
+        if (keep < ALLOC_ARENA_LEVELS) {
+            l = &a->levels[keep++];
+            l->live = in_use - sum;
+        } else {
+            l = &a->levels[keep - 1]; /* all full and below m: the last stretches up to m */
+            l->live += in_use - sum;
+        }
+        l->serial = m->serial;
+        l->chunk_seq = m->chunk_seq;
+        l->top = m->top;
+        l->seq = m->seq;
+    }
+    a->level_count = keep;
+    a->below_live = in_use;
+    refresh_floor(a);
+    return in_use;
 }
 
 static void free_large_newer_than(alloc_arena *a, uint64_t seq)
@@ -470,6 +663,9 @@ int alloc_arena_rollback(alloc_arena *a, alloc_arena_mark m)
         if (m.top < data_of(c) || m.top > used_end(a, c, th.size)) return stale(a, "above the current top");
         target = c;
     }
+    bool exact;
+    unsigned keep = levels_kept(a, &m, &exact);
+    if (!exact && lost_its_level(a, &m, keep)) return stale(a, "above an earlier rollback");
     while (a->cur != target) {
         chunk *c = a->cur;
         chunk h = hdr_get(c);
@@ -491,7 +687,7 @@ int alloc_arena_rollback(alloc_arena *a, alloc_arena_mark m)
     } else {
         a->top = a->end = 0;
     }
-    if (m.bytes_in_use < a->stats.bytes_in_use) a->stats.bytes_in_use = m.bytes_in_use;
+    a->stats.bytes_in_use = close_levels_above(a, &m, keep, exact);
     return 0;
 }
 
@@ -543,6 +739,9 @@ int alloc_arena_reset(alloc_arena *a, alloc_arena_reset_mode mode, size_t limit)
     a->spare_count = kept_count;
     if (mode == ALLOC_ARENA_FREE_ALL) a->next_size = a->first_chunk;
     a->epoch++;
+    a->level_count = 0;
+    a->below_live = 0;
+    a->floor = 0;
     alloc_stats_note_reset(&a->stats);
     ALLOC_TRACE("arena reset mode %d kept %zu bytes", (int)mode, kept);
     return 0;
@@ -619,6 +818,22 @@ bool alloc_arena_check(const alloc_arena *a)
     }
     if (n != a->large_count) return false;
     if (reserved != a->stats.bytes_reserved) return false;
+    /* Open savepoints: ordered by position and serial, their counts summed. */
+    if (a->level_count > ALLOC_ARENA_LEVELS) return false;
+    size_t below = 0;
+    for (unsigned i = 0; i < a->level_count; i++) {
+        const alloc_arena_level *l = &a->levels[i];
+        below += l->live;
+        if (l->serial > a->save_serial || l->seq > a->seq) return false;
+        if (i > 0) {
+            const alloc_arena_level *p = &a->levels[i - 1];
+            if (l->serial <= p->serial || l->seq < p->seq || l->chunk_seq < p->chunk_seq ||
+                (l->chunk_seq == p->chunk_seq && l->top < p->top))
+                return false;
+        }
+    }
+    if (below != a->below_live || below > a->stats.bytes_in_use) return false;
+    if (a->floor != floor_for(a)) return false;
 #if ALLOC_TRACK_ASAN_ENABLED
     if (a->cur) {
         if (!ALLOC_ASAN_IS_POISONED(a->cur)) return false;

@@ -10,7 +10,19 @@
  * Freeing it moves top back to mem; resizing it moves top to mem + new_len.
  * Any other block cannot be released individually: its free is a no-op that
  * is counted (alloc_bump_stranded) and the bytes come back with a rollback to
- * a savepoint taken before it, or with a reset. A savepoint is just the top.
+ * a savepoint taken before it, or with a reset.
+ *
+ * Savepoints. A savepoint is the top at save, and it is also a floor: a free
+ * or resize moves the top only above the newest open savepoint. Otherwise
+ * popping a block from before it would let the next allocation, made after
+ * it, land below it, out of reach of the rollback that must release it. With
+ * that rule addresses order blocks by allocation time across savepoints, and
+ * each open savepoint (level, up to ALLOC_BUMP_LEVELS, in the state) counts
+ * the live bytes allocated between the previous save and its own: a free
+ * below the floor subtracts from the level its address falls in, and a
+ * rollback to level j sets bytes_in_use to the sum of levels 1..j. The bytes
+ * above the floor need no counter (bytes_in_use minus the sum). Past
+ * ALLOC_BUMP_LEVELS open savepoints the newest level absorbs the next one.
  *
  * The thread-safe handle runs the same arithmetic inside a compare-and-swap
  * loop on top: a thread reads top, computes the new top, and publishes it only
@@ -61,6 +73,21 @@ static size_t ts_in_use(const alloc_bump *b)
 static size_t merged_in_use(const alloc_bump *b) { return b->stats.bytes_in_use + ts_in_use(b); }
 
 static void set_merged_in_use(alloc_bump *b, size_t value) { b->stats.bytes_in_use = value - ts_in_use(b); }
+
+/* --- open savepoints (levels) ------------------------------------------------ */
+
+/* A free of [p, p + len) below the floor (the block predates the newest
+ * savepoint): its bytes leave the level whose scope it was allocated in.
+ * Atomic counts, because the thread-safe handle's frees may run at once.
+ * Out of line: the free fast path only compares with the floor. */
+static ALLOC_NOINLINE void note_free_below(alloc_bump *b, uintptr_t p, size_t len)
+{
+    unsigned i = b->level_count;
+    while (i > 0 && p < b->levels[i - 1].top) i--;
+    if (i == b->level_count) return;
+    atomic_fetch_sub_explicit(&b->levels[i].live, len, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&b->below_live, len, memory_order_relaxed);
+}
 
 static void report(const char *what, const void *mem, size_t len, uintptr_t ret_addr)
 {
@@ -143,7 +170,7 @@ static bool bump_resize(void *ctx, void *mem, size_t len, size_t align, size_t n
         report("resize", mem, len, ret_addr);
         return false;
     }
-    if (p + len != top) return false; /* not the most recent block */
+    if (p + len != top || p < b->floor) return false; /* not the most recent block, or from before a savepoint */
     if (new_len > (size_t)(b->end - p)) return false;
     store_top(b, p + new_len);
     if (new_len > len) {
@@ -172,13 +199,15 @@ static void bump_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
     }
     uintptr_t p = (uintptr_t)mem;
     ALLOC_TRACK_POOL_FREE(b, mem);
-    if (p + len == load_top(b)) {
-        store_top(b, p);
-    } else {
-        b->stranded++;
-    }
     alloc_release_range(p, p + len);
     alloc_stats_note_free(&b->stats, len);
+    if (p + len == load_top(b) && p >= b->floor) {
+        store_top(b, p);
+        return;
+    }
+    b->stranded++;
+    /* Last, so that the call is a tail call and the pop path saves nothing. */
+    if (ALLOC_UNLIKELY(p < b->floor)) note_free_below(b, p, len);
 }
 
 static const alloc_vtable bump_vtable = {bump_alloc, bump_resize, bump_remap, bump_free};
@@ -228,7 +257,7 @@ static bool ts_resize(void *ctx, void *mem, size_t len, size_t align, size_t new
     alloc_bump *b = ctx;
     (void)align, (void)ret_addr;
     uintptr_t p = (uintptr_t)mem, expected = p + len;
-    if (new_len > (size_t)(b->end - p)) return false;
+    if (new_len > (size_t)(b->end - p) || p < b->floor) return false;
     /* A shrunk tail is poisoned before the lower top is published (another
      * thread may hand it out and unpoison it the moment it is), and made
      * accessible again, contents intact, if the block turns out not to be
@@ -267,9 +296,13 @@ static void ts_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t re
     /* Poison before publishing the lower top: once it is published another
      * thread may hand these bytes out and unpoison them. */
     ALLOC_TRACK_NOACCESS(mem, len);
-    if (!atomic_compare_exchange_strong_explicit(&b->top, &expected, p, memory_order_release,
-                                                 memory_order_relaxed))
+    if (ALLOC_UNLIKELY(p < b->floor)) {
+        note_free_below(b, p, len);
         ts_count(&b->ts_stranded);
+    } else if (!atomic_compare_exchange_strong_explicit(&b->top, &expected, p, memory_order_release,
+                                                        memory_order_relaxed)) {
+        ts_count(&b->ts_stranded);
+    }
     atomic_fetch_sub_explicit(&b->ts_bytes_in_use, len, memory_order_relaxed);
     ts_count(&b->ts_free_count);
 }
@@ -287,27 +320,87 @@ void alloc_bump_reset(alloc_bump *b)
     ALLOC_TRACK_POOL_TRIM(b, (void *)b->base, 0);
     store_top(b, b->base);
     set_merged_in_use(b, 0);
+    b->level_count = 0;
+    b->floor = 0;
+    atomic_store_explicit(&b->below_live, 0, memory_order_relaxed);
     ALLOC_TRACE("bump reset %zu bytes", (size_t)(top - b->base));
 }
 
-alloc_bump_mark alloc_bump_save(const alloc_bump *b) { return (alloc_bump_mark){load_top(b), merged_in_use(b)}; }
+alloc_bump_mark alloc_bump_save(alloc_bump *b)
+{
+    alloc_bump_mark m = {load_top(b), merged_in_use(b), ++b->save_serial};
+    /* Everything live now was allocated before this savepoint: the bytes
+     * above the previous floor become this level's. When the levels are
+     * full, the newest one stretches up to here instead. */
+    size_t below = atomic_load_explicit(&b->below_live, memory_order_relaxed);
+    size_t above = m.bytes_in_use - below;
+    alloc_bump_level *l;
+    if (b->level_count < ALLOC_BUMP_LEVELS) {
+        l = &b->levels[b->level_count++];
+        atomic_store_explicit(&l->live, above, memory_order_relaxed);
+    } else {
+        l = &b->levels[ALLOC_BUMP_LEVELS - 1];
+        b->merged_upto = l->serial; /* its mark now rolls back approximately */
+        atomic_fetch_add_explicit(&l->live, above, memory_order_relaxed);
+    }
+    atomic_store_explicit(&b->below_live, below + above, memory_order_relaxed);
+    l->serial = m.serial;
+    l->top = m.top;
+    b->floor = m.top;
+    return m;
+}
+
+static int stale(alloc_bump *b, alloc_bump_mark m, const char *why)
+{
+    alloc_stats_note_misuse(&b->stats);
+    if (ALLOC_DEBUG_CHECKS)
+        alloc_report_misuse("bump: rollback to a stale savepoint (top %p): %s", (void *)m.top, why);
+    return EINVAL;
+}
 
 int alloc_bump_rollback(alloc_bump *b, alloc_bump_mark m)
 {
     uintptr_t top = load_top(b);
-    if (m.top < b->base || m.top > top) {
-        alloc_stats_note_misuse(&b->stats);
-        if (ALLOC_DEBUG_CHECKS)
-            alloc_report_misuse("bump: rollback to a savepoint (top %p) above the current top %p: "
-                                "it was already released",
-                                (void *)m.top, (void *)top);
-        return EINVAL;
+    if (m.top < b->base || m.top > top) return stale(b, m, "above the current top: it was already released");
+    /* The levels that stay: those below m, and m's own (the lowest one at
+     * m's address: later ones there are empty). */
+    unsigned keep = 0;
+    bool exact = false;
+    while (keep < b->level_count && b->levels[keep].top <= m.top) {
+        if (b->levels[keep++].top == m.top) {
+            exact = true;
+            break;
+        }
     }
+    /* Without a level of its own, m was either absorbed (too many open) or
+     * released by a rollback below it or a reset since. */
+    if (!exact && (m.serial > b->merged_upto || (keep > 0 && b->levels[keep - 1].serial > m.serial)))
+        return stale(b, m, "taken before a reset or above an earlier rollback");
     alloc_release_range(m.top, top);
     ALLOC_TRACK_POOL_TRIM(b, (void *)b->base, (size_t)(m.top - b->base));
     store_top(b, m.top);
-    size_t now = merged_in_use(b);
-    set_merged_in_use(b, m.bytes_in_use < now ? m.bytes_in_use : now);
+    size_t sum = 0;
+    for (unsigned i = 0; i < keep; i++) sum += atomic_load_explicit(&b->levels[i].live, memory_order_relaxed);
+    size_t in_use = sum;
+    if (!exact) {
+        size_t now = merged_in_use(b);
+        size_t at_save = m.bytes_in_use < now ? m.bytes_in_use : now;
+        in_use = at_save > sum ? at_save : sum;
+        alloc_bump_level *l;
+        if (keep < ALLOC_BUMP_LEVELS) {
+            l = &b->levels[keep++];
+            atomic_store_explicit(&l->live, in_use - sum, memory_order_relaxed);
+        } else {
+            l = &b->levels[keep - 1]; /* all full and below m: the last stretches up to m */
+            atomic_fetch_add_explicit(&l->live, in_use - sum, memory_order_relaxed);
+        }
+        l->serial = m.serial;
+        l->top = m.top;
+    }
+    b->level_count = keep;
+    b->floor = keep ? b->levels[keep - 1].top : 0;
+    atomic_store_explicit(&b->below_live, in_use, memory_order_relaxed);
+    set_merged_in_use(b, in_use);
     return 0;
 }
 
@@ -353,6 +446,19 @@ bool alloc_bump_check(const alloc_bump *b)
     if (!alloc_stats_consistent(&s)) return false;
     if (s.bytes_in_use > top - b->base) return false;
     if (s.bytes_reserved != b->end - b->base) return false;
+    /* Open savepoints: in address and serial order, under the top, counts summed. */
+    if (b->level_count > ALLOC_BUMP_LEVELS) return false;
+    size_t below = 0;
+    for (unsigned i = 0; i < b->level_count; i++) {
+        const alloc_bump_level *l = &b->levels[i];
+        below += atomic_load_explicit((_Atomic size_t *)&l->live, memory_order_relaxed);
+        if (l->top < b->base || l->top > top || l->serial > b->save_serial) return false;
+        if (i > 0 && (l->top < b->levels[i - 1].top || l->serial <= b->levels[i - 1].serial)) return false;
+    }
+    if (b->floor != (b->level_count ? b->levels[b->level_count - 1].top : 0)) return false;
+    if (below != atomic_load_explicit((_Atomic size_t *)&b->below_live, memory_order_relaxed) ||
+        below > s.bytes_in_use)
+        return false;
 #if ALLOC_TRACK_ASAN_ENABLED
     /* Free space is poisoned: probe the first whole granule above the top. */
     uintptr_t probe = alloc_align_up(top, 8);

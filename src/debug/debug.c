@@ -8,10 +8,16 @@
  * sequence always ends at the first empty slot and lookups stay O(1) expected
  * however long the wrapper lives. A record is either live (len > 0) or a
  * freed record (len == 0) remembering who allocated and who freed an address;
- * a ring of the most recent freed addresses bounds how many freed records
- * exist, the oldest dropped first. An address is never live and freed at once:
- * when the inner allocator hands out a remembered address again, its freed
- * record becomes the new live one.
+ * a ring of the most recent frees bounds how many freed records exist, the
+ * oldest dropped first. An address is never live and freed at once: when the
+ * inner allocator hands out a remembered address again, its freed record
+ * becomes the new live one. So one address can have several ring entries (one
+ * per free) but only one record, which belongs to its newest free; each entry
+ * carries the serial of the allocation it freed, and an entry leaving the ring
+ * drops the record only if the record still carries that serial. Without that
+ * test a recycled address would lose the memory of its newer free when the
+ * entry of its first free left the ring, and a double free would read as
+ * foreign.
  *
  * Layout of a block in the inner allocator:
  *
@@ -176,21 +182,26 @@ static bool canary_intact(const alloc_debug *d, const alloc_debug_slot *s, const
 
 /* --- the freed-address history ---------------------------------------------- */
 
-static void history_push(alloc_debug *d, uintptr_t addr)
+static void history_push(alloc_debug *d, uintptr_t addr, uint64_t serial)
 {
     if (d->history_len == d->history_cap) {
-        uintptr_t oldest = d->history[d->history_head];
+        alloc_debug_freed oldest = d->history[d->history_head];
         d->history_head = (d->history_head + 1) & (d->history_cap - 1);
         d->history_len--;
-        size_t i = probe(d, oldest);
-        /* The address may be live again (reused); only its freed record goes. */
-        if (d->slots[i].addr == oldest && d->slots[i].len == 0) remove_slot(d, i);
+        size_t i = probe(d, oldest.addr);
+        /* The address may be live again, or freed again since: then the
+         * record belongs to a newer allocation (another serial), whose own
+         * ring entry is younger, and stays. Only a record still describing
+         * this entry's free goes. */
+        if (d->slots[i].addr == oldest.addr && d->slots[i].len == 0 && d->slots[i].serial == oldest.serial)
+            remove_slot(d, i);
     }
-    d->history[(d->history_head + d->history_len) & (d->history_cap - 1)] = addr;
+    d->history[(d->history_head + d->history_len) & (d->history_cap - 1)] = (alloc_debug_freed){addr, serial};
     d->history_len++;
 }
 
-/* Turns the live record in slot i into a freed record (or drops it). */
+/* Turns the live record in slot i into a freed record (or drops it). The
+ * freed record keeps the allocation's serial, which ties it to its ring entry. */
 static void retire(alloc_debug *d, size_t i, uintptr_t free_site)
 {
     if (d->history_cap == 0) {
@@ -200,7 +211,7 @@ static void retire(alloc_debug *d, size_t i, uintptr_t free_site)
     uintptr_t addr = d->slots[i].addr;
     d->slots[i].len = 0;
     d->slots[i].last_site = free_site;
-    history_push(d, addr);
+    history_push(d, addr, d->slots[i].serial);
 }
 
 /* --- contract checks ------------------------------------------------------- */
@@ -221,15 +232,19 @@ static alloc_debug_slot *checked_record(alloc_debug *d, const void *mem, size_t 
     }
     alloc_debug_slot *s = &d->slots[probe(d, (uintptr_t)mem)];
     if (ALLOC_UNLIKELY(s->addr == 0)) {
-        alloc_report_misuse("debug: %s of %p, which this allocator did not hand out (foreign or long-freed "
-                            "pointer), called from %s",
-                            op, mem, alloc_describe_addr(site, a, sizeof a));
+        alloc_report_misuse("debug: %s of %p: foreign pointer (this allocator did not hand it out, or freed "
+                            "it longer ago than its freed-address history of %zu frees remembers), called from %s",
+                            op, mem, d->history_cap, alloc_describe_addr(site, a, sizeof a));
         return NULL;
     }
     if (ALLOC_UNLIKELY(s->len == 0)) {
-        alloc_report_misuse("debug: %s of %p, already freed (double free): allocated at %s, freed at %s, "
+        /* free of a freed block is a double free; resize or remap of one
+         * touches memory the caller gave up: a use after free. */
+        bool is_free = strcmp(op, "free") == 0;
+        alloc_report_misuse("debug: %s of %p, already freed (%s): allocated at %s, freed at %s, "
                             "now called from %s",
-                            op, mem, alloc_describe_addr(s->alloc_site, a, sizeof a),
+                            op, mem, is_free ? "double free" : "use after free",
+                            alloc_describe_addr(s->alloc_site, a, sizeof a),
                             alloc_describe_addr(s->last_site, b, sizeof b), alloc_describe_addr(site, c, sizeof c));
         return NULL;
     }
@@ -432,7 +447,7 @@ int alloc_debug_init(alloc_debug *d, allocator inner, const alloc_debug_options 
     t.slots = meta_alloc(&t, t.slot_count, sizeof *t.slots, _Alignof(alloc_debug_slot));
     if (!t.slots) return -ENOMEM;
     if (t.history_cap) {
-        t.history = meta_alloc(&t, t.history_cap, sizeof *t.history, _Alignof(uintptr_t));
+        t.history = meta_alloc(&t, t.history_cap, sizeof *t.history, _Alignof(alloc_debug_freed));
         if (!t.history) {
             alloc_free_at(t.meta, t.slots, t.slot_count * sizeof *t.slots, _Alignof(alloc_debug_slot), 0);
             return -ENOMEM;
@@ -498,7 +513,8 @@ size_t alloc_debug_deinit(alloc_debug *d)
         }
     }
     alloc_free_at(d->meta, d->slots, d->slot_count * sizeof *d->slots, _Alignof(alloc_debug_slot), 0);
-    if (d->history) alloc_free_at(d->meta, d->history, d->history_cap * sizeof *d->history, _Alignof(uintptr_t), 0);
+    if (d->history)
+        alloc_free_at(d->meta, d->history, d->history_cap * sizeof *d->history, _Alignof(alloc_debug_freed), 0);
     d->slots = NULL;
     d->history = NULL;
     d->slot_count = 0;
@@ -617,7 +633,15 @@ bool alloc_debug_check(const alloc_debug *d)
         if (!canary_intact(d, s, "check", 0)) return false;
     }
     if (live != d->live || used != d->used || bytes != d->stats.bytes_in_use) return false;
-    if (used - live > d->history_len) return false;
+    /* Every freed record is owned by exactly one ring entry (same address and
+     * serial); entries of older frees of a recycled address own none. */
+    size_t owned = 0;
+    for (size_t k = 0; k < d->history_len; k++) {
+        alloc_debug_freed e = d->history[(d->history_head + k) & (d->history_cap - 1)];
+        const alloc_debug_slot *s = &d->slots[probe(d, e.addr)];
+        if (s->addr == e.addr && s->len == 0 && s->serial == e.serial) owned++;
+    }
+    if (owned != used - live) return false;
     return d->stats.alloc_count - d->stats.free_count == d->live;
 }
 

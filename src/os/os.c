@@ -14,6 +14,35 @@
 
 #include "alloc/os.h"
 #include "backend.h"
+#include "inject.h"
+
+/* The fault-injection seam (inject.h). count is read first and alone on the
+ * hot path, so a disarmed seam costs one relaxed load. */
+static struct {
+    _Atomic unsigned ops, count;
+    _Atomic int error;
+} injection;
+
+void alloc_os_inject_failure(unsigned ops, int error, unsigned count)
+{
+    atomic_store(&injection.count, 0);
+    atomic_store(&injection.ops, ops);
+    atomic_store(&injection.error, error);
+    atomic_store(&injection.count, count);
+}
+
+unsigned alloc_os_injections_left(void) { return atomic_load(&injection.count); }
+
+/* -error if a failure of op is injected (and consumes it), else 0. */
+static int injected(unsigned op)
+{
+    unsigned left = atomic_load_explicit(&injection.count, memory_order_relaxed);
+    if (ALLOC_LIKELY(left == 0)) return 0;
+    if (!(atomic_load(&injection.ops) & op)) return 0;
+    while (left != 0 && !atomic_compare_exchange_weak(&injection.count, &left, left - 1)) {
+    }
+    return left != 0 ? -atomic_load(&injection.error) : 0;
+}
 
 static _Atomic size_t cached_page_size;
 
@@ -49,6 +78,8 @@ int alloc_os_map(size_t len, size_t align, void **out)
     size_t page = alloc_os_page_size();
     size_t size = round_to_pages(len);
     if (size == 0) return -ENOMEM;
+    int fail = injected(ALLOC_OS_OP_MAP);
+    if (fail) return fail;
     if (align <= page) {
         intptr_t r = alloc_sys_map(size, ALLOC_SYS_PROT_READ | ALLOC_SYS_PROT_WRITE);
         if (sys_failed(r)) return (int)r;
@@ -76,6 +107,8 @@ int alloc_os_unmap(void *addr, size_t len)
     if (len == 0 || !alloc_is_aligned(addr, alloc_os_page_size())) return -EINVAL;
     size_t size = round_to_pages(len);
     if (size == 0) return -EINVAL;
+    int fail = injected(ALLOC_OS_OP_UNMAP);
+    if (fail) return fail;
     return alloc_sys_unmap(addr, size);
 }
 
@@ -90,6 +123,8 @@ int alloc_os_remap(void *addr, size_t old_len, size_t new_len, bool may_move, vo
         *out = addr;
         return 0;
     }
+    int fail = injected(ALLOC_OS_OP_REMAP);
+    if (fail) return fail;
     intptr_t r = alloc_sys_remap(addr, old_size, new_size, may_move);
     if (sys_failed(r)) return (int)r;
     *out = (void *)r;
@@ -101,6 +136,8 @@ int alloc_os_purge(void *addr, size_t len, bool lazy)
     if (len == 0 || !alloc_is_aligned(addr, alloc_os_page_size())) return -EINVAL;
     size_t size = round_to_pages(len);
     if (size == 0) return -EINVAL;
+    int fail = injected(ALLOC_OS_OP_PURGE);
+    if (fail) return fail;
     if (lazy) {
         int r = alloc_sys_advise(addr, size, ALLOC_SYS_ADVISE_FREE);
         if (r != -EINVAL) return r; /* kernels before 4.5 lack MADV_FREE: fall through */
@@ -113,6 +150,8 @@ int alloc_os_protect(void *addr, size_t len, enum alloc_os_prot prot)
     if (len == 0 || !alloc_is_aligned(addr, alloc_os_page_size())) return -EINVAL;
     size_t size = round_to_pages(len);
     if (size == 0) return -EINVAL;
+    int fail = injected(ALLOC_OS_OP_PROTECT);
+    if (fail) return fail;
     int sys_prot = ALLOC_SYS_PROT_NONE;
     if (prot & ALLOC_OS_PROT_READ) sys_prot |= ALLOC_SYS_PROT_READ;
     if (prot == ALLOC_OS_PROT_READ_WRITE) sys_prot |= ALLOC_SYS_PROT_WRITE;

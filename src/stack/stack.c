@@ -307,6 +307,23 @@ static inline void *push(alloc_stack *s, size_t len, size_t align, uintptr_t ret
 }
 
 /* Pops the top block (whose header is h). */
+/* Open markers whose lowest block so far is old now find it at new_block (a
+ * pop took old off the stack, or a remap moved it). They form a suffix of
+ * the levels, the newest ones. */
+static ALLOC_NOINLINE void move_lows(alloc_stack *s, const void *old, void *new_block)
+{
+    for (unsigned k = s->level_count; k > 0 && s->levels[k - 1].low == old; k--) s->levels[k - 1].low = new_block;
+}
+
+/* The rare half of a pop, out of line so that the common one saves no
+ * registers: open markers resting on the popped block move down with it, and
+ * chunks the top has left are dropped. */
+static ALLOC_NOINLINE void pop_slow(alloc_stack *s, const void *popped, bool left_chunk)
+{
+    if (s->level_count) move_lows(s, popped, s->top_block);
+    if (left_chunk) drop_chunks_above(s, s->top);
+}
+
 static void pop(alloc_stack *s, const header *h)
 {
     void *mem = s->top_block;
@@ -318,9 +335,9 @@ static void pop(alloc_stack *s, const header *h)
     /* Most pops stay in the current chunk, [cur + CHUNK_HDR, end]; only a pop
      * that leaves it, or empties a stack that holds a spare, reads chunk
      * headers (end is 0 when there is no chunk). */
-    if (chunk_mode(s) && ALLOC_UNLIKELY(s->top < (uintptr_t)s->cur + CHUNK_HDR || s->top > s->end ||
-                                        (s->spare && !s->top_block)))
-        drop_chunks_above(s, s->top);
+    bool left_chunk = chunk_mode(s) && (s->top < (uintptr_t)s->cur + CHUNK_HDR || s->top > s->end ||
+                                        (s->spare && !s->top_block));
+    if (ALLOC_UNLIKELY(left_chunk || s->level_count != 0)) pop_slow(s, mem, left_chunk);
 }
 
 void *alloc_stack_alloc(alloc_stack *s, size_t len, size_t align, uintptr_t ret_addr)
@@ -389,8 +406,8 @@ static void stack_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t
         report_order(s, "free", mem, len, ret_addr);
         return;
     }
-    pop(s, &h);
     alloc_stats_note_free(&s->stats, len);
+    pop(s, &h); /* last: its rare call is then a tail call */
 }
 
 static bool stack_resize(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
@@ -436,6 +453,7 @@ static void *stack_remap(void *ctx, void *mem, size_t len, size_t align, size_t 
     hdr_put(q, &h);
     ALLOC_TRACK_POOL_FREE(s, mem);
     alloc_release_range((uintptr_t)mem, (uintptr_t)mem + len);
+    if (s->level_count) move_lows(s, mem, q); /* the same allocation, from before those markers */
     alloc_stats_note_resize(&s->stats, len, new_len, false);
     return q;
 }
@@ -446,30 +464,55 @@ allocator alloc_stack_allocator(alloc_stack *s) { return (allocator){s, &stack_v
 
 /* --- markers, reset, deinit --------------------------------------------------- */
 
-alloc_stack_mark alloc_stack_save(const alloc_stack *s) { return (alloc_stack_mark){s->top_block, s->top}; }
+alloc_stack_mark alloc_stack_save(alloc_stack *s)
+{
+    alloc_stack_mark m = {s->top_block, s->top, ++s->save_serial, ALLOC_STACK_LEVELS};
+    if (s->level_count < ALLOC_STACK_LEVELS) {
+        m.level = s->level_count++;
+        s->levels[m.level] = (alloc_stack_level){m.serial, s->top_block};
+    }
+    return m;
+}
+
+static int refuse(alloc_stack *s, const char *why)
+{
+    alloc_stats_note_misuse(&s->stats);
+    if (ALLOC_DEBUG_CHECKS) alloc_report_misuse("stack: rollback to a stale marker (%s)", why);
+    return EINVAL;
+}
 
 int alloc_stack_rollback(alloc_stack *s, alloc_stack_mark m)
 {
-    /* Validate first: m's block must still be on the stack. */
-    void *b = s->top_block;
-    while (b && b != m.top_block) b = hdr_get(b).prev_block;
-    bool ok = b == m.top_block;
-    if (ok && !b && !chunk_mode(s)) ok = m.top == s->base;
-    if (!ok) {
-        alloc_stats_note_misuse(&s->stats);
-        if (ALLOC_DEBUG_CHECKS) alloc_report_misuse("stack: rollback to a marker whose block was already popped");
-        return EINVAL;
+    void *target;
+    bool tracked = m.level < s->level_count && s->levels[m.level].serial == m.serial;
+    if (tracked) {
+        /* Its level followed every pop below it: the blocks above its low
+         * block are exactly those pushed after the marker. */
+        target = s->levels[m.level].low;
+    } else {
+        /* An open marker beyond the levels keeps its own top block; a marker
+         * whose level is gone was closed by a reset or a rollback below it. */
+        if (m.level < ALLOC_STACK_LEVELS)
+            return refuse(s, "closed by a reset or by a rollback to an older marker");
+        /* Validate first: m's block must still be on the stack. */
+        void *b = s->top_block;
+        while (b && b != m.top_block) b = hdr_get(b).prev_block;
+        bool ok = b == m.top_block;
+        if (ok && !b && !chunk_mode(s)) ok = m.top == s->base;
+        if (!ok) return refuse(s, "its block was already popped");
+        target = m.top_block;
     }
-    while (s->top_block != m.top_block) {
+    while (s->top_block != target) {
         header h = hdr_get(s->top_block);
         s->stats.bytes_in_use -= h.len;
         pop(s, &h);
     }
-    /* The marker's top may lie above its block's end only if that block was
+    if (tracked) s->level_count = m.level + 1;
+    /* The top may lie above the target block's end only if that block was
      * shrunk since; it never lies below. */
-    if (m.top_block) {
-        header h = hdr_get(m.top_block);
-        uintptr_t block_end = (uintptr_t)m.top_block + h.len;
+    if (target) {
+        header h = hdr_get(target);
+        uintptr_t block_end = (uintptr_t)target + h.len;
         if (s->top > block_end) {
             alloc_release_range(block_end, s->top);
             s->top = block_end;
@@ -484,6 +527,7 @@ int alloc_stack_rollback(alloc_stack *s, alloc_stack_mark m)
 void alloc_stack_reset(alloc_stack *s)
 {
     s->top_block = NULL;
+    s->level_count = 0; /* every open marker is now stale */
     s->stats.bytes_in_use = 0;
     /* every block at once: a Valgrind mempool is emptied by recreating it */
     ALLOC_TRACK_POOL_DESTROY(s);
@@ -569,6 +613,22 @@ bool alloc_stack_check(const alloc_stack *s)
         b = h.prev_block;
     }
     if (in_use != s->stats.bytes_in_use) return false;
+    /* Open markers: each low block on the stack, older markers' at or below
+     * newer ones' (depth counted from the top, so it must not decrease). */
+    if (s->level_count > ALLOC_STACK_LEVELS) return false;
+    size_t last_depth = 0;
+    for (unsigned k = s->level_count; k > 0; k--) {
+        const alloc_stack_level *l = &s->levels[k - 1];
+        if (l->serial > s->save_serial || (k > 1 && s->levels[k - 2].serial >= l->serial)) return false;
+        size_t depth = 0;
+        void *b = s->top_block;
+        while (b && b != l->low) {
+            b = hdr_get(b).prev_block;
+            depth++;
+        }
+        if (b != l->low || depth < last_depth) return false;
+        last_depth = depth;
+    }
     if (chunk_mode(s)) {
         for (chunk *c = s->cur; c; chunks++) {
             chunk h = chunk_get(c);
