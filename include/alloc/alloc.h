@@ -22,6 +22,13 @@
  * never pass the sentinel on. Size overflow (n * size, or a length beyond
  * PTRDIFF_MAX) yields NULL without a vtable call.
  *
+ * Errors, one convention for the whole library: a call that hands out memory
+ * returns NULL when it cannot (and never aborts); every other fallible call
+ * returns 0 on success or a negative errno value (-EINVAL for a bad argument
+ * or configuration, -ENOMEM when memory runs out, ...), so `if (err < 0)`
+ * catches every failure. The only positive codes are those POSIX fixes for
+ * the malloc family (posix_memalign in global.h), which also sets errno.
+ *
  * Thread safety: the helpers add none; a handle is as thread-safe as its
  * strategy documents.
  */

@@ -123,7 +123,7 @@ typedef struct alloc_arena_info {
 /*
  * Initialises a with opts (NULL: all defaults). Takes no memory yet: the first
  * chunk comes with the first allocation.
- * Returns 0, or EINVAL (a untouched) iff a is NULL, growth_percent is in
+ * Returns 0, or -EINVAL (a untouched) iff a is NULL, growth_percent is in
  * 1..99, first_chunk is below 256 bytes or above max_chunk, or
  * large_threshold exceeds max_chunk / 2. O(1).
  */
@@ -142,7 +142,7 @@ ALLOC_API allocator alloc_arena_allocator(alloc_arena *a);
  * current, the others spares used next); RETAIN_LIMIT keeps them only up to
  * limit bytes in total (largest first). Large chunks always go back.
  * Savepoints taken before become stale. Peaks and counts stay.
- * Returns 0, or EINVAL (nothing changed) for an unknown mode. O(chunks).
+ * Returns 0, or -EINVAL (nothing changed) for an unknown mode. O(chunks).
  */
 ALLOC_API int alloc_arena_reset(alloc_arena *a, alloc_arena_reset_mode mode, size_t limit);
 
@@ -155,7 +155,7 @@ ALLOC_API alloc_arena_mark alloc_arena_save(const alloc_arena *a);
  * one kept as a spare so a scope that crosses a chunk boundary in a loop does
  * not call the backing allocator every time) and large chunks allocated after
  * it. Savepoints taken after m become stale.
- * Returns 0, or EINVAL (nothing changed; misuse reported in debug builds and
+ * Returns 0, or -EINVAL (nothing changed; misuse reported in debug builds and
  * counted in misuse_count) iff m is stale: taken before a reset or above an
  * earlier rollback. O(chunks released).
  */

@@ -83,7 +83,7 @@ typedef struct alloc_bump_mark {
 /*
  * Initialises b over buf[0, cap). The buffer must outlive b and must not be
  * used by anyone else until alloc_bump_deinit.
- * Returns 0, or EINVAL (b untouched) iff b is NULL, buf is NULL with cap > 0,
+ * Returns 0, or -EINVAL (b untouched) iff b is NULL, buf is NULL with cap > 0,
  * cap > ALLOC_MAX_LEN, or buf + cap wraps around. O(1) (O(cap) when sanitizer
  * tracking is on: the buffer is poisoned).
  */
@@ -119,7 +119,7 @@ ALLOC_API alloc_bump_mark alloc_bump_save(const alloc_bump *b);
 /*
  * Releases everything allocated after m was taken (bytes poisoned; debug
  * builds fill them with 0x55). Marks taken later than m become invalid.
- * Returns 0, or EINVAL (nothing changed; misuse reported in debug builds,
+ * Returns 0, or -EINVAL (nothing changed; misuse reported in debug builds,
  * counted in misuse_count) iff m lies above the current top or outside the
  * buffer — i.e. an older rollback or a reset already released it.
  * bytes_in_use returns to its value at the mark (or stays, if lower).

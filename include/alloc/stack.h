@@ -100,7 +100,7 @@ typedef struct alloc_stack_mark {
 } alloc_stack_mark;
 
 /*
- * Initialises s over buf[0, cap) (no growth). Returns 0, or EINVAL (s
+ * Initialises s over buf[0, cap) (no growth). Returns 0, or -EINVAL (s
  * untouched) iff s is NULL, buf is NULL with cap > 0, cap > ALLOC_MAX_LEN or
  * buf + cap wraps. O(1) (O(cap) under sanitizer tracking).
  */
@@ -108,7 +108,7 @@ ALLOC_API int alloc_stack_init_buffer(alloc_stack *s, void *buf, size_t cap);
 
 /*
  * Initialises s over a backing allocator (opts NULL: the page allocator,
- * default sizes). Takes no memory until the first push. Returns 0, or EINVAL
+ * default sizes). Takes no memory until the first push. Returns 0, or -EINVAL
  * iff s is NULL, first_chunk < 256, first_chunk > max_chunk or max_chunk >
  * ALLOC_MAX_LEN / 2. O(1).
  */
@@ -129,7 +129,7 @@ ALLOC_API void *alloc_stack_alloc(alloc_stack *s, size_t len, size_t align, uint
 ALLOC_API alloc_stack_mark alloc_stack_save(const alloc_stack *s);
 
 /*
- * Pops every block pushed after m (bytes poisoned). Returns 0, or EINVAL
+ * Pops every block pushed after m (bytes poisoned). Returns 0, or -EINVAL
  * (nothing changed; misuse reported in debug builds, counted in
  * misuse_count) iff m's block is no longer on the stack. O(blocks popped).
  */

@@ -119,7 +119,7 @@ static void give_back(alloc_arena *a, chunk *c, size_t size, size_t align, uintp
 int alloc_arena_init(alloc_arena *a, const alloc_arena_options *opts)
 {
     alloc_arena_options o = {0};
-    if (!a) return EINVAL;
+    if (!a) return -EINVAL;
     if (opts) o = *opts;
     if (!o.backing.vtable) o.backing = alloc_page_allocator();
     if (!o.first_chunk) o.first_chunk = DEFAULT_FIRST;
@@ -131,7 +131,7 @@ int alloc_arena_init(alloc_arena *a, const alloc_arena_options *opts)
     }
     if (o.growth_percent < 100 || o.first_chunk < MIN_FIRST || o.first_chunk > o.max_chunk ||
         o.max_chunk > ALLOC_MAX_LEN / 2 || o.large_threshold > o.max_chunk / 2)
-        return EINVAL;
+        return -EINVAL;
     memset(a, 0, sizeof *a);
     a->backing = o.backing;
     a->backing_is_page = o.backing.vtable == &alloc_page_vtable;
@@ -448,7 +448,7 @@ static int stale(alloc_arena *a, const char *why)
 {
     alloc_stats_note_misuse(&a->stats);
     if (ALLOC_DEBUG_CHECKS) alloc_report_misuse("arena: rollback to a stale savepoint (%s)", why);
-    return EINVAL;
+    return -EINVAL;
 }
 
 int alloc_arena_rollback(alloc_arena *a, alloc_arena_mark m)
@@ -498,7 +498,7 @@ int alloc_arena_rollback(alloc_arena *a, alloc_arena_mark m)
 int alloc_arena_reset(alloc_arena *a, alloc_arena_reset_mode mode, size_t limit)
 {
     if (mode != ALLOC_ARENA_FREE_ALL && mode != ALLOC_ARENA_RETAIN_CAPACITY && mode != ALLOC_ARENA_RETAIN_LIMIT)
-        return EINVAL;
+        return -EINVAL;
     if (mode == ALLOC_ARENA_FREE_ALL) limit = 0;
     if (mode == ALLOC_ARENA_RETAIN_CAPACITY) limit = SIZE_MAX;
     free_large_newer_than(a, 0);

@@ -77,7 +77,7 @@ static bool handed_out(const alloc_bump *b, const void *mem, size_t len)
 
 int alloc_bump_init(alloc_bump *b, void *buf, size_t cap)
 {
-    if (!b || (!buf && cap > 0) || cap > ALLOC_MAX_LEN || (uintptr_t)buf > UINTPTR_MAX - cap) return EINVAL;
+    if (!b || (!buf && cap > 0) || cap > ALLOC_MAX_LEN || (uintptr_t)buf > UINTPTR_MAX - cap) return -EINVAL;
     memset(b, 0, sizeof *b);
     b->base = (uintptr_t)buf;
     b->end = (uintptr_t)buf + cap;
@@ -301,7 +301,7 @@ int alloc_bump_rollback(alloc_bump *b, alloc_bump_mark m)
             alloc_report_misuse("bump: rollback to a savepoint (top %p) above the current top %p: "
                                 "it was already released",
                                 (void *)m.top, (void *)top);
-        return EINVAL;
+        return -EINVAL;
     }
     alloc_release_range(m.top, top);
     ALLOC_TRACK_POOL_TRIM(b, (void *)b->base, (size_t)(m.top - b->base));
