@@ -19,7 +19,7 @@ install(TARGETS alloc alloc_shared EXPORT allocTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/alloc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-  FILES_MATCHING PATTERN "*.h")
+  FILES_MATCHING PATTERN "*.h" PATTERN "*.hpp")
 
 # The global adapter: alloc::global (the engine, alloc_global_* names) and,
 # where malloc may be replaced (no sanitizer), alloc::global_malloc (object

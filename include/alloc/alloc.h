@@ -74,6 +74,25 @@ extern "C" {
 #define ALLOC_NOINLINE
 #endif
 
+/* C11 keywords that C++ spells differently, so that every public header, and
+ * every macro in them, compiles as C++11 and later as well as C11. The C++
+ * spellings give the same layout (alignas, alignof) or the same promise
+ * (noreturn); tests/cxx compiles each header as C++ with each standard. */
+#ifdef __cplusplus
+#define ALLOC_ALIGNOF(T) alignof(T)
+#define ALLOC_ALIGNAS(n) alignas(n)
+#else
+#define ALLOC_ALIGNOF(T) _Alignof(T)
+#define ALLOC_ALIGNAS(n) _Alignas(n)
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define ALLOC_NORETURN __attribute__((noreturn))
+#elif defined(__cplusplus)
+#define ALLOC_NORETURN [[noreturn]]
+#else
+#define ALLOC_NORETURN _Noreturn
+#endif
+
 /* Symbols of the library proper (hidden visibility builds export only these). */
 #if defined(_WIN32)
 #define ALLOC_API
@@ -301,13 +320,13 @@ ALLOC_INLINE void alloc_free_str_at(allocator a, char *s, uintptr_t ret_addr)
 #define alloc_strdup(a, s) alloc_strdup_at((a), (s), ALLOC_RET_ADDR())
 #define alloc_free_str(a, s) alloc_free_str_at((a), (s), ALLOC_RET_ADDR())
 
-/* Typed forms: one object or an array of T (alignment _Alignof(T)). */
-#define alloc_create(a, T) ((T *)alloc_bytes_at((a), sizeof(T), _Alignof(T), ALLOC_RET_ADDR()))
-#define alloc_destroy(a, T, p) alloc_free_at((a), (p), sizeof(T), _Alignof(T), ALLOC_RET_ADDR())
+/* Typed forms: one object or an array of T (alignment ALLOC_ALIGNOF(T), _Alignof in C). */
+#define alloc_create(a, T) ((T *)alloc_bytes_at((a), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_RET_ADDR()))
+#define alloc_destroy(a, T, p) alloc_free_at((a), (p), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_RET_ADDR())
 #define alloc_create_array(a, T, n) \
-    ((T *)alloc_array_at((a), (n), sizeof(T), _Alignof(T), ALLOC_RET_ADDR()))
+    ((T *)alloc_array_at((a), (n), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_RET_ADDR()))
 #define alloc_destroy_array(a, T, p, n) \
-    alloc_free_array_at((a), (p), (n), sizeof(T), _Alignof(T), ALLOC_RET_ADDR())
+    alloc_free_array_at((a), (p), (n), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_RET_ADDR())
 
 #ifdef __cplusplus
 }

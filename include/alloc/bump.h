@@ -48,7 +48,19 @@
 #ifndef ALLOC_BUMP_H
 #define ALLOC_BUMP_H
 
+#ifdef __cplusplus
+/* C++ has no _Atomic before C++23: std::atomic<T> of a lock-free integer has
+ * the size, alignment and representation of C's _Atomic T on GCC and Clang. */
+#include <atomic>
+#define ALLOC_BUMP_ATOMIC(T) std::atomic<T>
+#define ALLOC_BUMP_LOAD_RELAXED(p) std::atomic_load_explicit((p), std::memory_order_relaxed)
+#define ALLOC_BUMP_STORE_RELAXED(p, v) std::atomic_store_explicit((p), (v), std::memory_order_relaxed)
+#else
 #include <stdatomic.h>
+#define ALLOC_BUMP_ATOMIC(T) _Atomic(T)
+#define ALLOC_BUMP_LOAD_RELAXED(p) atomic_load_explicit((p), memory_order_relaxed)
+#define ALLOC_BUMP_STORE_RELAXED(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
+#endif
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,15 +75,15 @@ extern "C" {
 /* State of one bump allocator; lives in caller memory. Fields are private
  * (they are visible only for the inline fast path and sizeof). */
 typedef struct alloc_bump {
-    _Atomic uintptr_t top; /* next free byte; base <= top <= end */
+    ALLOC_BUMP_ATOMIC(uintptr_t) top; /* next free byte; base <= top <= end */
     uintptr_t base;
     uintptr_t end;
     unsigned slow;         /* non-zero: every alloc takes the out-of-line path (tracking builds) */
     alloc_stats stats;     /* single-threaded operations */
     uint64_t stranded;     /* non-last frees */
     /* Counters of the thread-safe handle, merged by alloc_bump_stats. */
-    _Atomic uint64_t ts_alloc_count, ts_free_count, ts_resize_count, ts_failed_count, ts_stranded;
-    _Atomic size_t ts_bytes_in_use, ts_peak;
+    ALLOC_BUMP_ATOMIC(uint64_t) ts_alloc_count, ts_free_count, ts_resize_count, ts_failed_count, ts_stranded;
+    ALLOC_BUMP_ATOMIC(size_t) ts_bytes_in_use, ts_peak;
 } alloc_bump;
 
 /* A savepoint: the top at the time it was taken. */
@@ -158,12 +170,12 @@ ALLOC_API bool alloc_bump_check(const alloc_bump *b);
  */
 ALLOC_INLINE void *alloc_bump_alloc_fast(alloc_bump *b, size_t len, size_t align)
 {
-    uintptr_t top = atomic_load_explicit(&b->top, memory_order_relaxed);
+    uintptr_t top = ALLOC_BUMP_LOAD_RELAXED(&b->top);
     size_t avail = (size_t)(b->end - top);
     size_t pad = (size_t)(-top & (align - 1));
     if (ALLOC_UNLIKELY(b->slow | (len > avail) | (pad > avail - len))) return alloc_bump_alloc(b, len, align);
     uintptr_t p = top + pad;
-    atomic_store_explicit(&b->top, p + len, memory_order_relaxed);
+    ALLOC_BUMP_STORE_RELAXED(&b->top, p + len);
     b->stats.alloc_count++;
     size_t in_use = b->stats.bytes_in_use + len;
     b->stats.bytes_in_use = in_use;

@@ -46,7 +46,7 @@ ALLOC_API void alloc_report_misuse(const char *fmt, ...)
     ;
 
 /* Reports corrupted metadata and aborts, whatever the handler does. */
-ALLOC_API _Noreturn void alloc_report_corruption(const char *fmt, ...)
+ALLOC_API ALLOC_NORETURN void alloc_report_corruption(const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 1, 2)))
 #endif

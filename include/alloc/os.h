@@ -82,7 +82,7 @@ ALLOC_API int alloc_os_hint_huge(void *addr, size_t len);
 ALLOC_API void alloc_os_write_stderr(const char *buf, size_t len);
 
 /* Ends the process with SIGABRT, without running atexit handlers or flushing stdio. */
-ALLOC_API _Noreturn void alloc_os_abort(void);
+ALLOC_API ALLOC_NORETURN void alloc_os_abort(void);
 
 #ifdef __cplusplus
 }

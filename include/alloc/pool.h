@@ -242,11 +242,7 @@ ALLOC_INLINE void alloc_pool_put_at(alloc_pool *pool, void *obj, uintptr_t ret_a
  * time. init, deinit, reset, check: no concurrent use of the pool.
  * Counters are relaxed atomics; stats read them one at a time.
  * =========================================================================== */
-#if defined(__cplusplus)
-#define ALLOC_POOL_ALIGNAS(n) alignas(n)
-#else
-#define ALLOC_POOL_ALIGNAS(n) _Alignas(n)
-#endif
+#define ALLOC_POOL_ALIGNAS(n) ALLOC_ALIGNAS(n)
 
 /* Hot words on their own cache lines, so frees and counters do not contend. */
 typedef struct alloc_pool_mt {
