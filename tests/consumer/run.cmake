@@ -1,5 +1,5 @@
 # Driver of the packaging tests (cmake -P). Variables:
-#   MODE          install | find_package | pkg_config | add_subdirectory
+#   MODE          install | find_package | pkg_config | add_subdirectory | fetchcontent
 #   BUILD_DIR     the alloc build tree (for install)
 #   SOURCE_DIR    the alloc source tree
 #   WORK_DIR      scratch directory of this test
@@ -9,6 +9,7 @@
 #   STRATEGIES    the ALLOC_STRATEGIES list of the alloc build ("," separated)
 #   GENERATOR     CMake generator of the alloc build
 #   EXPECT_GLOBAL the build has the global adapter's malloc replacement
+#   BUILD_TYPE    CMAKE_BUILD_TYPE of the alloc build (Release: no debug info installed)
 cmake_minimum_required(VERSION 3.20)
 
 function(run)
@@ -21,7 +22,7 @@ endfunction()
 
 string(REPLACE "," ";" STRATEGIES "${STRATEGIES}")
 set(consumer_args -G "${GENERATOR}" -DCMAKE_C_COMPILER=${C_COMPILER} "-DCMAKE_C_FLAGS=${C_FLAGS}"
-                  "-DCMAKE_EXE_LINKER_FLAGS=${C_FLAGS}" -DCMAKE_BUILD_TYPE=Debug)
+                  "-DCMAKE_EXE_LINKER_FLAGS=${C_FLAGS}")
 
 if(MODE STREQUAL "install")
   file(REMOVE_RECURSE ${PREFIX})
@@ -35,6 +36,27 @@ if(MODE STREQUAL "install")
   list(LENGTH libs n)
   if(n LESS 4)
     message(FATAL_ERROR "install is missing pieces; found: ${libs}")
+  endif()
+  file(GLOB_RECURSE licence ${PREFIX}/*/LICENSE)
+  file(GLOB_RECURSE pmr ${PREFIX}/*/alloc/pmr.hpp)
+  if(NOT licence OR NOT pmr)
+    message(FATAL_ERROR "LICENSE or alloc/pmr.hpp not installed")
+  endif()
+  # Only what a user links or includes: no object files.
+  file(GLOB_RECURSE objects ${PREFIX}/*.o ${PREFIX}/*.obj)
+  if(objects)
+    message(FATAL_ERROR "object files installed: ${objects}")
+  endif()
+  # A release build installs libraries without debug information.
+  if(BUILD_TYPE STREQUAL "Release")
+    find_program(readelf NAMES readelf REQUIRED)
+    file(GLOB_RECURSE installed_libs ${PREFIX}/*.a ${PREFIX}/*.so)
+    foreach(lib ${installed_libs})
+      execute_process(COMMAND ${readelf} -S -W ${lib} OUTPUT_VARIABLE sections RESULT_VARIABLE rc)
+      if(NOT rc EQUAL 0 OR sections MATCHES "\\.debug_info")
+        message(FATAL_ERROR "${lib}: carries debug information in a Release build (or readelf failed: ${rc})")
+      endif()
+    endforeach()
   endif()
 elseif(MODE STREQUAL "find_package")
   file(REMOVE_RECURSE ${WORK_DIR})
@@ -50,9 +72,72 @@ elseif(MODE STREQUAL "pkg_config")
   file(REMOVE_RECURSE ${WORK_DIR})
   separate_arguments(flags UNIX_COMMAND "${C_FLAGS}")
   run(sh ${SOURCE_DIR}/tests/consumer/pkg_config/build.sh ${C_COMPILER} ${PREFIX} ${WORK_DIR} ${flags})
-elseif(MODE STREQUAL "add_subdirectory")
+elseif(MODE STREQUAL "readme_pkg_config")
+  # The pkg-config line of README.md, word for word, with the README's prefix
+  # replaced by this test's and app.c by the consumer: it must link and the
+  # program must then find liballoc.so.0 by itself (no LD_LIBRARY_PATH).
   file(REMOVE_RECURSE ${WORK_DIR})
-  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer/add_subdirectory -B ${WORK_DIR} ${consumer_args}
+  file(MAKE_DIRECTORY ${WORK_DIR})
+  file(STRINGS ${SOURCE_DIR}/README.md lines REGEX "^    cc app\\.c .*pkg-config")
+  list(LENGTH lines n)
+  if(NOT n EQUAL 1)
+    message(FATAL_ERROR "README.md must hold exactly one 'cc app.c ... pkg-config' line; found ${n}")
+  endif()
+  string(STRIP "${lines}" line)
+  file(GLOB_RECURSE pc ${PREFIX}/*/pkgconfig/alloc.pc)
+  get_filename_component(libdir ${pc} DIRECTORY)
+  get_filename_component(libdir ${libdir} DIRECTORY)
+  string(REPLACE "/opt/alloc/lib" "${libdir}" line "${line}")
+  string(REPLACE "/opt/alloc" "${PREFIX}" line "${line}")
+  string(REGEX REPLACE "^cc app\\.c" "\"${C_COMPILER}\" ${C_FLAGS} -o readme_app \"${SOURCE_DIR}/tests/consumer/consumer.c\"" line "${line}")
+  message(STATUS "README line as run: ${line}")
+  execute_process(COMMAND sh -c "${line}" WORKING_DIRECTORY ${WORK_DIR} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "the README's pkg-config line failed to build (${rc})")
+  endif()
+  execute_process(COMMAND env -u LD_LIBRARY_PATH ${WORK_DIR}/readme_app RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "the program built by the README's pkg-config line failed to run (${rc})")
+  endif()
+elseif(MODE STREQUAL "release_default")
+  # The README's install, as a new user types it: no build type. The configure
+  # output must say Release, the cache must hold Release with ALLOC_DEBUG 0,
+  # and the installed libraries must carry no debug information.
+  file(REMOVE_RECURSE ${WORK_DIR})
+  execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -G "${GENERATOR}"
+                          -DCMAKE_C_COMPILER=${C_COMPILER} -DALLOC_TESTS=OFF -DALLOC_BENCH=OFF -DALLOC_EXAMPLES=OFF
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "configure failed:\n${out}")
+  endif()
+  if(NOT out MATCHES "no CMAKE_BUILD_TYPE given: building Release")
+    message(FATAL_ERROR "the configure output does not say that the build is Release:\n${out}")
+  endif()
+  file(STRINGS ${WORK_DIR}/build/CMakeCache.txt cache REGEX "^(CMAKE_BUILD_TYPE|ALLOC_DEBUG):")
+  if(NOT cache MATCHES "CMAKE_BUILD_TYPE:STRING=Release" OR NOT cache MATCHES "ALLOC_DEBUG:STRING=0")
+    message(FATAL_ERROR "expected CMAKE_BUILD_TYPE=Release and ALLOC_DEBUG=0, the cache has: ${cache}")
+  endif()
+  run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+  run(${CMAKE_COMMAND} --install ${WORK_DIR}/build --prefix ${WORK_DIR}/prefix)
+  find_program(readelf NAMES readelf REQUIRED)
+  file(GLOB_RECURSE installed_libs ${WORK_DIR}/prefix/*.a ${WORK_DIR}/prefix/*.so)
+  if(NOT installed_libs)
+    message(FATAL_ERROR "nothing installed")
+  endif()
+  foreach(lib ${installed_libs})
+    execute_process(COMMAND ${readelf} -S -W ${lib} OUTPUT_VARIABLE sections RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0 OR sections MATCHES "\\.debug_info")
+      message(FATAL_ERROR "${lib}: carries debug information in the default (Release) build")
+    endif()
+  endforeach()
+  file(GLOB_RECURSE objects ${WORK_DIR}/prefix/*.o)
+  if(objects)
+    message(FATAL_ERROR "object files installed: ${objects}")
+  endif()
+elseif(MODE STREQUAL "add_subdirectory" OR MODE STREQUAL "fetchcontent")
+  # No build type: the consumer checks that alloc did not set one for it.
+  file(REMOVE_RECURSE ${WORK_DIR})
+  run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer/${MODE} -B ${WORK_DIR} ${consumer_args}
       -DALLOC_SOURCE_DIR=${SOURCE_DIR} "-DALLOC_STRATEGIES=${STRATEGIES}")
   run(${CMAKE_COMMAND} --build ${WORK_DIR})
   run(${WORK_DIR}/consumer)
