@@ -12,8 +12,11 @@
  *     hand out, twice, or with the wrong len/align is undefined in release
  *     builds and detected (message naming the call site, then abort) by the
  *     debug wrapper and by debug builds of each strategy.
- *   - `ret_addr` is the caller's return address or 0; debug and tracking
- *     wrappers use it in reports.
+ *   - `ret_addr` names the code that asked, or is 0: the call site itself
+ *     for the short front-door macros below (ALLOC_CALL_SITE), the caller's
+ *     return address for out-of-line functions that forward a request.
+ *     Debug and tracking wrappers print it (alloc_describe_addr in diag.h)
+ *     and keep the raw value for tools such as addr2line.
  *
  * Zero-length requests and size overflow never reach the vtable: the helpers
  * below deal with them. A zero-length allocation yields a non-NULL sentinel
@@ -55,7 +58,8 @@ extern "C" {
 #define ALLOC_NODISCARD __attribute__((warn_unused_result))
 #define ALLOC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define ALLOC_UNLIKELY(x) __builtin_expect(!!(x), 0)
-/* The return address of the function that contains the call. */
+/* The return address of the function that contains it: what an out-of-line
+ * library function passes on as its caller's site. */
 #define ALLOC_RET_ADDR() ((uintptr_t)__builtin_return_address(0))
 #if defined(__has_attribute)
 #if __has_attribute(noinline)
@@ -72,6 +76,43 @@ extern "C" {
 #endif
 #ifndef ALLOC_NOINLINE
 #define ALLOC_NOINLINE
+#endif
+
+/*
+ * ALLOC_CALL_SITE(): the address of the code that expands it, i.e. of the
+ * call site in the function that uses a front-door macro (alloc_bytes,
+ * alloc_free, ...). Diagnostics name that function: "main+0x2a", not main's
+ * caller (__builtin_return_address(0) in a macro is the return address of the
+ * function the macro sits in: for a call in main, somewhere in the C
+ * library's start-up code). One instruction on x86_64 and aarch64 (the value
+ * points just past it, inside the function, like a return address does);
+ * elsewhere a call to a small never-inlined function that returns its own
+ * return address. 0 with compilers that have neither.
+ */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+ALLOC_INLINE uintptr_t alloc_call_site_pc(void)
+{
+    uintptr_t pc;
+    __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc));
+    return pc;
+}
+#define ALLOC_CALL_SITE() alloc_call_site_pc()
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+ALLOC_INLINE uintptr_t alloc_call_site_pc(void)
+{
+    uintptr_t pc;
+    __asm__ volatile("adr %0, 1f\n1:" : "=r"(pc));
+    return pc;
+}
+#define ALLOC_CALL_SITE() alloc_call_site_pc()
+#elif defined(__GNUC__) || defined(__clang__)
+static inline __attribute__((noinline)) uintptr_t alloc_call_site_pc(void)
+{
+    return (uintptr_t)__builtin_return_address(0);
+}
+#define ALLOC_CALL_SITE() alloc_call_site_pc()
+#else
+#define ALLOC_CALL_SITE() ((uintptr_t)0)
 #endif
 
 /* C11 keywords that C++ spells differently, so that every public header, and
@@ -301,32 +342,32 @@ ALLOC_INLINE void alloc_free_str_at(allocator a, char *s, uintptr_t ret_addr)
 }
 
 /*
- * The short forms. They are macros so that ret_addr is the return address of
- * the function that calls them (a static inline function would report its
- * caller's caller once inlined).
+ * The short forms. They are macros so that ret_addr is the site of the call
+ * itself (ALLOC_CALL_SITE, an address inside the function that uses them):
+ * debug reports and leak lists name that function and offset.
  */
-#define alloc_bytes(a, len, align) alloc_bytes_at((a), (len), (align), ALLOC_RET_ADDR())
-#define alloc_free(a, mem, len, align) alloc_free_at((a), (mem), (len), (align), ALLOC_RET_ADDR())
+#define alloc_bytes(a, len, align) alloc_bytes_at((a), (len), (align), ALLOC_CALL_SITE())
+#define alloc_free(a, mem, len, align) alloc_free_at((a), (mem), (len), (align), ALLOC_CALL_SITE())
 #define alloc_resize(a, mem, len, align, new_len) \
-    alloc_resize_at((a), (mem), (len), (align), (new_len), ALLOC_RET_ADDR())
+    alloc_resize_at((a), (mem), (len), (align), (new_len), ALLOC_CALL_SITE())
 #define alloc_remap(a, mem, len, align, new_len) \
-    alloc_remap_at((a), (mem), (len), (align), (new_len), ALLOC_RET_ADDR())
+    alloc_remap_at((a), (mem), (len), (align), (new_len), ALLOC_CALL_SITE())
 #define alloc_realloc(a, mem, len, align, new_len) \
-    alloc_realloc_at((a), (mem), (len), (align), (new_len), ALLOC_RET_ADDR())
-#define alloc_array(a, n, size, align) alloc_array_at((a), (n), (size), (align), ALLOC_RET_ADDR())
+    alloc_realloc_at((a), (mem), (len), (align), (new_len), ALLOC_CALL_SITE())
+#define alloc_array(a, n, size, align) alloc_array_at((a), (n), (size), (align), ALLOC_CALL_SITE())
 #define alloc_free_array(a, mem, n, size, align) \
-    alloc_free_array_at((a), (mem), (n), (size), (align), ALLOC_RET_ADDR())
-#define alloc_dup(a, src, len) alloc_dup_at((a), (src), (len), ALLOC_RET_ADDR())
-#define alloc_strdup(a, s) alloc_strdup_at((a), (s), ALLOC_RET_ADDR())
-#define alloc_free_str(a, s) alloc_free_str_at((a), (s), ALLOC_RET_ADDR())
+    alloc_free_array_at((a), (mem), (n), (size), (align), ALLOC_CALL_SITE())
+#define alloc_dup(a, src, len) alloc_dup_at((a), (src), (len), ALLOC_CALL_SITE())
+#define alloc_strdup(a, s) alloc_strdup_at((a), (s), ALLOC_CALL_SITE())
+#define alloc_free_str(a, s) alloc_free_str_at((a), (s), ALLOC_CALL_SITE())
 
 /* Typed forms: one object or an array of T (alignment ALLOC_ALIGNOF(T), _Alignof in C). */
-#define alloc_create(a, T) ((T *)alloc_bytes_at((a), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_RET_ADDR()))
-#define alloc_destroy(a, T, p) alloc_free_at((a), (p), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_RET_ADDR())
+#define alloc_create(a, T) ((T *)alloc_bytes_at((a), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_CALL_SITE()))
+#define alloc_destroy(a, T, p) alloc_free_at((a), (p), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_CALL_SITE())
 #define alloc_create_array(a, T, n) \
-    ((T *)alloc_array_at((a), (n), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_RET_ADDR()))
+    ((T *)alloc_array_at((a), (n), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_CALL_SITE()))
 #define alloc_destroy_array(a, T, p, n) \
-    alloc_free_array_at((a), (p), (n), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_RET_ADDR())
+    alloc_free_array_at((a), (p), (n), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_CALL_SITE())
 
 #ifdef __cplusplus
 }

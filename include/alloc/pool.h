@@ -218,11 +218,11 @@ ALLOC_INLINE void alloc_pool_put_at(alloc_pool *pool, void *obj, uintptr_t ret_a
 
 /*
  * The short forms of alloc_pool_get_at and alloc_pool_put_at. They are macros
- * so that ret_addr is the return address of the function that calls them (the
- * call site a misuse report names).
+ * so that ret_addr is the call site itself (ALLOC_CALL_SITE in alloc.h), which
+ * a misuse report names as function+offset.
  */
-#define alloc_pool_get(pool) alloc_pool_get_at((pool), ALLOC_RET_ADDR())
-#define alloc_pool_put(pool, obj) alloc_pool_put_at((pool), (obj), ALLOC_RET_ADDR())
+#define alloc_pool_get(pool) alloc_pool_get_at((pool), ALLOC_CALL_SITE())
+#define alloc_pool_put(pool, obj) alloc_pool_put_at((pool), (obj), ALLOC_CALL_SITE())
 
 /* ===========================================================================
  * alloc_pool_mt: the thread-safe pool.
