@@ -98,11 +98,13 @@ static bool is_large(const alloc_arena *a, size_t len, size_t align)
     return len > a->large_threshold || align > SMALL_MAX_ALIGN;
 }
 
-static void report(const char *what, const void *mem, size_t len, uintptr_t ret_addr)
+static void report(const char *what, const void *mem, size_t len, size_t align, uintptr_t ret_addr)
 {
     char site[ALLOC_SITE_BUF];
-    alloc_report_misuse("arena: %s of %p (len %zu) at %s", what, mem, len,
-                        alloc_describe_addr(ret_addr, site, sizeof site));
+    alloc_report_misuse("arena: %s of %p (len %zu, align %zu) at %s: not a live block of this arena (expected a "
+                        "pointer this arena handed out and has not released by a reset or rollback, with the "
+                        "len and align of its allocation)",
+                        what, mem, len, align, alloc_describe_addr(ret_addr, site, sizeof site));
 }
 
 /* Returns a chunk to the backing allocator in the state it was handed out. */
@@ -313,7 +315,7 @@ static bool valid_block(alloc_arena *a, const char *what, void *mem, size_t len,
         ok = small_chunk_of(a, mem, len) != NULL;
     if (!ok) {
         alloc_stats_note_misuse(&a->stats);
-        report(what, mem, len, ret_addr);
+        report(what, mem, len, align, ret_addr);
     }
     return ok;
 }

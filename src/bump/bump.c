@@ -62,11 +62,14 @@ static size_t merged_in_use(const alloc_bump *b) { return b->stats.bytes_in_use 
 
 static void set_merged_in_use(alloc_bump *b, size_t value) { b->stats.bytes_in_use = value - ts_in_use(b); }
 
-static void report(const char *what, const void *mem, size_t len, uintptr_t ret_addr)
+static void report(const alloc_bump *b, const char *what, const void *mem, size_t len, uintptr_t ret_addr)
 {
     char site[ALLOC_SITE_BUF];
-    alloc_report_misuse("bump: %s of %p (len %zu) at %s", what, mem, len,
-                        alloc_describe_addr(ret_addr, site, sizeof site));
+    alloc_report_misuse("bump: %s of %p (len %zu) at %s: the block is not inside the handed-out part of the "
+                        "buffer [%p, %p) (expected a pointer this allocator handed out, not yet released by a "
+                        "reset or rollback, with the len of its allocation)",
+                        what, mem, len, alloc_describe_addr(ret_addr, site, sizeof site), (void *)b->base,
+                        (void *)load_top(b));
 }
 
 /* true iff [mem, mem+len) lies in the handed-out part of the buffer. */
@@ -140,7 +143,7 @@ static bool bump_resize(void *ctx, void *mem, size_t len, size_t align, size_t n
     uintptr_t p = (uintptr_t)mem, top = load_top(b);
     if (ALLOC_DEBUG_CHECKS && !handed_out(b, mem, len)) {
         alloc_stats_note_misuse(&b->stats);
-        report("resize", mem, len, ret_addr);
+        report(b, "resize", mem, len, ret_addr);
         return false;
     }
     if (p + len != top) return false; /* not the most recent block */
@@ -167,7 +170,7 @@ static void bump_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
     (void)align;
     if (ALLOC_DEBUG_CHECKS && !handed_out(b, mem, len)) {
         alloc_stats_note_misuse(&b->stats);
-        report("free", mem, len, ret_addr);
+        report(b, "free", mem, len, ret_addr);
         return;
     }
     uintptr_t p = (uintptr_t)mem;
