@@ -32,10 +32,10 @@
  *     own thread-safety does not change that).
  *   - Memory from the containers is not zeroed unless a function says so.
  *
- * Measured with callgrind (x86_64, gcc 12 -O2, release build, over the page
- * allocator, growth amortised, loop included): a vector push of an int costs
- * about 11 instructions, a string builder push about 15, and a map upsert
- * that finds one of 1000 short keys about 150 (hashing and the key compare).
+ * Cost: a vector or string push is amortised O(1) (a store and a length
+ * update when there is room; growth doubles the capacity); a map lookup or
+ * upsert is expected O(1) plus hashing and comparing the key (O(key length)).
+ * Measured figures live in docs/benchmarks.md.
  */
 #ifndef ALLOC_CONTAINERS_H
 #define ALLOC_CONTAINERS_H
@@ -348,7 +348,7 @@ ALLOC_API int alloc_str_append(alloc_str *s, const void *p, size_t n);
 /** @brief Appends the NUL-terminated string z. */
 ALLOC_API int alloc_str_append_cstr(alloc_str *s, const char *z);
 
-/** @brief Appends one byte. Inline; amortised O(1) (about 10 instructions when there is room). */
+/** @brief Appends one byte. Inline; amortised O(1) (a store and a length update when there is room). */
 ALLOC_INLINE int alloc_str_push(alloc_str *s, char c)
 {
     if (ALLOC_UNLIKELY(s->cap - s->len < 2)) {

@@ -25,16 +25,12 @@
  *   alignment any power of two the backing allocator can give (the page
  *             allocator: any); with a caller buffer, any.
  *
- * Measured (callgrind instruction counts, Release -O3, x86_64, gcc 12; the
- * program is tests/test_pool_callgrind.c, which says how to run it). One
- * alloc + free pair of a 32-byte object, including the 2-instruction loop
- * control of the measuring loop:
- *   alloc_pool through the handle (alloc_bytes + alloc_free):  30
- *     (pool_alloc 11, pool_free 5, call sites and arguments 12)
- *   alloc_pool_get + alloc_pool_put (inline):                  15
- *   alloc_pool_mt through the handle (one thread, no contention): 69
- *   alloc_pool_mt_get + alloc_pool_mt_put:                     59
- * Debug and sanitizer builds take the checked path and cost more.
+ * Cost: alloc and free are O(1), a pop and a push on the free list (inline
+ * with alloc_pool_get/alloc_pool_put, one indirect call through the handle);
+ * alloc_pool_mt adds one compare-and-swap each, retried only under
+ * contention. Debug and sanitizer builds take the checked path and cost more.
+ * Measured figures live in docs/benchmarks.md (tests/test_pool_callgrind.c
+ * holds the pool's cost in release builds to a budget).
  *
  * Through the vtable (alloc.h), a request is served iff len <= obj_size and
  * align <= obj_align; any other request returns NULL (and is counted as

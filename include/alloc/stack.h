@@ -33,15 +33,11 @@
  * align - 1 + len bytes, which the backing allocator must be able to give.
  * Overhead: a 32-byte header per block, plus alignment padding.
  *
- * Cost, measured with callgrind (x86_64, gcc 12 -O2, release build of the
- * library): 1e6 push/pop pairs of 16..64 bytes at align 8 on an empty stack,
- * instructions per pair including 22 of loop overhead:
- *                                            over a buffer   over pages
- *   push + pop, both through the vtable            86             94
- *   push inline + pop through the vtable           72             80
- * (through the vtable: push 42, pop 21 of them). A pop that stays in its
- * chunk, and a push/pop pair on an empty stack, touch no chunk header; a
- * chunk change costs a backing call only when the spare cannot serve it.
+ * Cost: push and pop are O(1) (pop checks the LIFO order against the top
+ * block's header). A pop that stays in its chunk, and a push/pop pair on an
+ * empty stack, touch no chunk header; a chunk change costs a backing call
+ * only when the spare cannot serve it. Measured figures live in
+ * docs/benchmarks.md.
  *
  * Thread safety: none.
  *
