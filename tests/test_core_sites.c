@@ -8,12 +8,17 @@
  * (object+0xoff)". Before, the macros passed the return address of that
  * function, so a leak in main read "libc.so.6+0x2724a" for every site.
  *
+ * With debug information (ALLOC_TEST_DEBUG_INFO: Debug and RelWithDebInfo
+ * builds) the file and line of the call come from the line table too:
+ * "static_allocating_site+0x1c (test_core_sites.c:25, test_core_sites+0x...)".
+ *
  * The functions below are static on purpose: they are not in the dynamic
  * symbol table (the tests link with ENABLE_EXPORTS, which exports only
  * external functions), so naming them proves the lookup in the object's full
  * symbol table. ALLOC_NOINLINE keeps each a function of its own.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc/alloc.h"
@@ -23,6 +28,7 @@
 #include "alloc/pool.h"
 
 static ALLOC_NOINLINE void *static_allocating_site(allocator a) { return alloc_bytes(a, 24, 8); }
+enum { allocating_line = __LINE__ - 1 }; /* the line of the alloc_bytes call above */
 
 static ALLOC_NOINLINE void *static_creating_site(allocator a) { return alloc_create(a, double); }
 
@@ -91,6 +97,11 @@ Test(sites, a_leak_report_names_the_static_function)
     cr_assert_eq(alloc_debug_deinit(&d), 1, "one block leaked");
     cr_assert(strstr(leak_report, "allocated at static_allocating_site+0x") != NULL, "got: %s", leak_report);
     cr_assert(strstr(leak_report, "libc") == NULL, "the C library is nobody's call site: %s", leak_report);
+#if ALLOC_TEST_DEBUG_INFO
+    char where[64];
+    snprintf(where, sizeof where, "(test_core_sites.c:%d, ", (int)allocating_line);
+    cr_assert(strstr(leak_report, where) != NULL, "file and line of the call (%s) in: %s", where, leak_report);
+#endif
 }
 
 static unsigned misuse_seen;

@@ -87,24 +87,26 @@ extern "C" {
  * library's start-up code). One instruction on x86_64 and aarch64 (the value
  * points just past it, inside the function, like a return address does);
  * elsewhere a call to a small never-inlined function that returns its own
- * return address. 0 with compilers that have neither.
+ * return address. 0 with compilers that have neither. GCC and Clang only use
+ * it through __extension__, so -Wpedantic stays quiet.
  */
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-ALLOC_INLINE uintptr_t alloc_call_site_pc(void)
-{
-    uintptr_t pc;
-    __asm__ volatile("lea 0(%%rip), %0" : "=r"(pc));
-    return pc;
-}
-#define ALLOC_CALL_SITE() alloc_call_site_pc()
+/* A statement expression rather than an inline function: the instruction
+ * then belongs to the user's source line in the debug information, so
+ * file:line in reports is the call's own line, not a line of this header. */
+#define ALLOC_CALL_SITE()                                                                                    \
+    (__extension__({                                                                                         \
+        uintptr_t alloc_site_pc_;                                                                            \
+        __asm__ volatile("lea 0(%%rip), %0" : "=r"(alloc_site_pc_));                                         \
+        alloc_site_pc_;                                                                                      \
+    }))
 #elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
-ALLOC_INLINE uintptr_t alloc_call_site_pc(void)
-{
-    uintptr_t pc;
-    __asm__ volatile("adr %0, 1f\n1:" : "=r"(pc));
-    return pc;
-}
-#define ALLOC_CALL_SITE() alloc_call_site_pc()
+#define ALLOC_CALL_SITE()                                                                                    \
+    (__extension__({                                                                                         \
+        uintptr_t alloc_site_pc_;                                                                            \
+        __asm__ volatile("adr %0, 1f\n1:" : "=r"(alloc_site_pc_));                                           \
+        alloc_site_pc_;                                                                                      \
+    }))
 #elif defined(__GNUC__) || defined(__clang__)
 static inline __attribute__((noinline)) uintptr_t alloc_call_site_pc(void)
 {
