@@ -23,9 +23,13 @@
 
 #include "alloc/alloc.h"
 #include "alloc/c_allocator.h"
-#include "alloc/debug.h"
 #include "alloc/diag.h"
+#ifdef ALLOC_TEST_HAVE_DEBUG
+#include "alloc/debug.h"
+#endif
+#ifdef ALLOC_TEST_HAVE_POOL
 #include "alloc/pool.h"
+#endif
 
 static ALLOC_NOINLINE void *static_allocating_site(allocator a) { return alloc_bytes(a, 24, 8); }
 enum { allocating_line = __LINE__ - 1 }; /* the line of the alloc_bytes call above */
@@ -34,6 +38,7 @@ static ALLOC_NOINLINE void *static_creating_site(allocator a) { return alloc_cre
 
 static ALLOC_NOINLINE void static_marker(void) { __asm__ volatile(""); }
 
+#ifdef ALLOC_TEST_HAVE_DEBUG
 /* The site the debug wrapper recorded for mem. */
 static uintptr_t site_of(alloc_debug *d, void *mem)
 {
@@ -65,6 +70,8 @@ Test(sites, the_recorded_site_lies_in_the_calling_function)
     cr_assert_eq(alloc_debug_deinit(&d), 0);
 }
 
+#endif
+
 Test(sites, a_static_function_is_named_with_offset_and_object)
 {
     char buf[256];
@@ -74,6 +81,7 @@ Test(sites, a_static_function_is_named_with_offset_and_object)
               "the object and its offset follow: %s", buf);
 }
 
+#ifdef ALLOC_TEST_HAVE_DEBUG
 static char leak_report[4096];
 
 static void collect(const char *line, void *user)
@@ -104,6 +112,9 @@ Test(sites, a_leak_report_names_the_static_function)
 #endif
 }
 
+#endif
+
+#if ALLOC_DEBUG && defined(ALLOC_TEST_HAVE_POOL)
 static unsigned misuse_seen;
 static char misuse_text[1024];
 
@@ -121,7 +132,6 @@ static ALLOC_NOINLINE void static_double_put(alloc_pool *pool)
     alloc_pool_put(pool, o);
 }
 
-#if ALLOC_DEBUG
 Test(sites, a_pool_misuse_names_the_function_that_made_it)
 {
     alloc_pool pool;
