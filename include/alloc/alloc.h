@@ -112,6 +112,9 @@ extern "C" {
  * translation unit that never calls it quiet. */
 static __attribute__((noinline, unused)) uintptr_t alloc_call_site_pc(void)
 {
+    /* A side effect, so the optimiser cannot deem the function const and
+     * merge two calls (two sites) into one. */
+    __asm__ volatile("");
     return (uintptr_t)__builtin_return_address(0);
 }
 #define ALLOC_CALL_SITE() alloc_call_site_pc()
