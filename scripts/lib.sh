@@ -15,7 +15,7 @@ ensure_packages() {
 }
 
 # The packages every build and test needs.
-BASE_PACKAGES=(gcc make cmake ninja-build pkg-config libcriterion-dev valgrind python3)
+BASE_PACKAGES=(gcc g++ clang make cmake ninja-build pkg-config libcriterion-dev valgrind python3)
 
 # configure_build PRESET [extra cmake args...]: configures and builds a preset.
 configure_build() {

@@ -37,11 +37,11 @@ static const alloc_arena_options small_opts = {
 Test(arena, init_rejects_bad_options)
 {
     alloc_arena a;
-    cr_assert_eq(alloc_arena_init(NULL, NULL), EINVAL);
-    cr_assert_eq(alloc_arena_init(&a, &(alloc_arena_options){.growth_percent = 50}), EINVAL);
-    cr_assert_eq(alloc_arena_init(&a, &(alloc_arena_options){.first_chunk = 16}), EINVAL);
-    cr_assert_eq(alloc_arena_init(&a, &(alloc_arena_options){.first_chunk = 8192, .max_chunk = 4096}), EINVAL);
-    cr_assert_eq(alloc_arena_init(&a, &(alloc_arena_options){.max_chunk = 4096, .large_threshold = 4096}), EINVAL);
+    cr_assert_eq(alloc_arena_init(NULL, NULL), -EINVAL);
+    cr_assert_eq(alloc_arena_init(&a, &(alloc_arena_options){.growth_percent = 50}), -EINVAL);
+    cr_assert_eq(alloc_arena_init(&a, &(alloc_arena_options){.first_chunk = 16}), -EINVAL);
+    cr_assert_eq(alloc_arena_init(&a, &(alloc_arena_options){.first_chunk = 8192, .max_chunk = 4096}), -EINVAL);
+    cr_assert_eq(alloc_arena_init(&a, &(alloc_arena_options){.max_chunk = 4096, .large_threshold = 4096}), -EINVAL);
     cr_assert_eq(alloc_arena_init(&a, NULL), 0);
     CHECKED(&a);
     cr_assert_eq(info_of(&a).chunks, 0, "init takes no memory");
@@ -202,7 +202,7 @@ Test(arena, reset_modes)
     cr_assert_eq(stats_of(&a).bytes_reserved, 0);
     alloc_arena_info none = info_of(&a);
     cr_assert_eq(none.chunks + none.spare_chunks + none.large_chunks, 0);
-    cr_assert_eq(alloc_arena_reset(&a, (alloc_arena_reset_mode)7, 0), EINVAL);
+    cr_assert_eq(alloc_arena_reset(&a, (alloc_arena_reset_mode)7, 0), -EINVAL);
     cr_assert_geq(stats_of(&a).peak_bytes_in_use, 500 * 100 + 50000, "peaks survive resets");
     alloc_arena_deinit(&a);
 }
@@ -275,12 +275,12 @@ Test(arena, stale_savepoints_are_refused)
     alloc_arena_info in0 = info_of(&a);
     alloc_set_misuse_handler(count_misuse, NULL);
     misuse_seen = 0;
-    cr_assert_eq(alloc_arena_rollback(&a, inner), EINVAL, "inner was released by the outer rollback");
+    cr_assert_eq(alloc_arena_rollback(&a, inner), -EINVAL, "inner was released by the outer rollback");
     CHECKED(&a);
     cr_assert_eq(info_of(&a).chunks, in0.chunks);
     cr_assert_eq(info_of(&a).chunk_free, in0.chunk_free, "a refused rollback changes nothing");
     alloc_arena_reset(&a, ALLOC_ARENA_RETAIN_CAPACITY, 0);
-    cr_assert_eq(alloc_arena_rollback(&a, before_reset), EINVAL, "taken before a reset");
+    cr_assert_eq(alloc_arena_rollback(&a, before_reset), -EINVAL, "taken before a reset");
     alloc_set_misuse_handler(NULL, NULL);
     CHECKED(&a);
     cr_assert_eq(stats_of(&a).misuse_count, 2);

@@ -25,10 +25,10 @@ Test(bump, init_rejects_bad_arguments)
 {
     alloc_bump b;
     unsigned char buf[16];
-    cr_assert_eq(alloc_bump_init(NULL, buf, sizeof buf), EINVAL);
-    cr_assert_eq(alloc_bump_init(&b, NULL, 16), EINVAL);
-    cr_assert_eq(alloc_bump_init(&b, buf, ALLOC_MAX_LEN + (size_t)1), EINVAL);
-    cr_assert_eq(alloc_bump_init(&b, (void *)(UINTPTR_MAX - 8), 64), EINVAL);
+    cr_assert_eq(alloc_bump_init(NULL, buf, sizeof buf), -EINVAL);
+    cr_assert_eq(alloc_bump_init(&b, NULL, 16), -EINVAL);
+    cr_assert_eq(alloc_bump_init(&b, buf, ALLOC_MAX_LEN + (size_t)1), -EINVAL);
+    cr_assert_eq(alloc_bump_init(&b, (void *)(UINTPTR_MAX - 8), 64), -EINVAL);
     cr_assert_eq(alloc_bump_init(&b, NULL, 0), 0, "an empty bump is valid");
     CHECKED(&b);
     cr_assert_null(alloc_bytes(alloc_bump_allocator(&b), 1, 1));
@@ -197,7 +197,7 @@ Test(bump, stale_savepoint_is_refused)
     size_t used = alloc_bump_used(&b);
     alloc_set_misuse_handler(count_misuse, NULL);
     misuse_seen = 0;
-    cr_assert_eq(alloc_bump_rollback(&b, m), EINVAL);
+    cr_assert_eq(alloc_bump_rollback(&b, m), -EINVAL);
     alloc_set_misuse_handler(NULL, NULL);
     CHECKED(&b);
     cr_assert_eq(alloc_bump_used(&b), used, "a refused rollback changes nothing");
@@ -478,11 +478,11 @@ Test(bump, mark_from_before_a_reset_or_an_earlier_rollback_is_stale)
     cr_assert_eq(alloc_bump_rollback(&b, outer), 0);
     cr_assert_not_null(alloc_bytes(h, 200, 8)); /* the top is above inner again */
     alloc_set_misuse_handler(count_misuse, NULL);
-    cr_assert_eq(alloc_bump_rollback(&b, inner), EINVAL, "inner was released by the outer rollback");
+    cr_assert_eq(alloc_bump_rollback(&b, inner), -EINVAL, "inner was released by the outer rollback");
     alloc_bump_mark before_reset = alloc_bump_save(&b);
     alloc_bump_reset(&b);
     cr_assert_not_null(alloc_bytes(h, 400, 8));
-    cr_assert_eq(alloc_bump_rollback(&b, before_reset), EINVAL, "taken before a reset");
+    cr_assert_eq(alloc_bump_rollback(&b, before_reset), -EINVAL, "taken before a reset");
     alloc_set_misuse_handler(NULL, NULL);
     cr_assert_eq(stats_of(&b).misuse_count, 2);
     CHECKED(&b);

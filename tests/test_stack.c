@@ -34,10 +34,10 @@ Test(stack, init_rejects_bad_arguments)
 {
     alloc_stack s;
     unsigned char buf[64];
-    cr_assert_eq(alloc_stack_init_buffer(NULL, buf, sizeof buf), EINVAL);
-    cr_assert_eq(alloc_stack_init_buffer(&s, NULL, 64), EINVAL);
-    cr_assert_eq(alloc_stack_init(&s, &(alloc_stack_options){.first_chunk = 100}), EINVAL);
-    cr_assert_eq(alloc_stack_init(&s, &(alloc_stack_options){.first_chunk = 8192, .max_chunk = 4096}), EINVAL);
+    cr_assert_eq(alloc_stack_init_buffer(NULL, buf, sizeof buf), -EINVAL);
+    cr_assert_eq(alloc_stack_init_buffer(&s, NULL, 64), -EINVAL);
+    cr_assert_eq(alloc_stack_init(&s, &(alloc_stack_options){.first_chunk = 100}), -EINVAL);
+    cr_assert_eq(alloc_stack_init(&s, &(alloc_stack_options){.first_chunk = 8192, .max_chunk = 4096}), -EINVAL);
     cr_assert_eq(alloc_stack_init(&s, NULL), 0);
     CHECKED(&s);
     cr_assert_eq(stats_of(&s).bytes_reserved, 0, "no memory until the first push");
@@ -245,7 +245,7 @@ Test(stack, nested_markers)
     cr_assert_eq(alloc_stack_remaining(&s), left_outer);
     cr_assert_eq(alloc_stack_top(&s), base);
     alloc_set_misuse_handler(record_misuse, NULL);
-    cr_assert_eq(alloc_stack_rollback(&s, inner), EINVAL, "inner's block is gone");
+    cr_assert_eq(alloc_stack_rollback(&s, inner), -EINVAL, "inner's block is gone");
     alloc_set_misuse_handler(NULL, NULL);
     CHECKED(&s);
     cr_assert_eq(alloc_stack_top(&s), base);
@@ -595,7 +595,7 @@ Test(stack, nested_markers_follow_pops_below_both)
     cr_assert_eq(alloc_stack_top(&s), base);
     CHECKED(&s);
     alloc_set_misuse_handler(record_misuse, NULL);
-    cr_assert_eq(alloc_stack_rollback(&s, m2), EINVAL, "m2 was closed by the rollback to m1");
+    cr_assert_eq(alloc_stack_rollback(&s, m2), -EINVAL, "m2 was closed by the rollback to m1");
     alloc_set_misuse_handler(NULL, NULL);
     alloc_stack_deinit(&s);
 }

@@ -12,8 +12,11 @@
  *     hand out, twice, or with the wrong len/align is undefined in release
  *     builds and detected (message naming the call site, then abort) by the
  *     debug wrapper and by debug builds of each strategy.
- *   - `ret_addr` is the caller's return address or 0; debug and tracking
- *     wrappers use it in reports.
+ *   - `ret_addr` names the code that asked, or is 0: the call site itself
+ *     for the short front-door macros below (ALLOC_CALL_SITE), the caller's
+ *     return address for out-of-line functions that forward a request.
+ *     Debug and tracking wrappers print it (alloc_describe_addr in diag.h)
+ *     and keep the raw value for tools such as addr2line.
  *
  * Zero-length requests and size overflow never reach the vtable: the helpers
  * below deal with them. A zero-length allocation yields a non-NULL sentinel
@@ -21,6 +24,13 @@
  * aligned); the free, resize, remap and realloc helpers recognise len == 0 and
  * never pass the sentinel on. Size overflow (n * size, or a length beyond
  * PTRDIFF_MAX) yields NULL without a vtable call.
+ *
+ * Errors, one convention for the whole library: a call that hands out memory
+ * returns NULL when it cannot (and never aborts); every other fallible call
+ * returns 0 on success or a negative errno value (-EINVAL for a bad argument
+ * or configuration, -ENOMEM when memory runs out, ...), so `if (err < 0)`
+ * catches every failure. The only positive codes are those POSIX fixes for
+ * the malloc family (posix_memalign in global.h), which also sets errno.
  *
  * Thread safety: the helpers add none; a handle is as thread-safe as its
  * strategy documents.
@@ -48,7 +58,8 @@ extern "C" {
 #define ALLOC_NODISCARD __attribute__((warn_unused_result))
 #define ALLOC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define ALLOC_UNLIKELY(x) __builtin_expect(!!(x), 0)
-/* The return address of the function that contains the call. */
+/* The return address of the function that contains it: what an out-of-line
+ * library function passes on as its caller's site. */
 #define ALLOC_RET_ADDR() ((uintptr_t)__builtin_return_address(0))
 #if defined(__has_attribute)
 #if __has_attribute(noinline)
@@ -65,6 +76,69 @@ extern "C" {
 #endif
 #ifndef ALLOC_NOINLINE
 #define ALLOC_NOINLINE
+#endif
+
+/*
+ * ALLOC_CALL_SITE(): the address of the code that expands it, i.e. of the
+ * call site in the function that uses a front-door macro (alloc_bytes,
+ * alloc_free, ...). Diagnostics name that function: "main+0x2a", not main's
+ * caller (__builtin_return_address(0) in a macro is the return address of the
+ * function the macro sits in: for a call in main, somewhere in the C
+ * library's start-up code). One instruction on x86_64 and aarch64 (the value
+ * points just past it, inside the function, like a return address does);
+ * elsewhere a call to a small never-inlined function that returns its own
+ * return address. 0 with compilers that have neither. GCC and Clang only use
+ * it through __extension__, so -Wpedantic stays quiet.
+ */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+/* A statement expression rather than an inline function: the instruction
+ * then belongs to the user's source line in the debug information, so
+ * file:line in reports is the call's own line, not a line of this header. */
+#define ALLOC_CALL_SITE()                                                                                    \
+    (__extension__({                                                                                         \
+        uintptr_t alloc_site_pc_;                                                                            \
+        __asm__ volatile("lea 0(%%rip), %0" : "=r"(alloc_site_pc_));                                         \
+        alloc_site_pc_;                                                                                      \
+    }))
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+#define ALLOC_CALL_SITE()                                                                                    \
+    (__extension__({                                                                                         \
+        uintptr_t alloc_site_pc_;                                                                            \
+        __asm__ volatile("adr %0, 1f\n1:" : "=r"(alloc_site_pc_));                                           \
+        alloc_site_pc_;                                                                                      \
+    }))
+#elif defined(__GNUC__) || defined(__clang__)
+/* Not inline (GCC refuses noinline on an inline function); unused keeps a
+ * translation unit that never calls it quiet. */
+static __attribute__((noinline, unused)) uintptr_t alloc_call_site_pc(void)
+{
+    /* A side effect, so the optimiser cannot deem the function const and
+     * merge two calls (two sites) into one. */
+    __asm__ volatile("");
+    return (uintptr_t)__builtin_return_address(0);
+}
+#define ALLOC_CALL_SITE() alloc_call_site_pc()
+#else
+#define ALLOC_CALL_SITE() ((uintptr_t)0)
+#endif
+
+/* C11 keywords that C++ spells differently, so that every public header, and
+ * every macro in them, compiles as C++11 and later as well as C11. The C++
+ * spellings give the same layout (alignas, alignof) or the same promise
+ * (noreturn); tests/cxx compiles each header as C++ with each standard. */
+#ifdef __cplusplus
+#define ALLOC_ALIGNOF(T) alignof(T)
+#define ALLOC_ALIGNAS(n) alignas(n)
+#else
+#define ALLOC_ALIGNOF(T) _Alignof(T)
+#define ALLOC_ALIGNAS(n) _Alignas(n)
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define ALLOC_NORETURN __attribute__((noreturn))
+#elif defined(__cplusplus)
+#define ALLOC_NORETURN [[noreturn]]
+#else
+#define ALLOC_NORETURN _Noreturn
 #endif
 
 /* Symbols of the library proper (hidden visibility builds export only these). */
@@ -275,32 +349,32 @@ ALLOC_INLINE void alloc_free_str_at(allocator a, char *s, uintptr_t ret_addr)
 }
 
 /*
- * The short forms. They are macros so that ret_addr is the return address of
- * the function that calls them (a static inline function would report its
- * caller's caller once inlined).
+ * The short forms. They are macros so that ret_addr is the site of the call
+ * itself (ALLOC_CALL_SITE, an address inside the function that uses them):
+ * debug reports and leak lists name that function and offset.
  */
-#define alloc_bytes(a, len, align) alloc_bytes_at((a), (len), (align), ALLOC_RET_ADDR())
-#define alloc_free(a, mem, len, align) alloc_free_at((a), (mem), (len), (align), ALLOC_RET_ADDR())
+#define alloc_bytes(a, len, align) alloc_bytes_at((a), (len), (align), ALLOC_CALL_SITE())
+#define alloc_free(a, mem, len, align) alloc_free_at((a), (mem), (len), (align), ALLOC_CALL_SITE())
 #define alloc_resize(a, mem, len, align, new_len) \
-    alloc_resize_at((a), (mem), (len), (align), (new_len), ALLOC_RET_ADDR())
+    alloc_resize_at((a), (mem), (len), (align), (new_len), ALLOC_CALL_SITE())
 #define alloc_remap(a, mem, len, align, new_len) \
-    alloc_remap_at((a), (mem), (len), (align), (new_len), ALLOC_RET_ADDR())
+    alloc_remap_at((a), (mem), (len), (align), (new_len), ALLOC_CALL_SITE())
 #define alloc_realloc(a, mem, len, align, new_len) \
-    alloc_realloc_at((a), (mem), (len), (align), (new_len), ALLOC_RET_ADDR())
-#define alloc_array(a, n, size, align) alloc_array_at((a), (n), (size), (align), ALLOC_RET_ADDR())
+    alloc_realloc_at((a), (mem), (len), (align), (new_len), ALLOC_CALL_SITE())
+#define alloc_array(a, n, size, align) alloc_array_at((a), (n), (size), (align), ALLOC_CALL_SITE())
 #define alloc_free_array(a, mem, n, size, align) \
-    alloc_free_array_at((a), (mem), (n), (size), (align), ALLOC_RET_ADDR())
-#define alloc_dup(a, src, len) alloc_dup_at((a), (src), (len), ALLOC_RET_ADDR())
-#define alloc_strdup(a, s) alloc_strdup_at((a), (s), ALLOC_RET_ADDR())
-#define alloc_free_str(a, s) alloc_free_str_at((a), (s), ALLOC_RET_ADDR())
+    alloc_free_array_at((a), (mem), (n), (size), (align), ALLOC_CALL_SITE())
+#define alloc_dup(a, src, len) alloc_dup_at((a), (src), (len), ALLOC_CALL_SITE())
+#define alloc_strdup(a, s) alloc_strdup_at((a), (s), ALLOC_CALL_SITE())
+#define alloc_free_str(a, s) alloc_free_str_at((a), (s), ALLOC_CALL_SITE())
 
-/* Typed forms: one object or an array of T (alignment _Alignof(T)). */
-#define alloc_create(a, T) ((T *)alloc_bytes_at((a), sizeof(T), _Alignof(T), ALLOC_RET_ADDR()))
-#define alloc_destroy(a, T, p) alloc_free_at((a), (p), sizeof(T), _Alignof(T), ALLOC_RET_ADDR())
+/* Typed forms: one object or an array of T (alignment ALLOC_ALIGNOF(T), _Alignof in C). */
+#define alloc_create(a, T) ((T *)alloc_bytes_at((a), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_CALL_SITE()))
+#define alloc_destroy(a, T, p) alloc_free_at((a), (p), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_CALL_SITE())
 #define alloc_create_array(a, T, n) \
-    ((T *)alloc_array_at((a), (n), sizeof(T), _Alignof(T), ALLOC_RET_ADDR()))
+    ((T *)alloc_array_at((a), (n), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_CALL_SITE()))
 #define alloc_destroy_array(a, T, p, n) \
-    alloc_free_array_at((a), (p), (n), sizeof(T), _Alignof(T), ALLOC_RET_ADDR())
+    alloc_free_array_at((a), (p), (n), sizeof(T), ALLOC_ALIGNOF(T), ALLOC_CALL_SITE())
 
 #ifdef __cplusplus
 }

@@ -41,13 +41,11 @@
  * block, the unused tail of a chunk when a request does not fit in it.
  * Time: see above; reset and rollback are O(chunks released).
  *
- * Cost per alloc, measured with callgrind (x86_64, gcc 12 -O2, release build
- * of the library, 1e6 allocations of 16..64 bytes at align 8 from the page
- * allocator, instructions per allocation including ~4 of loop overhead and
- * the chunk refills amortised):
- *   through the vtable (alloc_bytes)        54
- * (of which 44 in the arena's alloc: the large-request test, the bump, the
- * stats bookkeeping).
+ * Cost per alloc: O(1) and branch-light when the current chunk has room (the
+ * large-request test, the bump, the stats bookkeeping); a chunk refill is one
+ * backing call, amortised over the chunk. Measured figures (time and
+ * instruction counts per operation, from one benchmark run) live in
+ * docs/benchmarks.md, not here, so they cannot drift from the code.
  *
  * Stats: bytes_in_use sums live requested lengths (a no-op free still
  * subtracts its length), exactly, across every sequence of allocations,
@@ -157,7 +155,7 @@ typedef struct alloc_arena_info {
 /*
  * Initialises a with opts (NULL: all defaults). Takes no memory yet: the first
  * chunk comes with the first allocation.
- * Returns 0, or EINVAL (a untouched) iff a is NULL, growth_percent is in
+ * Returns 0, or -EINVAL (a untouched) iff a is NULL, growth_percent is in
  * 1..99, first_chunk is below 256 bytes or above max_chunk, or
  * large_threshold exceeds max_chunk / 2. O(1).
  */
@@ -176,7 +174,7 @@ ALLOC_API allocator alloc_arena_allocator(alloc_arena *a);
  * current, the others spares used next); RETAIN_LIMIT keeps them only up to
  * limit bytes in total (largest first). Large chunks always go back.
  * Savepoints taken before become stale. Peaks and counts stay.
- * Returns 0, or EINVAL (nothing changed) for an unknown mode. O(chunks).
+ * Returns 0, or -EINVAL (nothing changed) for an unknown mode. O(chunks).
  */
 ALLOC_API int alloc_arena_reset(alloc_arena *a, alloc_arena_reset_mode mode, size_t limit);
 
@@ -203,7 +201,7 @@ ALLOC_API alloc_arena_mark alloc_arena_save(alloc_arena *a);
  * rollback to a savepoint whose level was merged sets bytes_in_use to
  * min(its value at save, its current value) (exact unless blocks from before
  * the savepoint were freed since).
- * Returns 0, or EINVAL (nothing changed; misuse reported in debug builds and
+ * Returns 0, or -EINVAL (nothing changed; misuse reported in debug builds and
  * counted in misuse_count) iff m is stale: taken before a reset or above an
  * earlier rollback. A legal pop after the savepoint (free of its newest block)
  * does not make it stale. O(chunks released + open savepoints).

@@ -32,10 +32,10 @@
  *     own thread-safety does not change that).
  *   - Memory from the containers is not zeroed unless a function says so.
  *
- * Measured with callgrind (x86_64, gcc 12 -O2, release build, over the page
- * allocator, growth amortised, loop included): a vector push of an int costs
- * about 11 instructions, a string builder push about 15, and a map upsert
- * that finds one of 1000 short keys about 150 (hashing and the key compare).
+ * Cost: a vector or string push is amortised O(1) (a store and a length
+ * update when there is room; growth doubles the capacity); a map lookup or
+ * upsert is expected O(1) plus hashing and comparing the key (O(key length)).
+ * Measured figures live in docs/benchmarks.md.
  */
 #ifndef ALLOC_CONTAINERS_H
 #define ALLOC_CONTAINERS_H
@@ -141,6 +141,13 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
 #else
 #define ALLOC_VEC_FN static inline
 #endif
+/* The typed view is an anonymous struct: standard C11, but an extension in
+ * C++ (every C++ compiler has it); __extension__ keeps -Wpedantic quiet there. */
+#if defined(__cplusplus) && (defined(__GNUC__) || defined(__clang__))
+#define ALLOC_VEC_EXTENSION __extension__
+#else
+#define ALLOC_VEC_EXTENSION
+#endif
 
 /**
  * @brief Defines a typed vector `name` of elements of type T and its functions
@@ -166,8 +173,10 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
  *   - `int name_push(name *v, T x)`: appends x; amortised O(1).
  *   - `T *name_add(name *v)`: appends one uninitialised slot and returns it, or
  *     NULL (nothing changed) when growth fails.
- *   - `int name_append(name *v, const T *xs, size_t n)`: appends n elements
- *     (xs may point into v itself).
+ *   - `int name_append(name *v, T const *xs, size_t n)`: appends n elements
+ *     (xs may point into v itself). Spelled `T const *`, not `const T *`: with
+ *     T = `int *` the paste gives `int *const *`, which an `int **` converts
+ *     to, where `const int **` would not (a vector of pointers).
  *   - `int name_insert(name *v, size_t i, T x)`: i <= len (else -ERANGE); O(len - i).
  *   - `bool name_pop(name *v, T *out)`: false when empty; out may be NULL.
  *   - `int name_remove(name *v, size_t i, T *out)`: keeps order, O(len - i);
@@ -177,13 +186,13 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
  *   - `void name_clear(name *v)`: len = 0, capacity kept.
  *   - `int name_shrink_to_fit(name *v)`.
  *   - `T *name_to_owned(name *v, size_t *n)`: the buffer shrunk to *n = len
- *     elements, free with alloc_free(a, p, *n * sizeof(T), _Alignof(T)).
+ *     elements, free with alloc_free(a, p, *n * sizeof(T), ALLOC_ALIGNOF(T)).
  *   - `bool name_check(const name *v)`: the invariant checker.
  */
 #define ALLOC_VEC_DEFINE(name, T)                                                                     \
     typedef union name {                                                                              \
         alloc_vec_raw raw;                                                                            \
-        struct {                                                                                      \
+        ALLOC_VEC_EXTENSION struct {                                                                  \
             T *items;                                                                                 \
             size_t len;                                                                               \
             size_t cap;                                                                               \
@@ -199,44 +208,44 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
     }                                                                                                 \
     ALLOC_VEC_FN void name##_deinit(name *v)                                                         \
     {                                                                                                 \
-        alloc_vec_raw_deinit(&v->raw, sizeof(T), _Alignof(T), ALLOC_RET_ADDR());                      \
+        alloc_vec_raw_deinit(&v->raw, sizeof(T), ALLOC_ALIGNOF(T), ALLOC_RET_ADDR());                      \
     }                                                                                                 \
     ALLOC_VEC_FN int name##_reserve(name *v, size_t additional)                                      \
     {                                                                                                 \
         if (ALLOC_LIKELY(v->raw.cap - v->raw.len >= additional)) return 0;                            \
-        return alloc_vec_raw_reserve(&v->raw, sizeof(T), _Alignof(T), additional, ALLOC_RET_ADDR());  \
+        return alloc_vec_raw_reserve(&v->raw, sizeof(T), ALLOC_ALIGNOF(T), additional, ALLOC_RET_ADDR());  \
     }                                                                                                 \
     ALLOC_VEC_FN int name##_reserve_exact(name *v, size_t additional)                                \
     {                                                                                                 \
-        return alloc_vec_raw_reserve_exact(&v->raw, sizeof(T), _Alignof(T), additional,              \
+        return alloc_vec_raw_reserve_exact(&v->raw, sizeof(T), ALLOC_ALIGNOF(T), additional,              \
                                            ALLOC_RET_ADDR());                                         \
     }                                                                                                 \
     ALLOC_VEC_FN T *name##_add(name *v)                                                              \
     {                                                                                                 \
         if (ALLOC_UNLIKELY(v->raw.len == v->raw.cap) &&                                               \
-            alloc_vec_raw_reserve(&v->raw, sizeof(T), _Alignof(T), 1, ALLOC_RET_ADDR()) != 0)         \
+            alloc_vec_raw_reserve(&v->raw, sizeof(T), ALLOC_ALIGNOF(T), 1, ALLOC_RET_ADDR()) != 0)         \
             return NULL;                                                                              \
         return &v->items[v->raw.len++];                                                               \
     }                                                                                                 \
     ALLOC_VEC_FN int name##_push(name *v, T x)                                                       \
     {                                                                                                 \
         if (ALLOC_UNLIKELY(v->raw.len == v->raw.cap)) {                                               \
-            int err = alloc_vec_raw_reserve(&v->raw, sizeof(T), _Alignof(T), 1, ALLOC_RET_ADDR());    \
+            int err = alloc_vec_raw_reserve(&v->raw, sizeof(T), ALLOC_ALIGNOF(T), 1, ALLOC_RET_ADDR());    \
             if (err) return err;                                                                      \
         }                                                                                             \
         v->items[v->raw.len++] = x;                                                                   \
         return 0;                                                                                     \
     }                                                                                                 \
-    ALLOC_VEC_FN int name##_append(name *v, const T *xs, size_t n)                                   \
+    ALLOC_VEC_FN int name##_append(name *v, T const *xs, size_t n)                                   \
     {                                                                                                 \
         if (n == 0) return 0;                                                                         \
         if (v->raw.cap - v->raw.len < n) {                                                            \
             /* xs may point into our own buffer, which growth may move */                             \
-            const T *old = v->items;                                                                  \
+            T const *old = v->items;                                                                  \
             bool inside = old != NULL && (uintptr_t)xs >= (uintptr_t)old &&                           \
                           (uintptr_t)xs < (uintptr_t)(old + v->raw.len);                              \
             size_t off = inside ? (size_t)(xs - old) : 0;                                             \
-            int err = alloc_vec_raw_reserve(&v->raw, sizeof(T), _Alignof(T), n, ALLOC_RET_ADDR());    \
+            int err = alloc_vec_raw_reserve(&v->raw, sizeof(T), ALLOC_ALIGNOF(T), n, ALLOC_RET_ADDR());    \
             if (err) return err;                                                                      \
             if (inside) xs = v->items + off;                                                          \
         }                                                                                             \
@@ -248,7 +257,7 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
     {                                                                                                 \
         if (i > v->raw.len) return -ALLOC_ERANGE;                                                    \
         if (v->raw.len == v->raw.cap) {                                                               \
-            int err = alloc_vec_raw_reserve(&v->raw, sizeof(T), _Alignof(T), 1, ALLOC_RET_ADDR());    \
+            int err = alloc_vec_raw_reserve(&v->raw, sizeof(T), ALLOC_ALIGNOF(T), 1, ALLOC_RET_ADDR());    \
             if (err) return err;                                                                      \
         }                                                                                             \
         memmove(v->items + i + 1, v->items + i, (v->raw.len - i) * sizeof(T));                       \
@@ -292,15 +301,15 @@ ALLOC_API bool alloc_vec_raw_check(const alloc_vec_raw *v, size_t elem_size, siz
     ALLOC_VEC_FN void name##_clear(name *v) { v->raw.len = 0; }                                      \
     ALLOC_VEC_FN int name##_shrink_to_fit(name *v)                                                   \
     {                                                                                                 \
-        return alloc_vec_raw_shrink_to_fit(&v->raw, sizeof(T), _Alignof(T), ALLOC_RET_ADDR());        \
+        return alloc_vec_raw_shrink_to_fit(&v->raw, sizeof(T), ALLOC_ALIGNOF(T), ALLOC_RET_ADDR());        \
     }                                                                                                 \
     ALLOC_VEC_FN T *name##_to_owned(name *v, size_t *n)                                              \
     {                                                                                                 \
-        return (T *)alloc_vec_raw_to_owned(&v->raw, sizeof(T), _Alignof(T), n, ALLOC_RET_ADDR());     \
+        return (T *)alloc_vec_raw_to_owned(&v->raw, sizeof(T), ALLOC_ALIGNOF(T), n, ALLOC_RET_ADDR());     \
     }                                                                                                 \
     ALLOC_VEC_FN bool name##_check(const name *v)                                                    \
     {                                                                                                 \
-        return alloc_vec_raw_check(&v->raw, sizeof(T), _Alignof(T));                                  \
+        return alloc_vec_raw_check(&v->raw, sizeof(T), ALLOC_ALIGNOF(T));                                  \
     }
 
 /* ===========================================================================
@@ -339,7 +348,7 @@ ALLOC_API int alloc_str_append(alloc_str *s, const void *p, size_t n);
 /** @brief Appends the NUL-terminated string z. */
 ALLOC_API int alloc_str_append_cstr(alloc_str *s, const char *z);
 
-/** @brief Appends one byte. Inline; amortised O(1) (about 10 instructions when there is room). */
+/** @brief Appends one byte. Inline; amortised O(1) (a store and a length update when there is room). */
 ALLOC_INLINE int alloc_str_push(alloc_str *s, char c)
 {
     if (ALLOC_UNLIKELY(s->cap - s->len < 2)) {

@@ -46,7 +46,7 @@ ALLOC_API void alloc_report_misuse(const char *fmt, ...)
     ;
 
 /* Reports corrupted metadata and aborts, whatever the handler does. */
-ALLOC_API _Noreturn void alloc_report_corruption(const char *fmt, ...)
+ALLOC_API ALLOC_NORETURN void alloc_report_corruption(const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
     __attribute__((format(printf, 1, 2)))
 #endif
@@ -65,9 +65,17 @@ ALLOC_API size_t alloc_format(char *buf, size_t cap, const char *fmt, ...)
     ;
 
 /*
- * Writes a readable name for a code address into buf: "function+0xoff (object)"
- * where the dynamic symbol table knows it, else "0x..." . 0 gives "?".
- * Returns buf. Never allocates.
+ * Writes a readable name for a code address into buf:
+ *   "function+0xoff (file.c:line, object+0xoff)"
+ * The function comes from the dynamic symbol table (dladdr) or, for static
+ * functions and unexported ones, from the object's .symtab; file and line
+ * from its DWARF line table when it has debug information (uncompressed);
+ * the object offset is what addr2line takes for a position-independent
+ * object. Parts that cannot be found are left out ("object+0xoff" alone for
+ * a stripped binary); an address in no loaded object gives "0x...", 0 gives
+ * "?". Returns buf. Never allocates (the object file is mapped read-only
+ * and unmapped again); its cost grows with the size of the object's symbol
+ * and line tables, so it is meant for reports, not hot paths.
  */
 ALLOC_API const char *alloc_describe_addr(uintptr_t addr, char *buf, size_t cap);
 

@@ -28,18 +28,11 @@
  * First fit and best fit are the textbook algorithms, kept for teaching and so
  * the benchmark can compare them; TLSF is what to use.
  *
- * Measured (callgrind instruction counts, release build -O2, gcc 12, x86_64;
- * 1000 live blocks of random sizes, each step frees a random one and
- * allocates a new random size; the vtable call is included):
- *   TLSF, sizes 1..4096     ~327 instructions per alloc+free pair
- *                           (alloc ~189, free ~138)
- *   TLSF, sizes 1..256      ~260 per pair (alloc ~149, free ~111)
- *   TLSF, sizes 1..65536    ~360 per pair (the heap grows several regions)
- *   first fit, 1..4096      ~3350 per pair (alloc ~2950: a walk over ~400
- *                           free blocks)
- *   best fit, 1..4096       ~3190 per pair
- * TLSF's count does not grow with the heap; the list policies' grows with the
- * number of free blocks.
+ * Bounds: TLSF's alloc and free are O(1) whatever the heap holds (two bitmap
+ * scans, one split or up to two merges); first fit and best fit walk the free
+ * list, so their cost grows with the number of free blocks. Measured figures
+ * (per pair, per workload, from one benchmark run) live in
+ * docs/benchmarks.md.
  *
  * Space. Each allocation costs one header word (8 bytes on 64-bit targets)
  * plus the rounding of len + 8 up to a multiple of 16: the block is

@@ -46,7 +46,7 @@ extern "C" {
 ALLOC_API void alloc_freestanding_write(const char *text, size_t len);
 
 /* Ends the program after a fatal report. Must not return. */
-ALLOC_API _Noreturn void alloc_freestanding_abort(void);
+ALLOC_API ALLOC_NORETURN void alloc_freestanding_abort(void);
 
 #ifdef __cplusplus
 }

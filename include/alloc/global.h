@@ -68,8 +68,8 @@
  * lazy and never calls malloc (no dlsym, stdio, or pthread_key_create on that
  * path).
  *
- * Time: malloc and free of a cached class are O(1) without locks (a few dozen
- * instructions); a cache miss takes one class lock and moves a batch; large
+ * Time: malloc and free of a cached class are O(1) without locks; a cache
+ * miss takes one class lock and moves a batch; large
  * blocks cost one mmap/munmap (realloc of those is one mremap, no copy).
  * Spans are kept for reuse by their class and not returned to the system.
  */

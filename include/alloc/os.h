@@ -106,7 +106,7 @@ ALLOC_API int alloc_os_thread_alive(long tid);
 ALLOC_API int64_t alloc_os_monotonic_ns(void);
 
 /* Ends the process with SIGABRT, without running atexit handlers or flushing stdio. */
-ALLOC_API _Noreturn void alloc_os_abort(void);
+ALLOC_API ALLOC_NORETURN void alloc_os_abort(void);
 
 #ifdef __cplusplus
 }

@@ -25,16 +25,12 @@
  *   alignment any power of two the backing allocator can give (the page
  *             allocator: any); with a caller buffer, any.
  *
- * Measured (callgrind instruction counts, Release -O3, x86_64, gcc 12; the
- * program is tests/test_pool_callgrind.c, which says how to run it). One
- * alloc + free pair of a 32-byte object, including the 2-instruction loop
- * control of the measuring loop:
- *   alloc_pool through the handle (alloc_bytes + alloc_free):  30
- *     (pool_alloc 11, pool_free 5, call sites and arguments 12)
- *   alloc_pool_get + alloc_pool_put (inline):                  15
- *   alloc_pool_mt through the handle (one thread, no contention): 69
- *   alloc_pool_mt_get + alloc_pool_mt_put:                     59
- * Debug and sanitizer builds take the checked path and cost more.
+ * Cost: alloc and free are O(1), a pop and a push on the free list (inline
+ * with alloc_pool_get/alloc_pool_put, one indirect call through the handle);
+ * alloc_pool_mt adds one compare-and-swap each, retried only under
+ * contention. Debug and sanitizer builds take the checked path and cost more.
+ * Measured figures live in docs/benchmarks.md (tests/test_pool_callgrind.c
+ * holds the pool's cost in release builds to a budget).
  *
  * Through the vtable (alloc.h), a request is served iff len <= obj_size and
  * align <= obj_align; any other request returns NULL (and is counted as
@@ -218,11 +214,11 @@ ALLOC_INLINE void alloc_pool_put_at(alloc_pool *pool, void *obj, uintptr_t ret_a
 
 /*
  * The short forms of alloc_pool_get_at and alloc_pool_put_at. They are macros
- * so that ret_addr is the return address of the function that calls them (the
- * call site a misuse report names).
+ * so that ret_addr is the call site itself (ALLOC_CALL_SITE in alloc.h), which
+ * a misuse report names as function+offset.
  */
-#define alloc_pool_get(pool) alloc_pool_get_at((pool), ALLOC_RET_ADDR())
-#define alloc_pool_put(pool, obj) alloc_pool_put_at((pool), (obj), ALLOC_RET_ADDR())
+#define alloc_pool_get(pool) alloc_pool_get_at((pool), ALLOC_CALL_SITE())
+#define alloc_pool_put(pool, obj) alloc_pool_put_at((pool), (obj), ALLOC_CALL_SITE())
 
 /* ===========================================================================
  * alloc_pool_mt: the thread-safe pool.
@@ -242,11 +238,7 @@ ALLOC_INLINE void alloc_pool_put_at(alloc_pool *pool, void *obj, uintptr_t ret_a
  * time. init, deinit, reset, check: no concurrent use of the pool.
  * Counters are relaxed atomics; stats read them one at a time.
  * =========================================================================== */
-#if defined(__cplusplus)
-#define ALLOC_POOL_ALIGNAS(n) alignas(n)
-#else
-#define ALLOC_POOL_ALIGNAS(n) _Alignas(n)
-#endif
+#define ALLOC_POOL_ALIGNAS(n) ALLOC_ALIGNAS(n)
 
 /* Hot words on their own cache lines, so frees and counters do not contend. */
 typedef struct alloc_pool_mt {

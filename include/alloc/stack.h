@@ -35,15 +35,11 @@
  * align - 1 + len bytes, which the backing allocator must be able to give.
  * Overhead: a 32-byte header per block, plus alignment padding.
  *
- * Cost, measured with callgrind (x86_64, gcc 12 -O2, release build of the
- * library): 1e6 push/pop pairs of 16..64 bytes at align 8 on an empty stack,
- * instructions per pair including 22 of loop overhead:
- *                                            over a buffer   over pages
- *   push + pop, both through the vtable            86             94
- *   push inline + pop through the vtable           72             80
- * (through the vtable: push 42, pop 21 of them). A pop that stays in its
- * chunk, and a push/pop pair on an empty stack, touch no chunk header; a
- * chunk change costs a backing call only when the spare cannot serve it.
+ * Cost: push and pop are O(1) (pop checks the LIFO order against the top
+ * block's header). A pop that stays in its chunk, and a push/pop pair on an
+ * empty stack, touch no chunk header; a chunk change costs a backing call
+ * only when the spare cannot serve it. Measured figures live in
+ * docs/benchmarks.md.
  *
  * Thread safety: none.
  *
@@ -118,7 +114,7 @@ typedef struct alloc_stack_mark {
 } alloc_stack_mark;
 
 /*
- * Initialises s over buf[0, cap) (no growth). Returns 0, or EINVAL (s
+ * Initialises s over buf[0, cap) (no growth). Returns 0, or -EINVAL (s
  * untouched) iff s is NULL, buf is NULL with cap > 0, cap > ALLOC_MAX_LEN or
  * buf + cap wraps. O(1) (O(cap) under sanitizer tracking).
  */
@@ -126,7 +122,7 @@ ALLOC_API int alloc_stack_init_buffer(alloc_stack *s, void *buf, size_t cap);
 
 /*
  * Initialises s over a backing allocator (opts NULL: the page allocator,
- * default sizes). Takes no memory until the first push. Returns 0, or EINVAL
+ * default sizes). Takes no memory until the first push. Returns 0, or -EINVAL
  * iff s is NULL, first_chunk < 256, first_chunk > max_chunk or max_chunk >
  * ALLOC_MAX_LEN / 2. O(1).
  */
@@ -155,7 +151,7 @@ ALLOC_API alloc_stack_mark alloc_stack_save(alloc_stack *s);
  * Pops every block pushed after m (bytes poisoned; bytes_in_use lowered by
  * each one's length, so it is exact). m stays open; markers taken after it
  * are closed. Blocks from before m popped since (legal) do not make m stale.
- * Returns 0, or EINVAL (nothing changed; misuse reported in debug builds,
+ * Returns 0, or -EINVAL (nothing changed; misuse reported in debug builds,
  * counted in misuse_count) iff m is stale: taken before a reset or above an
  * earlier rollback. With more than ALLOC_STACK_LEVELS markers open, the
  * markers taken beyond are not tracked through pops: a rollback to one pops

@@ -118,11 +118,13 @@ static bool is_large(const alloc_arena *a, size_t len, size_t align)
     return len > a->large_threshold || align > SMALL_MAX_ALIGN;
 }
 
-static void report(const char *what, const void *mem, size_t len, uintptr_t ret_addr)
+static void report(const char *what, const void *mem, size_t len, size_t align, uintptr_t ret_addr)
 {
     char site[ALLOC_SITE_BUF];
-    alloc_report_misuse("arena: %s of %p (len %zu) at %s", what, mem, len,
-                        alloc_describe_addr(ret_addr, site, sizeof site));
+    alloc_report_misuse("arena: %s of %p (len %zu, align %zu) at %s: not a live block of this arena (expected a "
+                        "pointer this arena handed out and has not released by a reset or rollback, with the "
+                        "len and align of its allocation)",
+                        what, mem, len, align, alloc_describe_addr(ret_addr, site, sizeof site));
 }
 
 /* Returns a chunk to the backing allocator in the state it was handed out. */
@@ -139,7 +141,7 @@ static void give_back(alloc_arena *a, chunk *c, size_t size, size_t align, uintp
 int alloc_arena_init(alloc_arena *a, const alloc_arena_options *opts)
 {
     alloc_arena_options o = {0};
-    if (!a) return EINVAL;
+    if (!a) return -EINVAL;
     if (opts) o = *opts;
     if (!o.backing.vtable) o.backing = alloc_page_allocator();
     if (!o.first_chunk) o.first_chunk = DEFAULT_FIRST;
@@ -151,7 +153,7 @@ int alloc_arena_init(alloc_arena *a, const alloc_arena_options *opts)
     }
     if (o.growth_percent < 100 || o.first_chunk < MIN_FIRST || o.first_chunk > o.max_chunk ||
         o.max_chunk > ALLOC_MAX_LEN / 2 || o.large_threshold > o.max_chunk / 2)
-        return EINVAL;
+        return -EINVAL;
     memset(a, 0, sizeof *a);
     a->backing = o.backing;
     a->backing_is_page = o.backing.vtable == &alloc_page_vtable;
@@ -400,7 +402,7 @@ static bool valid_block(alloc_arena *a, const char *what, void *mem, size_t len,
         ok = small_chunk_of(a, mem, len) != NULL;
     if (!ok) {
         alloc_stats_note_misuse(&a->stats);
-        report(what, mem, len, ret_addr);
+        report(what, mem, len, align, ret_addr);
     }
     return ok;
 }
@@ -641,7 +643,7 @@ static int stale(alloc_arena *a, const char *why)
 {
     alloc_stats_note_misuse(&a->stats);
     if (ALLOC_DEBUG_CHECKS) alloc_report_misuse("arena: rollback to a stale savepoint (%s)", why);
-    return EINVAL;
+    return -EINVAL;
 }
 
 int alloc_arena_rollback(alloc_arena *a, alloc_arena_mark m)
@@ -694,7 +696,7 @@ int alloc_arena_rollback(alloc_arena *a, alloc_arena_mark m)
 int alloc_arena_reset(alloc_arena *a, alloc_arena_reset_mode mode, size_t limit)
 {
     if (mode != ALLOC_ARENA_FREE_ALL && mode != ALLOC_ARENA_RETAIN_CAPACITY && mode != ALLOC_ARENA_RETAIN_LIMIT)
-        return EINVAL;
+        return -EINVAL;
     if (mode == ALLOC_ARENA_FREE_ALL) limit = 0;
     if (mode == ALLOC_ARENA_RETAIN_CAPACITY) limit = SIZE_MAX;
     free_large_newer_than(a, 0);

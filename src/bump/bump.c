@@ -89,11 +89,14 @@ static ALLOC_NOINLINE void note_free_below(alloc_bump *b, uintptr_t p, size_t le
     atomic_fetch_sub_explicit(&b->below_live, len, memory_order_relaxed);
 }
 
-static void report(const char *what, const void *mem, size_t len, uintptr_t ret_addr)
+static void report(const alloc_bump *b, const char *what, const void *mem, size_t len, uintptr_t ret_addr)
 {
     char site[ALLOC_SITE_BUF];
-    alloc_report_misuse("bump: %s of %p (len %zu) at %s", what, mem, len,
-                        alloc_describe_addr(ret_addr, site, sizeof site));
+    alloc_report_misuse("bump: %s of %p (len %zu) at %s: the block is not inside the handed-out part of the "
+                        "buffer [%p, %p) (expected a pointer this allocator handed out, not yet released by a "
+                        "reset or rollback, with the len of its allocation)",
+                        what, mem, len, alloc_describe_addr(ret_addr, site, sizeof site), (void *)b->base,
+                        (void *)load_top(b));
 }
 
 /* true iff [mem, mem+len) lies in the handed-out part of the buffer. */
@@ -104,7 +107,7 @@ static bool handed_out(const alloc_bump *b, const void *mem, size_t len)
 
 int alloc_bump_init(alloc_bump *b, void *buf, size_t cap)
 {
-    if (!b || (!buf && cap > 0) || cap > ALLOC_MAX_LEN || (uintptr_t)buf > UINTPTR_MAX - cap) return EINVAL;
+    if (!b || (!buf && cap > 0) || cap > ALLOC_MAX_LEN || (uintptr_t)buf > UINTPTR_MAX - cap) return -EINVAL;
     memset(b, 0, sizeof *b);
     b->base = (uintptr_t)buf;
     b->end = (uintptr_t)buf + cap;
@@ -167,7 +170,7 @@ static bool bump_resize(void *ctx, void *mem, size_t len, size_t align, size_t n
     uintptr_t p = (uintptr_t)mem, top = load_top(b);
     if (ALLOC_DEBUG_CHECKS && !handed_out(b, mem, len)) {
         alloc_stats_note_misuse(&b->stats);
-        report("resize", mem, len, ret_addr);
+        report(b, "resize", mem, len, ret_addr);
         return false;
     }
     if (p + len != top || p < b->floor) return false; /* not the most recent block, or from before a savepoint */
@@ -194,7 +197,7 @@ static void bump_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
     (void)align;
     if (ALLOC_DEBUG_CHECKS && !handed_out(b, mem, len)) {
         alloc_stats_note_misuse(&b->stats);
-        report("free", mem, len, ret_addr);
+        report(b, "free", mem, len, ret_addr);
         return;
     }
     uintptr_t p = (uintptr_t)mem;
@@ -355,7 +358,7 @@ static int stale(alloc_bump *b, alloc_bump_mark m, const char *why)
     alloc_stats_note_misuse(&b->stats);
     if (ALLOC_DEBUG_CHECKS)
         alloc_report_misuse("bump: rollback to a stale savepoint (top %p): %s", (void *)m.top, why);
-    return EINVAL;
+    return -EINVAL;
 }
 
 int alloc_bump_rollback(alloc_bump *b, alloc_bump_mark m)

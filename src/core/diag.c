@@ -168,6 +168,16 @@ void alloc_report_misuse(const char *fmt, ...)
     diag_abort();
 }
 
+void alloc_report_note(const char *fmt, ...)
+{
+    char msg[MESSAGE_CAP];
+    va_list ap;
+    va_start(ap, fmt);
+    alloc_format_va(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    write_line("alloc: note: ", msg);
+}
+
 _Noreturn void alloc_report_corruption(const char *fmt, ...)
 {
     char msg[MESSAGE_CAP];

@@ -61,6 +61,17 @@
 /* alloc_format with a va_list (diag.c); the trace emitter formats with it. */
 ALLOC_HIDDEN size_t alloc_format_va(char *buf, size_t cap, const char *fmt, va_list ap);
 
+/* A diagnostic that is neither misuse nor corruption (diag.c): one line
+ * "alloc: note: ..." on standard error, then the caller carries on. For
+ * debug builds to explain a NULL or a leak that the contract allows but the
+ * user would not expect (a request the allocator can never serve, pages the
+ * OS refused to unmap). Never calls the misuse handler, never aborts. */
+ALLOC_HIDDEN void alloc_report_note(const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
 /* Debug fill patterns (after SQLite memsys5): fresh blocks 0xAA, freed 0x55. */
 #define ALLOC_FILL_ALLOCATED 0xAA
 #define ALLOC_FILL_FREED 0x55

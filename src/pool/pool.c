@@ -237,10 +237,27 @@ static ALLOC_NOINLINE void *refuse(alloc_pool *pool)
     return NULL;
 }
 
+/* A request larger or more aligned than the pool's objects fails now and
+ * always will: usually a composition mistake (an arena or a free list whose
+ * chunks or regions are larger than the pool they come from). Debug builds say
+ * so, then return NULL as the contract asks; release builds only count it. */
+static ALLOC_NOINLINE void *refuse_never(alloc_pool *pool, size_t len, size_t align, uintptr_t ret_addr)
+{
+    if (ALLOC_DEBUG_CHECKS) {
+        char site[ALLOC_SITE_BUF];
+        alloc_report_note("pool %p: a request of %zu bytes (align %zu) can never be served: its objects are "
+                          "%zu bytes (align %zu); returning NULL (requested at %s)",
+                          (void *)pool, len, align, pool->obj_size, pool->obj_align,
+                          alloc_describe_addr(ret_addr, site, sizeof site));
+    }
+    return refuse(pool);
+}
+
 static void *pool_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
 {
     alloc_pool *pool = ctx;
-    if (ALLOC_UNLIKELY(len > pool->obj_size || align > pool->obj_align)) return refuse(pool);
+    if (ALLOC_UNLIKELY(len > pool->obj_size || align > pool->obj_align))
+        return refuse_never(pool, len, align, ret_addr);
 #if POOL_CHECKED
     return get_checked(pool, len, ret_addr);
 #else

@@ -114,7 +114,7 @@ static bool chunk_holds(const chunk *c, size_t size, uintptr_t addr)
 
 int alloc_stack_init_buffer(alloc_stack *s, void *buf, size_t cap)
 {
-    if (!s || (!buf && cap > 0) || cap > ALLOC_MAX_LEN || (uintptr_t)buf > UINTPTR_MAX - cap) return EINVAL;
+    if (!s || (!buf && cap > 0) || cap > ALLOC_MAX_LEN || (uintptr_t)buf > UINTPTR_MAX - cap) return -EINVAL;
     memset(s, 0, sizeof *s);
     s->base = s->top = (uintptr_t)buf;
     s->end = (uintptr_t)buf + cap;
@@ -128,12 +128,12 @@ int alloc_stack_init_buffer(alloc_stack *s, void *buf, size_t cap)
 int alloc_stack_init(alloc_stack *s, const alloc_stack_options *opts)
 {
     alloc_stack_options o = {0};
-    if (!s) return EINVAL;
+    if (!s) return -EINVAL;
     if (opts) o = *opts;
     if (!o.backing.vtable) o.backing = alloc_page_allocator();
     if (!o.first_chunk) o.first_chunk = DEFAULT_FIRST;
     if (!o.max_chunk) o.max_chunk = o.first_chunk > DEFAULT_MAX ? o.first_chunk : DEFAULT_MAX;
-    if (o.first_chunk < 256 || o.first_chunk > o.max_chunk || o.max_chunk > ALLOC_MAX_LEN / 2) return EINVAL;
+    if (o.first_chunk < 256 || o.first_chunk > o.max_chunk || o.max_chunk > ALLOC_MAX_LEN / 2) return -EINVAL;
     memset(s, 0, sizeof *s);
     s->backing = o.backing;
     s->first_chunk = s->next_size = o.first_chunk;
@@ -478,7 +478,7 @@ static int refuse(alloc_stack *s, const char *why)
 {
     alloc_stats_note_misuse(&s->stats);
     if (ALLOC_DEBUG_CHECKS) alloc_report_misuse("stack: rollback to a stale marker (%s)", why);
-    return EINVAL;
+    return -EINVAL;
 }
 
 int alloc_stack_rollback(alloc_stack *s, alloc_stack_mark m)
