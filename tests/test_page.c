@@ -200,7 +200,7 @@ Test(page_release, free_of_memory_it_did_not_map_is_misuse, .init = observe_misu
     cr_assert(strstr(last_misuse, "did not map") != NULL, "got: %s", last_misuse);
     /* EINVAL from the kernel itself: the range is not a mapping. */
     void *p = alloc_bytes(a, 64, 8);
-    alloc_os_inject_failure(ALLOC_OS_OP_UNMAP, -EINVAL, 1);
+    alloc_os_inject_failure(ALLOC_OS_OP_UNMAP, EINVAL, 1);
     alloc_free(a, p, 64, 8);
     cr_assert_eq(misuse_calls, 2);
     cr_assert_eq(stats().misuse_count, 2);
