@@ -156,6 +156,16 @@ static inline void class_free(void *user, const hdr *h)
     ALLOC_TRACK_FREELIKE(user);
     NOTE(frees, 1);
     NOTE_SIZE(in_use_sub, h->len);
+    if (canon != user) {
+        /* An aligned block: its own header, not the block's, is what a second
+         * free would find. Flip it, and remember the address (the block's
+         * link word or a debug fill may land on that header). */
+        hdr *live = hdr_of(user);
+        ALLOC_TRACK_DEFINED(live, HDR);
+        live->tag = h->tag ^ TAG_FREED_FLIP;
+        ALLOC_TRACK_NOACCESS(live, HDR);
+        freed_ring_note(user);
+    }
     mark_freed(canon, cls);
     class_push(canon, cls);
 }

@@ -37,6 +37,10 @@
  * not verify (a thread that ended inside a push, or a fork in the middle of
  * one, can leave a count one off; at worst a block leaks, nothing corrupts).
  *
+ * Fork and flushing: a flush detaches a cache's list from its record before
+ * it gives the list to the classes, so a fork from another thread in between
+ * leaves the child a leak at worst, never a block in two places.
+ *
  * Lock order: a class lock, then registry_lock (a span refill samples the
  * in-use total under its class lock). So nothing here takes a class lock
  * while holding registry_lock: retiring collects records under the registry
@@ -118,6 +122,8 @@ static void record_flush_verified(tcache *t)
     for (unsigned cls = 0; cls < NCLASS; cls++) {
         bin *b = &t->bins[cls];
         void *head = b->head, *tail = NULL;
+        b->head = NULL; /* detached before it is given (see cache_flush_all) */
+        b->count = 0;
         uint32_t n = 0, limit = cache_cap(cls) + 1;
         for (void *p = head; p && n < limit && is_freed_block(p, cls); p = link_get(p)) {
             tail = p;
@@ -127,8 +133,6 @@ static void record_flush_verified(tcache *t)
             link_set(tail, NULL);
             central_give(cls, head, tail, n);
         }
-        b->head = NULL;
-        b->count = 0;
     }
 }
 
@@ -221,12 +225,18 @@ static void cache_flush_all(void)
     if (!t) return;
     for (unsigned cls = 0; cls < NCLASS; cls++) {
         bin *b = &t->bins[cls];
-        if (!b->head) continue;
-        void *tail = b->head;
-        for (uint32_t i = 1; i < b->count; i++) tail = link_get(tail);
-        central_give(cls, b->head, tail, b->count);
+        void *head = b->head;
+        uint32_t n = b->count;
+        if (!head) continue;
+        /* Detach first, give second: a fork between the two (from another
+         * thread) leaves the child a record without these blocks and a class
+         * without them, a leak there; the other order left it both, and the
+         * child's retiring of this record handed the blocks out twice. */
         b->head = NULL;
         b->count = 0;
+        void *tail = head;
+        for (uint32_t i = 1; i < n; i++) tail = link_get(tail);
+        central_give(cls, head, tail, n);
     }
 }
 

@@ -72,6 +72,12 @@ done
 if [[ " $* " == *" freelist "* ]]; then
   death preload-double-large-freelist "free(0x[0-9a-f]*): double free" env LD_PRELOAD="$lib" ALLOC_STRATEGY=freelist "$probe" double-large
 fi
+# Aligned blocks inside a size class: the header in front of the user pointer,
+# not the block's, is what a second free finds (it once looped the cache).
+for an in 32:16 64:16 64:1000 256:2000 1024:16 4096:100; do
+  death "preload-double-aligned-$an" "free(0x[0-9a-f]*): double free" env LD_PRELOAD="$lib" "$probe" double-aligned "${an%:*}" "${an#*:}"
+done
+death preload-double-aligned-freelist "free(0x[0-9a-f]*): double free" env LD_PRELOAD="$lib" ALLOC_STRATEGY=freelist "$probe" double-aligned 64 16
 death preload-uaf-usable "malloc_usable_size(0x[0-9a-f]*): use after free" env LD_PRELOAD="$lib" "$probe" uaf-usable
 death preload-uaf-realloc "realloc(0x[0-9a-f]*): use after free" env LD_PRELOAD="$lib" "$probe" uaf-realloc
 death preload-uaf-realloc-large "realloc(0x[0-9a-f]*): use after free" env LD_PRELOAD="$lib" "$probe" uaf-realloc-large

@@ -28,6 +28,9 @@
  *                  arrive inside fork()
  *   fork-threads   threads fill their caches and keep allocating; the main
  *                  thread forks; each child allocates and checks the heap
+ *   fork-exiting-threads  300 forks while threads that allocate are created
+ *                  and exit: a fork inside a thread's exit flush must not give
+ *                  the child one block twice
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -373,6 +376,62 @@ static void mode_fork_threads(void)
     check_heap("after forks with threads");
 }
 
+/* --- fork while threads exit ---------------------------------------------------------- */
+
+/* Threads that allocate and exit, one after another, from three spawners,
+ * while the main thread forks: a fork lands inside a thread's exit flush now
+ * and then. Each child churns and must never get one block twice. */
+static void *exiting_thread(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    void *p[100];
+    for (int i = 0; i < 100; i++) p[i] = malloc((i * 131 + seed) % 3000 + 1);
+    for (int i = 0; i < 100; i++) free(p[i]);
+    return NULL;
+}
+
+static void *spawner_thread(void *arg)
+{
+    (void)arg;
+    for (unsigned n = 0; !atomic_load(&stop_threads); n++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, exiting_thread, (void *)(uintptr_t)n) != 0) break;
+        pthread_join(t, NULL);
+    }
+    return NULL;
+}
+
+static void mode_fork_exiting_threads(void)
+{
+    pthread_t s[3];
+    for (int i = 0; i < 3; i++) pthread_create(&s[i], NULL, spawner_thread, NULL);
+    int bad = 0;
+    for (int i = 0; i < 300; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            void *p[1000];
+            for (int r = 0; r < 20; r++) {
+                for (int j = 0; j < 1000; j++) {
+                    p[j] = malloc((size_t)j * 7 + 1);
+                    if (p[j]) memset(p[j], r, 1);
+                }
+                /* A block handed out twice shows as two equal pointers. */
+                for (int j = 1; j < 1000; j++)
+                    if (p[j] && p[j] == p[j - 1]) _exit(4);
+                for (int j = 0; j < 1000; j++) free(p[j]);
+            }
+            if (alloc_check && !alloc_check()) _exit(3);
+            _exit(0);
+        }
+        int status = 0;
+        if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) bad++;
+    }
+    atomic_store(&stop_threads, true);
+    for (int i = 0; i < 3; i++) pthread_join(s[i], NULL);
+    if (bad) FAIL("%d of 300 fork children failed (a block handed out twice, or a broken heap)", bad);
+    check_heap("after forks racing exiting threads");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -396,6 +455,8 @@ int main(int argc, char **argv)
         mode_signal_fork(true);
     else if (strcmp(mode, "fork-threads") == 0)
         mode_fork_threads();
+    else if (strcmp(mode, "fork-exiting-threads") == 0)
+        mode_fork_exiting_threads();
     else {
         fprintf(stderr, "lifecycle: unknown mode %s\n", mode);
         return 2;

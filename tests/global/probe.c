@@ -10,7 +10,8 @@
  *
  * `foreign` and `double` as argument free a pointer that is not a live block
  * and must end in SIGABRT under every allocator. `double-large` frees a 1 MiB
- * block twice, `uaf-usable` and `uaf-realloc` pass a freed block to
+ * block twice, `double-aligned A N` an aligned_alloc(A, N) block twice,
+ * `uaf-usable` and `uaf-realloc` pass a freed block to
  * malloc_usable_size and realloc: the adapter must name each condition.
  */
 #define _GNU_SOURCE
@@ -300,6 +301,15 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "double-large") == 0) {
         void *a = malloc(1 << 20);
+        sink = a;
+        free(a);
+        free(sink);
+        printf("double free returned\n");
+        return 1;
+    }
+    if (argc > 3 && strcmp(argv[1], "double-aligned") == 0) {
+        /* aligned_alloc(ALIGN, SIZE) freed twice. */
+        void *a = aligned_alloc((size_t)atol(argv[2]), (size_t)atol(argv[3]));
         sink = a;
         free(a);
         free(sink);
