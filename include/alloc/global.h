@@ -217,6 +217,7 @@ typedef struct alloc_global_heap_info {
     size_t mapped_blocks;      /* blocks that are mappings of their own (above 32 MiB) */
     size_t mapped_block_bytes; /* their bytes, and those of other sources' direct blocks */
     size_t in_use;             /* usable bytes of live blocks (as alloc_global_stats) */
+    size_t mapped_block_in_use; /* the part of in_use in blocks that are mappings of their own */
     size_t purged;             /* total bytes purged so far */
     size_t purge_failures;     /* purges the system refused */
 } alloc_global_heap_info;

@@ -202,7 +202,7 @@ typedef struct source {
  * included), live usable bytes of all direct blocks, and the peaks. */
 static _Atomic size_t bytes_reserved, direct_bytes, direct_in_use, peak_reserved, peak_in_use;
 /* Direct blocks that are mappings of their own (SRC_PAGE). */
-static _Atomic size_t page_blocks;
+static _Atomic size_t page_blocks, page_in_use; /* and their usable bytes */
 /* The class in-use total at the last full sum (see stats.c). */
 static _Atomic size_t class_in_use_seen;
 

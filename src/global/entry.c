@@ -252,6 +252,7 @@ static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
                 atomic_fetch_sub_explicit(&direct_bytes, h.len + offset, memory_order_relaxed);
             }
             note_direct_in_use(len, h.len);
+            if (src == SRC_PAGE) atomic_fetch_add_explicit(&page_in_use, len - h.len, memory_order_relaxed);
             NOTE(remaps, 1);
             NOTE_SIZE(in_use_add, len);
             NOTE_SIZE(in_use_sub, h.len);

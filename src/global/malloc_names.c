@@ -186,7 +186,7 @@ __attribute__((constructor)) static void record_from_env(void)
  * is kept at a heap top). mallinfo2's fields, glibc's names:
  *   arena     bytes mapped for the page heap     ordblks  free spans
  *   hblks     blocks that are mappings of their own, hblkhd their bytes
- *   uordblks  bytes in use                       fordblks arena less in use (at least the free spans)
+ *   uordblks  bytes in use outside hblkhd       fordblks arena less uordblks (free, cached and overhead)
  *   keepcost  free resident bytes malloc_trim would give back
  *   smblks, usmblks, fsmblks  0 (no fastbins; glibc reports usmblks 0 too)
  * mallinfo is the same with int fields, clamped (glibc's old interface).
@@ -207,9 +207,11 @@ struct mallinfo2 mallinfo2(void)
     m.ordblks = h.heap_free_spans;
     m.hblks = h.mapped_blocks;
     m.hblkhd = h.mapped_block_bytes;
-    size_t heap_in_use = h.heap_mapped - h.heap_free;
-    m.uordblks = h.in_use;
-    m.fordblks = h.heap_mapped > heap_in_use ? h.heap_mapped - heap_in_use : h.heap_free;
+
+    /* glibc counts mmapped chunks in hblkhd only; tools add the two. */
+    m.uordblks = h.in_use - h.mapped_block_in_use;
+
+    m.fordblks = h.heap_mapped > m.uordblks ? h.heap_mapped - m.uordblks : 0;
     m.keepcost = h.heap_dirty;
     return m;
 }
@@ -240,7 +242,7 @@ void malloc_stats(void)
                             "Arena 0:\nsystem bytes     = %zu\nin use bytes     = %zu\n"
                             "Total (incl. mmap):\nsystem bytes     = %zu\nin use bytes     = %zu\n"
                             "max mmap regions = %zu\nmax mmap bytes   = %zu\n",
-                            h.heap_mapped, h.in_use, h.heap_mapped + h.mapped_block_bytes, h.in_use,
+                            h.heap_mapped, h.in_use - h.mapped_block_in_use, h.heap_mapped + h.mapped_block_bytes, h.in_use,
                             h.mapped_blocks, h.mapped_block_bytes);
     alloc_os_write_stderr(buf, n < sizeof buf ? n : sizeof buf - 1);
 }

@@ -97,7 +97,10 @@ static void *direct_alloc(unsigned src, size_t len, size_t align, bool zero, uin
     if (!base) return NULL;
     void *user = base + offset;
     if (src != SRC_HEAP) note_direct_reserve(len + offset); /* heap chunks are counted as mapped */
-    if (src == SRC_PAGE) atomic_fetch_add_explicit(&page_blocks, 1, memory_order_relaxed);
+    if (src == SRC_PAGE) {
+        atomic_fetch_add_explicit(&page_blocks, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&page_in_use, len, memory_order_relaxed);
+    }
     hdr_write(user, len, (uint32_t)(src << 8) | (log2_of(offset) << 12));
     ALLOC_TRACK_MALLOCLIKE(user, len);
     if (zero) {
@@ -135,7 +138,10 @@ static void direct_free(void *user, const hdr *h, uintptr_t ret_addr)
     if (s->locked) pthread_mutex_unlock(&s->lock);
     if (META_SOURCE(h->meta) != SRC_HEAP)
         atomic_fetch_sub_explicit(&direct_bytes, h->len + offset, memory_order_relaxed);
-    if (META_SOURCE(h->meta) == SRC_PAGE) atomic_fetch_sub_explicit(&page_blocks, 1, memory_order_relaxed);
+    if (META_SOURCE(h->meta) == SRC_PAGE) {
+        atomic_fetch_sub_explicit(&page_blocks, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&page_in_use, h->len, memory_order_relaxed);
+    }
     errno = saved;
 }
 

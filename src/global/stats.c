@@ -124,6 +124,8 @@ void alloc_global_info(alloc_global_heap_info *out)
     out->mapped_blocks = (size_t)atomic_load(&page_blocks);
     out->mapped_block_bytes = atomic_load(&direct_bytes);
     out->in_use = s.bytes_in_use;
+    size_t mapped_in_use = atomic_load(&page_in_use);
+    out->mapped_block_in_use = mapped_in_use < s.bytes_in_use ? mapped_in_use : s.bytes_in_use;
     out->purged = (size_t)atomic_load(&heap_purged_bytes);
     out->purge_failures = (size_t)atomic_load(&heap_purge_failures);
 }

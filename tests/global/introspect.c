@@ -6,7 +6,7 @@
  *
  * What glibc's semantics promise and this checks:
  *   - mallinfo2().uordblks grows by at least n after malloc(n) and falls back
- *     after free;
+ *     after free; a block that is a mapping of its own counts in hblkhd only;
  *   - malloc_trim(0) after freeing 64 MiB of small blocks returns 1 and the
  *     resident set shrinks by at least 32 MiB;
  *   - malloc_stats writes "system bytes" and "in use bytes" lines to stderr.
@@ -81,6 +81,16 @@ int main(int argc, char **argv)
     CHECK(after.uordblks + after.hblkhd + ((size_t)1 << 19) <= during.uordblks + during.hblkhd,
           "mallinfo2 did not see the 1 MiB block freed (%zu -> %zu)", during.uordblks, after.uordblks);
     CHECK(during.arena + during.hblkhd >= ((size_t)1 << 20), "mallinfo2: no system bytes under a 1 MiB block");
+
+    /* A 64 MiB block is a mapping of its own in glibc and alloc: it counts in
+     * hblkhd, not in uordblks (tools add the two). */
+    char *huge = malloc((size_t)64 << 20);
+    huge[0] = 1;
+    struct mallinfo2 with_huge = mallinfo2();
+    CHECK(with_huge.hblkhd >= after.hblkhd + ((size_t)64 << 20), "mallinfo2: 64 MiB block not in hblkhd");
+    CHECK(with_huge.uordblks < after.uordblks + ((size_t)1 << 20),
+          "mallinfo2: 64 MiB block counted in uordblks too (%zu -> %zu)", after.uordblks, with_huge.uordblks);
+    free(huge);
 
     /* malloc_trim gives freed memory back. */
     fill();
