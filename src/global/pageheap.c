@@ -24,7 +24,7 @@
  *   - once they have been free for the decay delay (default 100 ms; checked
  *     whenever the heap is used, at most every half delay), and
  *   - at once, largest first, while dirty bytes exceed the retained-bytes
- *     limit (default 64 MiB), down to half of it,
+ *     limit (default 256 MiB), down to half of it,
  *   - and all of them on alloc_global_trim / malloc_trim.
  * Chunks are never unmapped: unmapping part of a mapping needs a new kernel
  * mapping entry and fails at the process's limit (vm.max_map_count), and
@@ -165,7 +165,7 @@ static int64_t heap_last_decay;
 
 /* Options (alloc_global_set_decay, ALLOC_PURGE_DELAY_MS, ALLOC_RETAIN_BYTES). */
 static _Atomic int64_t opt_decay_ns = (int64_t)100 * 1000 * 1000;
-static _Atomic size_t opt_retain_bytes = (size_t)64 << 20;
+static _Atomic size_t opt_retain_bytes = (size_t)256 << 20;
 
 static inline unsigned bucket_of(size_t units) { return units < HEAP_BUCKETS ? (unsigned)units : HEAP_BUCKETS; }
 
