@@ -95,13 +95,13 @@ done
 
 # ALLOC_STATS=1 prints the adapter's statistics at exit.
 stats_line=$(ALLOC_STATS=1 LD_PRELOAD=$ALLOC_LIB "$PY" -c 'print("x" * 1000)' 2>&1 >/dev/null)
-if ! grep -q '^alloc: strategy default: in use' <<<"$stats_line"; then
+if ! grep -Eq '^alloc\[[0-9]+ python3[.0-9]*\]: strategy default: in use' <<<"$stats_line"; then
   echo "FAIL ALLOC_STATS=1 printed: $stats_line"
   status=1
 fi
 # ALLOC_STRATEGY selects the strategy (page: one mapping per block).
 page_out=$(ALLOC_STRATEGY=page ALLOC_STATS=1 LD_PRELOAD=$ALLOC_LIB "$PY" -c 'print(sum(range(1000)))' 2>&1)
-if ! grep -q '^alloc: strategy page:' <<<"$page_out" || ! grep -q '^499500$' <<<"$page_out"; then
+if ! grep -Eq '^alloc\[[0-9]+ python3[.0-9]*\]: strategy page:' <<<"$page_out" || ! grep -q '^499500$' <<<"$page_out"; then
   echo "FAIL ALLOC_STRATEGY=page: $page_out"
   status=1
 fi
