@@ -201,7 +201,8 @@ ALLOC_API size_t alloc_global_trim(void);
  * ALLOC_RETAIN_BYTES in the environment): a free span's pages go back to the
  * system once it has been free for delay_ms milliseconds (checked whenever the
  * heap is used; default 100), and at once, largest spans first, while free
- * resident bytes exceed retain_bytes (down to half of it; default 256 MiB).
+ * resident bytes exceed the retained limit (down to half of it): the larger
+ * of retain_bytes (default 64 MiB) and half the bytes of the spans in use.
  * delay_ms 0 purges on the next heap operation; retain_bytes 0 purges every
  * free span at once. Returns 0, or -EINVAL for a delay outside 0..3,600,000 ms.
  * Thread-safe; applies from the next heap operation.

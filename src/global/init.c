@@ -112,8 +112,8 @@ static void read_purge_options(void)
         d = 100;
     }
     if (retain && !parse_size(retain, &r)) {
-        warn("alloc: ALLOC_RETAIN_BYTES=%s is not a size (bytes, or with K, M, G); keeping 256M\n", retain);
-        r = (size_t)256 << 20;
+        warn("alloc: ALLOC_RETAIN_BYTES=%s is not a size (bytes, or with K, M, G); keeping 64M\n", retain);
+        r = (size_t)64 << 20;
     }
     alloc_global_set_decay((long)d, r);
 }

@@ -24,7 +24,11 @@
  *   - once they have been free for the decay delay (default 100 ms; checked
  *     whenever the heap is used, at most every half delay), and
  *   - at once, largest first, while dirty bytes exceed the retained-bytes
- *     limit (default 256 MiB), down to half of it,
+ *     limit, down to half of it: the larger of the configured floor (default
+ *     64 MiB) and half the bytes of spans in use (a large live heap churns a
+ *     large free slack: 1-3 MiB blocks churned over a few hundred MB spent 5x
+ *     glibc's system time purging and faulting the same pages at a fixed
+ *     64 MiB),
  *   - and all of them on alloc_global_trim / malloc_trim.
  * Chunks are never unmapped: unmapping part of a mapping needs a new kernel
  * mapping entry and fails at the process's limit (vm.max_map_count), and
@@ -165,7 +169,7 @@ static int64_t heap_last_decay;
 
 /* Options (alloc_global_set_decay, ALLOC_PURGE_DELAY_MS, ALLOC_RETAIN_BYTES). */
 static _Atomic int64_t opt_decay_ns = (int64_t)100 * 1000 * 1000;
-static _Atomic size_t opt_retain_bytes = (size_t)256 << 20;
+static _Atomic size_t opt_retain_bytes = (size_t)64 << 20;
 
 static inline unsigned bucket_of(size_t units) { return units < HEAP_BUCKETS ? (unsigned)units : HEAP_BUCKETS; }
 
@@ -217,6 +221,11 @@ static void heap_decay(bool all)
     int64_t now = alloc_os_monotonic_ns();
     int64_t delay = atomic_load_explicit(&opt_decay_ns, memory_order_relaxed);
     size_t retain = atomic_load_explicit(&opt_retain_bytes, memory_order_relaxed);
+    /* A large live heap churns a large free slack: allow half the bytes of
+     * the spans in use, so its free spans are not purged and faulted in again
+     * and again; a heap emptied falls back to the configured floor. */
+    size_t in_use = heap_mapped - heap_free_bytes;
+    if (retain && retain < in_use / 2) retain = in_use / 2;
     if (all) retain = 0;
     if (heap_dirty_bytes > retain) {
         /* Over the limit: the largest first, down to half the limit. */
