@@ -207,10 +207,8 @@ struct mallinfo2 mallinfo2(void)
     m.ordblks = h.heap_free_spans;
     m.hblks = h.mapped_blocks;
     m.hblkhd = h.mapped_block_bytes;
-
     /* glibc counts mmapped chunks in hblkhd only; tools add the two. */
     m.uordblks = h.in_use - h.mapped_block_in_use;
-
     m.fordblks = h.heap_mapped > m.uordblks ? h.heap_mapped - m.uordblks : 0;
     m.keepcost = h.heap_dirty;
     return m;
