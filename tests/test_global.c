@@ -488,3 +488,93 @@ Test(global, a_returning_handler_leaves_the_heap_intact)
     cr_assert_eq(s.misuse_count, 1);
     alloc_set_misuse_handler(NULL, NULL);
 }
+
+/* A zero-length block at an alignment of 64 KiB used to put its pointer at
+ * the end of its one-unit heap span, in the next span: free looked that span
+ * up and, when it was a class span with a free block there, called a first
+ * free a double free. Every direct block now has a byte after its pointer. */
+Test(global, zero_length_aligned_blocks_stay_in_their_own_span)
+{
+    alloc_set_misuse_handler(count_report, NULL);
+    for (int round = 0; round < 64; round++) {
+        void *a = alloc_global_memalign(65536, 0);
+        cr_assert_not_null(a);
+        void *small[40];
+        for (int i = 0; i < 40; i++) small[i] = alloc_global_malloc(4000);
+        for (int i = 0; i < 40; i++) alloc_global_free(small[i]);
+        cr_assert_geq(alloc_global_usable_size(a), 1);
+        alloc_global_free(a);
+    }
+    cr_assert_eq(reports, 0, "a first free was reported as misuse");
+    CHECK();
+    alloc_set_misuse_handler(NULL, NULL);
+}
+
+/* Class blocks have no header: the span decides, so an interior pointer and
+ * a block the span never handed out are foreign, and the heap is unharmed. */
+static char last_report[512];
+static void keep_report(const char *msg, void *user)
+{
+    (void)user;
+    reports++;
+    snprintf(last_report, sizeof last_report, "%s", msg);
+}
+
+Test(global, interior_and_never_allocated_class_pointers_are_foreign)
+{
+    alloc_set_misuse_handler(keep_report, NULL);
+    unsigned char *p = alloc_global_malloc(100);
+    fill(p, 100, 7);
+    alloc_global_free(p + 16);
+    cr_assert_eq(reports, 1);
+    cr_assert(strstr(last_report, "foreign pointer"), "%s", last_report);
+    /* A 224 KiB class carves one block at a time: the next one is uncarved. */
+    unsigned char *big = alloc_global_malloc(200000);
+    size_t size = alloc_global_usable_size(big);
+    cr_assert_geq(size, 200000);
+    alloc_global_free(big + size);
+    cr_assert_eq(reports, 2);
+    cr_assert(strstr(last_report, "foreign pointer"), "%s", last_report);
+    cr_assert(intact(p, 100, 7));
+    CHECK();
+    alloc_global_free(p);
+    alloc_global_free(big);
+    cr_assert_eq(reports, 2);
+    CHECK();
+    alloc_set_misuse_handler(NULL, NULL);
+}
+
+Test(global, class_blocks_carry_no_header)
+{
+    /* Every size up to 128 bytes that is a multiple of 16 is a class of its
+     * own: the block is exactly the request. */
+    for (size_t n = 16; n <= 128; n += 16) {
+        void *p = alloc_global_malloc(n);
+        cr_assert_eq(alloc_global_usable_size(p), n, "malloc(%zu) has %zu usable bytes", n, alloc_global_usable_size(p));
+        alloc_global_free(p);
+    }
+    /* Above that, rounding keeps within a quarter. */
+    for (size_t n = 129; n <= (size_t)256 << 10; n = n * 5 / 4) {
+        void *p = alloc_global_malloc(n);
+        size_t u = alloc_global_usable_size(p);
+        cr_assert(u >= n && u <= n + n / 4 + 16, "malloc(%zu) has %zu usable bytes", n, u);
+        alloc_global_free(p);
+    }
+    CHECK();
+}
+
+Test(global, aligned_class_blocks_are_plain_blocks_of_an_aligned_class)
+{
+    for (size_t align = 32; align <= 4096; align *= 2) {
+        for (size_t n = 1; n <= 3 * align; n += align / 2) {
+            void *p = alloc_global_aligned_alloc(align, n);
+            cr_assert_not_null(p);
+            cr_assert_eq((uintptr_t)p % align, 0, "aligned_alloc(%zu, %zu) = %p", align, n, p);
+            size_t u = alloc_global_usable_size(p);
+            cr_assert(u >= n && u % align == 0, "aligned_alloc(%zu, %zu): %zu usable bytes", align, n, u);
+            memset(p, 0xAB, u);
+            alloc_global_free(p);
+        }
+    }
+    CHECK();
+}

@@ -19,9 +19,10 @@
  *     for programs that want the adapter without replacing malloc.
  *
  * Strategies (ALLOC_STRATEGY, or alloc_global_select):
- *   default   size classes of 32 B .. 256 KiB (16 B header included) carved
- *             from spans, with a per-thread cache per class; blocks above
- *             256 KiB each get their own mapping from the page allocator.
+ *   default   52 size classes of 16 B .. 256 KiB carved from spans of a
+ *             page heap shared by all classes, with a per-thread cache per
+ *             class; larger blocks are spans of that heap up to 32 MiB and
+ *             mappings of their own above.
  *   page      every block its own mapping (page granularity; a debugging aid:
  *             use-after-free of a freed large block faults).
  *   <name>    any strategy of the library that registers itself (arena, bump,
@@ -40,16 +41,22 @@
  * aligned_alloc round a non-power-of-two alignment up (glibc 2.36); free(NULL)
  * does nothing; free never changes errno.
  *
- * Size and alignment are recovered on free from a 16-byte header in front of
- * every block (its usable length, where the underlying block starts, which
- * source it came from, and a check word keyed by a per-process secret). So
- * the overhead is 16 bytes per block plus rounding to the size class (at most
- * 25 % above 128 B), or, for an alignment A > 16, A bytes in front of the
- * block. A pointer that carries no valid header (not from this adapter, or
- * already freed) is reported through alloc_report_misuse with the caller's
- * address, which by default prints one line and aborts; the adapter never
- * follows such a pointer. (A pointer whose 16 preceding bytes are unmapped
- * faults while being checked, which ends the process all the same.)
+ * How free knows a block. A small block (up to 256 KiB, alignment up to
+ * 4 KiB) has no header: its span, found through a page map by address, gives
+ * its size class, and the pointer must be the start of a block the span has
+ * handed out. A free small block holds its freed tag (its address keyed by a
+ * per-process secret) in its second word, so a second free is known. So the
+ * overhead of a small block is its rounding to the size class (at most 25 %
+ * above 128 B; none for multiples of 16 up to 128 B); an aligned one is a
+ * block of a class whose size is a multiple of the alignment. Larger blocks,
+ * and every block of another strategy or an installed handle, carry a 16-byte
+ * header in front (usable length, source, offset, a check word keyed by the
+ * secret), and A bytes in front at an alignment A > 16. A pointer that is not
+ * a live block (not from this adapter, interior, or already freed) is reported
+ * through alloc_report_misuse with the caller's address, which by default
+ * prints one line and aborts; the adapter never follows such a pointer. (A
+ * pointer outside the page heap whose 16 preceding bytes are unmapped faults
+ * while being checked, which ends the process all the same.)
  *
  * Threads: every function is thread-safe. Small blocks go through a cache per
  * thread in front of one lock per size class, so threads mostly do not share
@@ -151,7 +158,8 @@ ALLOC_API allocator alloc_global_allocator(void);
 
 /*
  * Process-wide statistics. bytes_in_use counts usable bytes of live blocks
- * (header and rounding excluded, which bytes_reserved includes); counts are
+ * (headers excluded, which bytes_reserved includes; a small block counts its
+ * whole size class); counts are
  * summed over every thread's cache, read without stopping the threads, so a
  * snapshot taken while other threads allocate is approximate. peak_bytes_in_use
  * is the highest in-use total seen at a stats read, a span refill or a direct
@@ -161,7 +169,7 @@ ALLOC_API void alloc_global_stats(alloc_stats *out);
 
 /*
  * Invariant check: every class free list and the calling thread's cache hold
- * only freed blocks of the right class with intact headers, counts agree, and
+ * only freed blocks of the right class with their freed tags, counts agree, and
  * the stats are consistent. Takes the class locks one at a time. O(free blocks).
  * Returns true iff everything holds.
  */

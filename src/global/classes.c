@@ -1,42 +1,68 @@
 /*
  * classes.c: size classes and the central free lists over spans.
  *
- * Small blocks (block size incl. header up to 256 KiB) use size classes: 32,
- * 48, ..., 128, then four classes per power of two (160, 192, 224, 256, 320,
- * ...), so rounding wastes at most 25 %. Each class has a central list of
- * spans with free blocks, under the class's mutex; thread caches (tcache.c)
- * sit in front of it.
+ * Small requests (up to 256 KiB) use size classes: 16, 32, ..., 128, then
+ * four classes per power of two (160, 192, 224, 256, 320, ...), so rounding
+ * wastes at most 25 %. A class block has no header. Its span (found through
+ * the page map, pageheap.c) says its class and size, and free checks that
+ * the pointer is a block boundary of a block the span has handed out, which
+ * tells a foreign pointer without touching the block. This is how tcmalloc
+ * and mimalloc find a block's size, and how musl's mallocng validates a
+ * pointer against its out-of-line metadata; the memory saved is the 16 bytes
+ * a header took from every block (a quarter of a 64-byte request).
  *
- * A free block's header is the live header of the block at offset 16 with its
- * tag flipped by TAG_FREED_FLIP, and its first user word links it into a list
- * (a thread cache's or its span's). That is what makes the fast paths in
- * tcache.c and entry.c cheap, and what lets a double free be told from a
- * foreign pointer.
+ * A free block carries two words: the link of whatever list it is on (a
+ * thread cache's or its span's) and its freed tag, its own address keyed by
+ * the process secret. malloc clears the tag; free finds it on a block that is
+ * already free and reports a double free before touching anything (glibc's
+ * tcache keeps a key in freed blocks for the same reason). A live block whose
+ * second word equals its tag by chance would have to hold a 64-bit value
+ * derived from a secret the program never sees.
+ *
+ * Each class has a central list of spans with free blocks, under the class's
+ * mutex; thread caches (tcache.c) sit in front of it.
  */
 
 #define CACHE_BYTES ((size_t)256 << 10)
+#define SMALL_LOOKUP_MAX 1024u
 
-/* The class of a block of `block` bytes (header included); block <= MAX_CLASS_BLOCK. */
-static inline unsigned class_of(size_t block)
+/* The class of a request of n bytes; n <= MAX_CLASS_BLOCK. */
+static inline unsigned class_of_compute(size_t n)
 {
-    if (block <= 128) return block <= MIN_BLOCK ? 0u : (unsigned)((block + 15) / 16 - 2);
-    unsigned lg = 63u - (unsigned)__builtin_clzll((unsigned long long)(block - 1));
-    return 7u + (lg - 7u) * 4u + (unsigned)((block - 1 - ((size_t)1 << lg)) >> (lg - 2u));
+    if (n <= 128) return n <= 16 ? 0u : (unsigned)((n + 15) / 16 - 1);
+    unsigned lg = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
+    return 8u + (lg - 7u) * 4u + (unsigned)((n - 1 - ((size_t)1 << lg)) >> (lg - 2u));
 }
 
 static inline size_t class_size_compute(unsigned cls)
 {
-    if (cls < 7) return (size_t)(cls + 2) * 16;
-    unsigned k = cls - 7, lg = 7 + k / 4;
+    if (cls < 8) return (size_t)(cls + 1) * 16;
+    unsigned k = cls - 8, lg = 7 + k / 4;
     return ((size_t)1 << lg) + (size_t)(k % 4 + 1) * ((size_t)1 << (lg - 2));
 }
 
 /* Tables filled at initialisation (a load instead of arithmetic on the fast path). */
 static uint32_t class_size_table[NCLASS_MAX];
 static uint32_t cache_cap_table[NCLASS_MAX];
+static uint8_t class_small_table[SMALL_LOOKUP_MAX / 16 + 1]; /* by (n + 15) / 16 */
 
 static inline size_t class_size(unsigned cls) { return class_size_table[cls]; }
 static inline uint32_t cache_cap(unsigned cls) { return cache_cap_table[cls]; }
+static inline unsigned class_of(size_t n)
+{
+    return ALLOC_LIKELY(n <= SMALL_LOOKUP_MAX) ? class_small_table[(n + 15) / 16] : class_of_compute(n);
+}
+
+/* The smallest class for n bytes whose blocks are all aligned to align (a
+ * power of two up to MAX_CLASS_ALIGN): spans start on a 64 KiB boundary, so
+ * a class whose size is a multiple of align has only aligned blocks. NCLASS
+ * if none is big enough. */
+static unsigned class_of_aligned(size_t n, size_t align)
+{
+    unsigned cls = class_of(n > align ? n : align);
+    while (cls < NCLASS && class_size(cls) % align != 0) cls++;
+    return cls;
+}
 
 static void fill_class_tables(void)
 {
@@ -46,49 +72,76 @@ static void fill_class_tables(void)
         class_size_table[cls] = (uint32_t)size;
         cache_cap_table[cls] = n < 2 ? 2u : n > 128 ? 128u : (uint32_t)n;
     }
+    for (unsigned i = 0; i <= SMALL_LOOKUP_MAX / 16; i++) class_small_table[i] = (uint8_t)class_of_compute((size_t)i * 16);
 }
 
-/* The link word of a freed class block lives in its first user word. */
-static inline void *link_get(void *user)
+/* The two words of a free class block: its list link, then its freed tag. */
+static inline void *link_get(void *block)
 {
     void *next;
-    ALLOC_TRACK_DEFINED(user, sizeof next);
-    memcpy(&next, user, sizeof next);
+    ALLOC_TRACK_DEFINED(block, sizeof next);
+    memcpy(&next, block, sizeof next);
     return next;
 }
 
-static inline void link_set(void *user, void *next)
+static inline void link_set(void *block, void *next)
 {
-    ALLOC_TRACK_UNDEFINED(user, sizeof next);
-    memcpy(user, &next, sizeof next);
+    ALLOC_TRACK_UNDEFINED(block, sizeof next);
+    memcpy(block, &next, sizeof next);
 }
 
-/* Marks a block (given by its canonical user pointer, block + 16) as freed. */
-static inline void mark_freed(void *user, unsigned cls)
+static inline uintptr_t tag_get(void *block)
 {
-    size_t usable = class_size(cls) - HDR;
-    uint32_t meta = (cls + 1u) | (1u << 12);
-    hdr *h = hdr_of(user);
-    ALLOC_TRACK_UNDEFINED(h, HDR);
-    h->len = usable;
-    h->meta = meta;
-    h->tag = tag_of(user, usable, meta) ^ TAG_FREED_FLIP;
-    ALLOC_TRACK_NOACCESS(h, HDR);
+    uintptr_t tag;
+    ALLOC_TRACK_DEFINED((char *)block + sizeof(void *), sizeof tag);
+    memcpy(&tag, (char *)block + sizeof(void *), sizeof tag);
+    return tag;
+}
+
+static inline void tag_set(void *block, uintptr_t tag)
+{
+    ALLOC_TRACK_UNDEFINED((char *)block + sizeof(void *), sizeof tag);
+    memcpy((char *)block + sizeof(void *), &tag, sizeof tag);
+}
+
+/* Marks a block freed: its link, its tag, a debug fill of the rest, and no
+ * access for the tools. */
+static inline void mark_freed(void *block, size_t size, void *next)
+{
+    link_set(block, next);
+    tag_set(block, freed_tag(block));
 #if ALLOC_DEBUG_CHECKS
-    ALLOC_TRACK_UNDEFINED(user, usable);
-    memset(user, ALLOC_FILL_FREED, usable);
+    ALLOC_TRACK_UNDEFINED((char *)block + 2 * sizeof(void *), size - 2 * sizeof(void *));
+    memset((char *)block + 2 * sizeof(void *), ALLOC_FILL_FREED, size - 2 * sizeof(void *));
 #endif
-    ALLOC_TRACK_NOACCESS(user, usable);
+    ALLOC_TRACK_NOACCESS(block, size);
 }
 
-static inline bool is_freed_block(void *user, unsigned cls)
+/* The index of p in class span s, or UINT32_MAX when p is not the start of a
+ * block s has carved (a foreign or interior pointer, or a stale span). O(1),
+ * no lock: a multiply by the span's reciprocal instead of a division. Exact
+ * at every block boundary: for off = k * size, off * recip = k * 2^32 + k * e
+ * with e = size * recip - 2^32 < size, and k * e < off < 2^32 (a class span
+ * is at most a few MiB); an offset that is not a multiple of the size never
+ * passes the product check. */
+static inline uint32_t block_index(const span *s, const void *p)
 {
-    hdr *h = hdr_of(user);
-    ALLOC_TRACK_DEFINED(h, HDR);
-    hdr copy = *h;
-    ALLOC_TRACK_NOACCESS(h, HDR);
-    return copy.meta == ((cls + 1u) | (1u << 12)) && copy.len == class_size(cls) - HDR &&
-           copy.tag == (tag_of(user, copy.len, copy.meta) ^ TAG_FREED_FLIP);
+    size_t off = (size_t)((const char *)p - s->start);
+    if (ALLOC_UNLIKELY(off >= (s->units << UNIT_SHIFT))) return UINT32_MAX;
+    uint64_t idx = ((uint64_t)off * s->recip) >> 32;
+    if (ALLOC_UNLIKELY(idx * s->size != off || idx >= atomic_load_explicit(&s->carved, memory_order_relaxed)))
+        return UINT32_MAX;
+    return (uint32_t)idx;
+}
+
+/* Whether block is a free block of class cls: its span's, a boundary, tagged. */
+static inline bool is_freed_block(void *block, unsigned cls)
+{
+    span *s = span_of(block);
+    if (!s || s->kind != SPAN_CLASS || s->cls != cls || block_index(s, block) == UINT32_MAX) return false;
+    bool freed = tag_get(block) == freed_tag(block);
+    ALLOC_TRACK_NOACCESS((char *)block + sizeof(void *), sizeof(uintptr_t));
+    return freed;
 }
 
 /* --- central lists: each class's spans ------------------------------------------------ */
@@ -101,7 +154,7 @@ static inline bool is_freed_block(void *user, unsigned cls)
  * span goes back to the page heap (unless it is the class's only partial span:
  * a class that allocates and frees one block at a time keeps its span), and
  * from there to any class or large block, or to the system after the decay
- * delay. Carving writes each block's freed header, so a block on any list
+ * delay. Carving writes each block's freed tag, so a block on any list
  * always carries one.
  */
 typedef struct central {
@@ -113,7 +166,8 @@ typedef struct central {
  * initialises them all the same, before any thread can reach them. */
 static central classes[NCLASS];
 
-static inline bool span_has_block(const span *s) { return s->free || s->carved < s->capacity; }
+static inline uint32_t span_carved(const span *s) { return atomic_load_explicit(&s->carved, memory_order_relaxed); }
+static inline bool span_has_block(const span *s) { return s->free || span_carved(s) < s->capacity; }
 
 static void partial_push(central *c, span *s)
 {
@@ -147,9 +201,13 @@ static span *class_span_new(central *c, unsigned cls)
     if (!s) return NULL;
     size_t bytes = s->units * UNIT;
     ALLOC_TRACK_NOACCESS(s->start, bytes);
+    size_t size = class_size(cls);
     s->cls = (uint16_t)cls;
-    s->capacity = (uint32_t)(bytes / class_size(cls));
-    s->carved = s->used = 0;
+    s->size = (uint32_t)size;
+    s->recip = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
+    s->capacity = (uint32_t)(bytes / size);
+    atomic_store_explicit(&s->carved, 0, memory_order_relaxed);
+    s->used = 0;
     s->free = NULL;
     partial_push(c, s);
     sample_peak_in_use();
@@ -157,8 +215,8 @@ static span *class_span_new(central *c, unsigned cls)
 }
 
 /*
- * Moves up to `want` free blocks of class cls onto *list (user pointers,
- * linked, marked freed). Returns how many. Takes the class lock.
+ * Moves up to `want` free blocks of class cls onto *list (linked, marked
+ * freed). Returns how many. Takes the class lock.
  */
 static uint32_t central_take(unsigned cls, uint32_t want, void **list)
 {
@@ -177,15 +235,18 @@ static uint32_t central_take(unsigned cls, uint32_t want, void **list)
             s->used++;
             got++;
         }
-        while (got < want && s->carved < s->capacity) {
-            void *p = s->start + (size_t)s->carved * size + HDR;
-            s->carved++;
-            mark_freed(p, cls);
-            link_set(p, *list);
+        uint32_t carved = span_carved(s);
+        while (got < want && carved < s->capacity) {
+            void *p = s->start + (size_t)carved * size;
+            carved++;
+            mark_freed(p, size, *list);
             *list = p;
             s->used++;
             got++;
         }
+        /* Published after the blocks' tags: a free that sees the new count
+         * finds a tagged block. */
+        atomic_store_explicit(&s->carved, carved, memory_order_release);
         if (!span_has_block(s)) partial_unlink(c, s);
     }
     pthread_mutex_unlock(&c->lock);
@@ -265,10 +326,10 @@ static bool central_check(unsigned cls)
         uint32_t nfree = 0;
         for (void *p = s->free; p && ok; p = link_get(p), nfree++)
             ok = nfree < s->capacity && span_of(p) == s && is_freed_block(p, cls);
-        ok = ok && nfree + (s->capacity - s->carved) + s->used == s->capacity;
+        ok = ok && nfree + (s->capacity - span_carved(s)) + s->used == s->capacity;
     }
     pthread_mutex_unlock(&c->lock);
     return ok;
 }
 
-_Static_assert(NCLASS == 51, "class table size");
+_Static_assert(NCLASS == 52, "class table size");

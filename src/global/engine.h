@@ -9,10 +9,14 @@
  * functions one part calls in another.
  *
  * Glossary (the words the parts use):
- *   block         what malloc hands out: a 16-byte header, then the user bytes
+ *   block         what malloc hands out: a class block (no header: its span
+ *                 says its class) or a direct block (a 16-byte header, then
+ *                 the user bytes)
  *   size class    one of NCLASS block sizes for small requests
- *   span          memory a class carves its blocks from (taken from the page
- *                 allocator, shared 2 MiB chunks or a mapping of its own)
+ *   span          whole 64 KiB units of the page heap; a class's span is cut
+ *                 into blocks of that class, a large block's holds one block
+ *   freed tag     the second word of a free class block: its address keyed by
+ *                 the process secret; how free tells a double free
  *   central list  a class's free blocks shared by all threads (under its lock)
  *   thread cache  a thread's own free blocks per class (a record, see tcache.c)
  *   source        an allocator direct blocks come from (page, free list, ...)
@@ -38,16 +42,15 @@
 #include "alloc/page.h"
 
 #define HDR 16u
-#define MIN_BLOCK 32u
 #define MAX_CLASS_BLOCK ((size_t)256 << 10)
-#define NCLASS 51u /* class_of(MAX_CLASS_BLOCK) + 1, checked in classes.c */
-#define NCLASS_MAX 51
+#define NCLASS 52u /* class_of(MAX_CLASS_BLOCK) + 1, checked in classes.c */
+#define NCLASS_MAX 52
 #define MAX_CLASS_ALIGN ((size_t)4096)
 #define TAG_FREED_FLIP 0x5A5AA5A5u
 
 #define ALLOC_GLOBAL_TLS _Thread_local __attribute__((tls_model("initial-exec")))
 
-/* --- headers ---------------------------------------------------------------- */
+/* --- direct block headers ------------------------------------------------------ */
 
 typedef struct hdr {
     size_t len;
@@ -56,9 +59,8 @@ typedef struct hdr {
 } hdr;
 _Static_assert(sizeof(hdr) == HDR, "the header is 16 bytes");
 
-#define META_CLASS(m) ((m)&0xFFu)           /* class + 1, 0 = direct */
 #define META_SOURCE(m) (((m) >> 8) & 0xFu)  /* index into sources[] */
-#define META_OFF(m) ((m) >> 12)             /* units (class) or log2 (direct) */
+#define META_OFF(m) ((m) >> 12)             /* log2 of the offset of the user pointer */
 
 static uint64_t secret = 0x9E3779B97F4A7C15ull;
 
@@ -85,10 +87,10 @@ static inline void hdr_write(void *user, size_t len, uint32_t meta)
     ALLOC_TRACK_NOACCESS(h, HDR);
 }
 
-static inline size_t block_offset(uint32_t meta)
-{
-    return META_CLASS(meta) ? (size_t)META_OFF(meta) * 16 : (size_t)1 << META_OFF(meta);
-}
+static inline size_t block_offset(uint32_t meta) { return (size_t)1 << META_OFF(meta); }
+
+/* The freed tag of a class block at p (see classes.c). */
+static inline uintptr_t freed_tag(const void *p) { return (uintptr_t)p ^ (uintptr_t)secret; }
 
 /* --- counters ------------------------------------------------------------------ */
 
@@ -118,9 +120,15 @@ static void raise_peak(_Atomic size_t *peak, size_t value)
 
 /* --- thread caches (tcache.c) ------------------------------------------------- */
 
+/* A thread's cache of one class. allocs and frees count the blocks handed
+ * out and taken back through this bin (the fast paths); the bytes in use of
+ * the class follow from them and the class size, so the fast paths keep one
+ * counter each, on the line they already touch. */
 typedef struct bin {
     void *head;
     uint32_t count;
+    uint32_t cap; /* cache_cap of the class, copied when the record is set up */
+    _Atomic uint64_t allocs, frees;
 } bin;
 
 /*

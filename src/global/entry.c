@@ -1,26 +1,34 @@
 /*
  * entry.c: the malloc family, the adapter as a handle, and its diagnostics.
  *
- * Every block the adapter hands out carries a 16-byte header right in front of
- * the user pointer, because free(p) tells us nothing else:
+ * free(p) is told nothing but p, so every block must say what it is. There
+ * are two kinds:
  *
- *     block start                         user pointer (16-aligned)
- *     |<------------- offset ------------->|
- *     [ alignment padding ... ][ len | meta | tag ][ user bytes (len) ... ]
+ *   class blocks (every request up to 256 KiB at alignments up to 4 KiB):
+ *     no header. The page map names p's span; the span gives the class, and
+ *     p must be a boundary of a block the span has carved (classes.c). A free
+ *     block carries its freed tag, so a second free is told from a first.
  *
- *   len   usable bytes from the user pointer (what malloc_usable_size says)
- *   meta  size class + 1 (0: a direct block), source index (4 bits), and the
- *         offset: in 16-byte units for class blocks, as log2 for direct ones
- *   tag   32-bit check of (address, len, meta) keyed by a per-process secret
- *         from AT_RANDOM; a freed block's tag is flipped by a constant
- * A free whose header does not verify is a double free (the flipped tag, or a
- * direct block in the ring of recently freed ones), a use after free (the
- * same, reached from realloc or malloc_usable_size) or a foreign pointer; all
- * are reported before any state is touched, naming the function called.
+ *   direct blocks (larger requests, and every block while another strategy
+ *     is selected or a handle installed): a 16-byte header in front of the
+ *     user pointer, which is aligned like the block:
  *
- * Alignment above 16 for a small request takes a class block of
- * len + align + 16 bytes and puts the user pointer at the first aligned
- * address after the header (align up to 4 KiB); anything bigger is direct.
+ *       [ alignment padding ... ][ len | meta | tag ][ user bytes (len) ... ]
+ *
+ *     len   usable bytes from the user pointer (what malloc_usable_size says)
+ *     meta  source index (4 bits) and log2 of the user pointer's offset
+ *     tag   32-bit check of (address, len, meta) keyed by a per-process
+ *           secret from AT_RANDOM; a freed block's tag is flipped
+ *
+ * A pointer that is neither is foreign; a freed one (the freed tag, a flipped
+ * header tag, or a direct block in the ring of recently freed ones) is a
+ * double free from free and a use after free from realloc or
+ * malloc_usable_size. Every case is reported before any state is touched,
+ * naming the function called and its caller.
+ *
+ * An aligned request up to 4 KiB is a block of the smallest class whose
+ * size is a multiple of the alignment (every block of such a class is
+ * aligned: spans start on 64 KiB boundaries). Anything larger is direct.
  */
 
 /* --- reporting ------------------------------------------------------------- */
@@ -29,13 +37,10 @@
  * using it (a call after free is a use after free). */
 static bool fn_releases(const char *fn) { return strncmp(fn, "free", 4) == 0; }
 
-static ALLOC_NOINLINE void report_bad_pointer(const char *fn, const void *p, const hdr *h, uintptr_t ret_addr)
+static ALLOC_NOINLINE void report_bad_pointer(const char *fn, const void *p, bool freed, uintptr_t ret_addr)
 {
     char site[ALLOC_SITE_BUF];
     int saved = errno;
-    /* A freed class block keeps its flipped tag; a freed direct block may have
-     * been overwritten by its source, but its address is in the ring. */
-    bool freed = (h && h->tag == (tag_of(p, h->len, h->meta) ^ TAG_FREED_FLIP)) || freed_ring_has(p);
     const char *what = !freed               ? "foreign pointer: not allocated by alloc's malloc (never allocated "
                                               "here, freed long ago, or its header was overwritten)"
                        : fn_releases(fn)    ? "double free: the block was already freed"
@@ -45,14 +50,34 @@ static ALLOC_NOINLINE void report_bad_pointer(const char *fn, const void *p, con
     errno = saved;
 }
 
+/* Reports p, a direct block's pointer whose header (copied into *h, or NULL)
+ * did not verify. A freed direct block keeps its flipped tag unless its
+ * source wrote over it; then its address is in the ring. */
+static ALLOC_NOINLINE void report_bad_direct(const char *fn, const void *p, const hdr *h, uintptr_t ret_addr)
+{
+    bool freed = (h && h->tag == (tag_of(p, h->len, h->meta) ^ TAG_FREED_FLIP)) || freed_ring_has(p);
+    report_bad_pointer(fn, p, freed, ret_addr);
+}
+
+/* Reports p, a pointer into a class span that is not a live block. */
+static ALLOC_NOINLINE void report_bad_class(const char *fn, const void *p, span *s, uintptr_t ret_addr)
+{
+    bool freed = false;
+    if (block_index(s, p) != UINT32_MAX) {
+        freed = tag_get((void *)(uintptr_t)p) == freed_tag(p);
+        ALLOC_TRACK_NOACCESS((char *)(uintptr_t)p + sizeof(void *), sizeof(uintptr_t));
+    }
+    report_bad_pointer(fn, p, freed, ret_addr);
+}
+
 /*
- * Reads and verifies p's header into *out. Returns false after reporting when
- * p is not a live block of the adapter.
+ * Reads and verifies the header of p, a direct block, into *out. Returns
+ * false after reporting when p is not a live direct block of the adapter.
  */
 static inline bool verify(const char *fn, const void *p, hdr *out, uintptr_t ret_addr)
 {
     if (ALLOC_UNLIKELY(((uintptr_t)p & 15u) != 0 || (uintptr_t)p < 4096)) {
-        report_bad_pointer(fn, p, NULL, ret_addr);
+        report_bad_direct(fn, p, NULL, ret_addr);
         return false;
     }
     hdr *h = hdr_of(p);
@@ -60,114 +85,150 @@ static inline bool verify(const char *fn, const void *p, hdr *out, uintptr_t ret
     *out = *h;
     ALLOC_TRACK_NOACCESS(h, HDR);
     if (ALLOC_LIKELY(out->tag == tag_of(p, out->len, out->meta))) {
-        unsigned cls = META_CLASS(out->meta), src = META_SOURCE(out->meta);
-        if (ALLOC_LIKELY(cls ? cls <= NCLASS && src == SRC_CLASSES : src >= SRC_PAGE && src < NSOURCES))
-            return true;
+        unsigned src = META_SOURCE(out->meta);
+        if (ALLOC_LIKELY((out->meta & 0xFFu) == 0 && src >= SRC_PAGE && src < NSOURCES)) return true;
     }
-    report_bad_pointer(fn, p, out, ret_addr);
+    report_bad_direct(fn, p, out, ret_addr);
     return false;
+}
+
+/* Whether the class block p of span s is live: a block boundary the span has
+ * handed out, without its freed tag. */
+static inline bool class_block_live(const span *s, void *p)
+{
+    return ALLOC_LIKELY(block_index(s, p) != UINT32_MAX) && ALLOC_LIKELY(tag_get(p) != freed_tag(p));
+}
+
+/* What the slow entry points know of a block. */
+typedef struct block_ref {
+    span *s;    /* a class block's span, or NULL for a direct block */
+    size_t len; /* usable bytes */
+    hdr h;      /* a direct block's header */
+} block_ref;
+
+/* Finds and verifies any block; false after reporting if p is not live. */
+static bool find_block(const char *fn, void *p, block_ref *out, uintptr_t ret_addr)
+{
+    span *s = span_of(p);
+    if (s && s->kind == SPAN_CLASS) {
+        if (!class_block_live(s, p)) {
+            report_bad_class(fn, p, s, ret_addr);
+            return false;
+        }
+        out->s = s;
+        out->len = s->size;
+        return true;
+    }
+    out->s = NULL;
+    if (!verify(fn, p, &out->h, ret_addr)) return false;
+    out->len = out->h.len;
+    return true;
 }
 
 /* --- class blocks ------------------------------------------------------------- */
 
-static void *class_alloc_general(size_t len, size_t align);
-
-/* A class block for len bytes at align (<= MAX_CLASS_ALIGN); NULL if none fits or OOM. */
-/*
- * The fast path of both directions rests on one fact: a cached block's freed
- * header differs from the live header of an unaligned (offset 16) block of
- * the same class only by TAG_FREED_FLIP. So malloc flips the tag back and free
- * (after verifying the live tag) flips it again: one hash per malloc/free
- * pair, in free.
- */
-static inline void *class_alloc(size_t len, size_t align)
+static ALLOC_NOINLINE void *class_alloc_general(unsigned cls)
 {
-    if (ALLOC_LIKELY(align <= HDR)) {
-        unsigned cls = class_of(len + HDR);
-        tcache *t = tc_self;
-        bin *b = t ? &t->bins[cls] : NULL;
-        void *p = b ? b->head : NULL;
-        if (ALLOC_LIKELY(p != NULL)) {
-            b->head = link_get(p);
-            b->count--;
-            size_t usable = class_size(cls) - HDR;
-            hdr *h = hdr_of(p);
-            ALLOC_TRACK_DEFINED(h, HDR);
-            h->tag ^= TAG_FREED_FLIP;
-            ALLOC_TRACK_NOACCESS(h, HDR);
-            ALLOC_TRACK_UNDEFINED(p, usable);
-            ALLOC_TRACK_MALLOCLIKE(p, usable);
-            count(&t->c.allocs, 1);
-            count_size(&t->c.in_use_add, usable);
-            return p;
-        }
-    }
-    return class_alloc_general(len, align);
-}
-
-static ALLOC_NOINLINE void *class_alloc_general(size_t len, size_t align)
-{
-    size_t extra = align > HDR ? align : 0;
-    size_t block = len + HDR + extra;
-    unsigned cls = class_of(block);
     void *p = class_pop(cls);
     if (ALLOC_UNLIKELY(!p)) return NULL;
     size_t size = class_size(cls);
-    size_t offset = HDR;
-    if (extra) {
-        uintptr_t start = (uintptr_t)p - HDR;
-        offset = alloc_align_up(start + HDR, align) - start;
-    }
-    void *user = (char *)p - HDR + offset;
-    size_t usable = size - offset;
-    ALLOC_TRACK_UNDEFINED(user, usable);
-    hdr_write(user, usable, (cls + 1u) | (uint32_t)((offset / 16) << 12));
-    ALLOC_TRACK_MALLOCLIKE(user, usable);
+    tag_set(p, 0);
+    ALLOC_TRACK_UNDEFINED(p, size);
+    ALLOC_TRACK_MALLOCLIKE(p, size);
     NOTE(allocs, 1);
-    NOTE_SIZE(in_use_add, usable);
-    return user;
+    NOTE_SIZE(in_use_add, size);
+    return p;
 }
 
-static inline void class_free(void *user, const hdr *h)
+/* The owner's count of a bin (a load and a store, no locked instruction). */
+static inline void bin_note(_Atomic uint64_t *c)
 {
-    unsigned cls = META_CLASS(h->meta) - 1u;
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+/* Pops a block off bin b of class cls: the freed tag cleared, the tools told. */
+static inline void *bin_pop(bin *b, unsigned cls, void *p)
+{
+    b->head = link_get(p);
+    b->count--;
+    tag_set(p, 0);
+    ALLOC_TRACK_UNDEFINED(p, class_size(cls));
+    ALLOC_TRACK_MALLOCLIKE(p, class_size(cls));
+    (void)cls;
+    bin_note(&b->allocs);
+    return p;
+}
+
+/* Pushes p, a live block of size bytes, onto bin b (which has room). */
+static inline void bin_push(bin *b, void *p, size_t size)
+{
+    ALLOC_TRACK_FREELIKE(p);
+    mark_freed(p, size, b->head);
+    b->head = p;
+    b->count++;
+    bin_note(&b->frees);
+}
+
+/* A block of class cls; NULL when memory is exhausted. */
+static inline void *class_alloc(unsigned cls)
+{
     tcache *t = tc_self;
-    bin *b = t ? &t->bins[cls] : NULL;
-    if (ALLOC_LIKELY(META_OFF(h->meta) == 1 && b && b->count < cache_cap(cls))) {
-        /* Unaligned block into a cache with room: flip the verified tag. */
-        hdr *live = hdr_of(user);
-        ALLOC_TRACK_FREELIKE(user);
-        count(&t->c.frees, 1);
-        count_size(&t->c.in_use_sub, h->len);
-        ALLOC_TRACK_DEFINED(live, HDR);
-        live->tag = h->tag ^ TAG_FREED_FLIP;
-        ALLOC_TRACK_NOACCESS(live, HDR);
-#if ALLOC_DEBUG_CHECKS
-        ALLOC_TRACK_UNDEFINED(user, h->len);
-        memset(user, ALLOC_FILL_FREED, h->len);
-#endif
-        ALLOC_TRACK_NOACCESS(user, h->len);
-        link_set(user, b->head);
-        b->head = user;
-        b->count++;
-        return;
+    if (ALLOC_LIKELY(t != NULL)) {
+        bin *b = &t->bins[cls];
+        void *p = b->head;
+        if (ALLOC_LIKELY(p != NULL)) return bin_pop(b, cls, p);
     }
-    void *canon = (char *)user - block_offset(h->meta) + HDR;
-    ALLOC_TRACK_FREELIKE(user);
+    return class_alloc_general(cls);
+}
+
+/* Gives back p, a live block of class span s (verified by the caller). */
+static inline void class_release(void *p, const span *s)
+{
+    unsigned cls = s->cls;
+    size_t size = s->size;
+    tcache *t = tc_self;
+    if (ALLOC_LIKELY(t != NULL)) {
+        bin *b = &t->bins[cls];
+        if (ALLOC_LIKELY(b->count < b->cap)) {
+            bin_push(b, p, size);
+            return;
+        }
+    }
+    ALLOC_TRACK_FREELIKE(p);
     NOTE(frees, 1);
-    NOTE_SIZE(in_use_sub, h->len);
-    if (canon != user) {
-        /* An aligned block: its own header, not the block's, is what a second
-         * free would find. Flip it, and remember the address (the block's
-         * link word or a debug fill may land on that header). */
-        hdr *live = hdr_of(user);
-        ALLOC_TRACK_DEFINED(live, HDR);
-        live->tag = h->tag ^ TAG_FREED_FLIP;
-        ALLOC_TRACK_NOACCESS(live, HDR);
-        freed_ring_note(user);
-    }
-    mark_freed(canon, cls);
-    class_push(canon, cls);
+    NOTE_SIZE(in_use_sub, size);
+    mark_freed(p, size, NULL);
+    class_push(p, cls);
+}
+
+/*
+ * The fast paths of the exported malloc and free: a hit in the calling
+ * thread's cache, or NULL (false) for the general path, which does all the
+ * work again with every check. A thread has a cache only after the engine is
+ * initialised, so neither tests the initialisation; nothing here needs a
+ * stack frame, and the general paths are calls in tail position.
+ */
+static inline void *malloc_fast(size_t len)
+{
+    tcache *t = tc_self;
+    if (ALLOC_UNLIKELY(t == NULL || len > atomic_load_explicit(&fast_max, memory_order_relaxed))) return NULL;
+    unsigned cls = class_small_table[(len + 15) / 16];
+    bin *b = &t->bins[cls];
+    void *p = b->head;
+    if (ALLOC_UNLIKELY(p == NULL)) return NULL;
+    return bin_pop(b, cls, p);
+}
+
+static inline bool free_fast(void *p)
+{
+    span *s = span_of(p);
+    if (ALLOC_UNLIKELY(s == NULL || s->kind != SPAN_CLASS || !class_block_live(s, p))) return false;
+    tcache *t = tc_self;
+    if (ALLOC_UNLIKELY(t == NULL)) return false;
+    bin *b = &t->bins[s->cls];
+    if (ALLOC_UNLIKELY(b->count >= b->cap)) return false;
+    bin_push(b, p, s->size);
+    return true;
 }
 
 /* --- the family ---------------------------------------------------------------- */
@@ -186,11 +247,14 @@ static inline void *alloc_impl(size_t len, size_t align, bool zero, uintptr_t re
     if (ALLOC_UNLIKELY(len > ALLOC_MAX_LEN)) return fail_nomem();
     unsigned src = atomic_load_explicit(&active_source, memory_order_relaxed);
     if (ALLOC_LIKELY(src == SRC_CLASSES)) {
-        if (ALLOC_LIKELY(align <= MAX_CLASS_ALIGN && len <= MAX_CLASS_BLOCK - HDR - (align > HDR ? align : 0))) {
-            void *p = class_alloc(len, align);
-            if (ALLOC_UNLIKELY(!p)) return fail_nomem();
-            if (zero) memset(p, 0, len);
-            return p;
+        if (ALLOC_LIKELY(len <= MAX_CLASS_BLOCK && align <= MAX_CLASS_ALIGN)) {
+            unsigned cls = ALLOC_LIKELY(align <= HDR) ? class_of(len) : class_of_aligned(len, align);
+            if (ALLOC_LIKELY(cls < NCLASS)) {
+                void *p = class_alloc(cls);
+                if (ALLOC_UNLIKELY(!p)) return fail_nomem();
+                if (zero) memset(p, 0, len);
+                return p;
+            }
         }
         src = large_source(len, align);
     }
@@ -199,17 +263,36 @@ static inline void *alloc_impl(size_t len, size_t align, bool zero, uintptr_t re
     return p;
 }
 
+static inline void release(void *p, const block_ref *r, uintptr_t ret_addr)
+{
+    if (r->s)
+        class_release(p, r->s);
+    else
+        direct_free(p, &r->h, ret_addr);
+}
+
 static inline void free_impl(void *p, const char *fn, uintptr_t ret_addr)
 {
     if (!p) return;
-    hdr h;
-    if (ALLOC_LIKELY(verify(fn, p, &h, ret_addr))) {
-        if (META_CLASS(h.meta))
-            class_free(p, &h);
+    span *s = span_of(p);
+    if (ALLOC_LIKELY(s != NULL && s->kind == SPAN_CLASS)) {
+        if (ALLOC_LIKELY(class_block_live(s, p)))
+            class_release(p, s);
         else
-            direct_free(p, &h, ret_addr);
+            report_bad_class(fn, p, s, ret_addr);
+        return;
     }
+    hdr h;
+    if (ALLOC_LIKELY(verify(fn, p, &h, ret_addr))) direct_free(p, &h, ret_addr);
 }
+
+/* The general paths behind malloc_fast and free_fast, out of line. */
+static ALLOC_NOINLINE void *malloc_slow(size_t len, uintptr_t ret_addr)
+{
+    return alloc_impl(len, HDR, false, ret_addr);
+}
+
+static ALLOC_NOINLINE void free_slow(void *p, uintptr_t ret_addr) { free_impl(p, "free", ret_addr); }
 
 static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
 {
@@ -218,47 +301,49 @@ static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
         free_impl(p, "realloc", ret_addr);
         return NULL;
     }
-    hdr h;
-    if (!verify("realloc", p, &h, ret_addr)) {
+    block_ref r;
+    if (!find_block("realloc", p, &r, ret_addr)) {
         errno = EINVAL;
         return NULL;
     }
     if (len > ALLOC_MAX_LEN) return fail_nomem();
-    unsigned src = META_SOURCE(h.meta);
-    size_t offset = block_offset(h.meta);
     bool defaults = atomic_load_explicit(&active_source, memory_order_relaxed) == SRC_CLASSES;
-    if (META_CLASS(h.meta)) {
+    if (r.s) {
         /* Stay in the block if it fits and is not more than twice too big. */
-        if (len <= h.len && (len >= h.len / 2 || h.len <= 64)) return p;
-    } else if (!(src == SRC_HEAP && len > HEAP_LARGE_MAX - offset) &&
-               !(defaults && len <= MAX_CLASS_BLOCK - HDR && len < h.len / 2) && len <= ALLOC_MAX_LEN - offset) {
-        /* The source grows or shrinks it where it is if it can (the heap's
-         * neighbouring span, mremap for a mapping of its own). Not when it
-         * leaves the heap's band for a mapping, or shrinks into the classes. */
-        source *s = &sources[src];
-        char *base = (char *)p - offset;
-        ALLOC_TRACK_DEFINED(hdr_of(p), HDR); /* the header moves with the block */
-        if (s->locked) pthread_mutex_lock(&s->lock);
-        char *moved = alloc_remap_at(s->a, base, h.len + offset, offset, len + offset, ret_addr);
-        if (s->locked) pthread_mutex_unlock(&s->lock);
-        if (moved) {
-            void *user = moved + offset;
-            ALLOC_TRACK_FREELIKE(p);
-            hdr_write(user, len, h.meta);
-            ALLOC_TRACK_MALLOCLIKE(user, len);
-            ALLOC_TRACK_DEFINED(user, h.len < len ? h.len : len); /* the contents moved along */
-            if (src != SRC_HEAP) {
-                note_direct_reserve(len + offset);
-                atomic_fetch_sub_explicit(&direct_bytes, h.len + offset, memory_order_relaxed);
+        if (len <= r.len && (len >= r.len / 2 || r.len <= 64)) return p;
+    } else {
+        unsigned src = META_SOURCE(r.h.meta);
+        size_t offset = block_offset(r.h.meta);
+        if (!(src == SRC_HEAP && len > HEAP_LARGE_MAX - offset) &&
+            !(defaults && len <= MAX_CLASS_BLOCK && len < r.len / 2) && len <= ALLOC_MAX_LEN - offset) {
+            /* The source grows or shrinks it where it is if it can (the heap's
+             * neighbouring span, mremap for a mapping of its own). Not when it
+             * leaves the heap's band for a mapping, or shrinks into the classes. */
+            source *s = &sources[src];
+            char *base = (char *)p - offset;
+            ALLOC_TRACK_DEFINED(hdr_of(p), HDR); /* the header moves with the block */
+            if (s->locked) pthread_mutex_lock(&s->lock);
+            char *moved = alloc_remap_at(s->a, base, r.len + offset, offset, len + offset, ret_addr);
+            if (s->locked) pthread_mutex_unlock(&s->lock);
+            if (moved) {
+                void *user = moved + offset;
+                ALLOC_TRACK_FREELIKE(p);
+                hdr_write(user, len, r.h.meta);
+                ALLOC_TRACK_MALLOCLIKE(user, len);
+                ALLOC_TRACK_DEFINED(user, r.len < len ? r.len : len); /* the contents moved along */
+                if (src != SRC_HEAP) {
+                    note_direct_reserve(len + offset);
+                    atomic_fetch_sub_explicit(&direct_bytes, r.len + offset, memory_order_relaxed);
+                }
+                note_direct_in_use(len, r.len);
+                if (src == SRC_PAGE) atomic_fetch_add_explicit(&page_in_use, len - r.len, memory_order_relaxed);
+                NOTE(remaps, 1);
+                NOTE_SIZE(in_use_add, len);
+                NOTE_SIZE(in_use_sub, r.len);
+                return user;
             }
-            note_direct_in_use(len, h.len);
-            if (src == SRC_PAGE) atomic_fetch_add_explicit(&page_in_use, len - h.len, memory_order_relaxed);
-            NOTE(remaps, 1);
-            NOTE_SIZE(in_use_add, len);
-            NOTE_SIZE(in_use_sub, h.len);
-            return user;
+            ALLOC_TRACK_NOACCESS(hdr_of(p), HDR);
         }
-        ALLOC_TRACK_NOACCESS(hdr_of(p), HDR);
     }
     /* Moving. A block that grows past the classes into the heap gets half
      * its size again as room, so a buffer grown by small steps moves
@@ -267,17 +352,14 @@ static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
      * Past the heap's band it moves once to a mapping of its own, which
      * mremap grows without copying. */
     size_t want = len;
-    if (defaults && len > h.len && len > MAX_CLASS_BLOCK - HDR && len <= HEAP_LARGE_MAX - HDR) {
+    if (defaults && len > r.len && len > MAX_CLASS_BLOCK && len <= HEAP_LARGE_MAX - HDR) {
         want = len + len / 2;
         if (want > HEAP_LARGE_MAX - HDR) want = HEAP_LARGE_MAX - HDR;
     }
     void *fresh = alloc_impl(want, HDR, false, ret_addr);
     if (!fresh) return NULL; /* errno set; p untouched */
-    memcpy(fresh, p, h.len < len ? h.len : len);
-    if (META_CLASS(h.meta))
-        class_free(p, &h);
-    else
-        direct_free(p, &h, ret_addr);
+    memcpy(fresh, p, r.len < len ? r.len : len);
+    release(p, &r, ret_addr);
     return fresh;
 }
 
@@ -309,10 +391,15 @@ ALLOC_HIDDEN void alloc_global_free_sized_at(void *p, size_t align, size_t size,
 
 void *alloc_global_malloc_at(size_t size, uintptr_t ret_addr)
 {
-    return alloc_impl(size, HDR, false, ret_addr);
+    void *p = malloc_fast(size);
+    return ALLOC_LIKELY(p != NULL) ? p : malloc_slow(size, ret_addr);
 }
 
-void alloc_global_free_at(void *p, uintptr_t ret_addr) { free_impl(p, "free", ret_addr); }
+void alloc_global_free_at(void *p, uintptr_t ret_addr)
+{
+    if (ALLOC_LIKELY(free_fast(p))) return;
+    free_slow(p, ret_addr);
+}
 
 void *alloc_global_calloc_at(size_t n, size_t size, uintptr_t ret_addr)
 {
@@ -373,28 +460,26 @@ void *alloc_global_pvalloc_at(size_t size, uintptr_t ret_addr)
 size_t alloc_global_usable_size_at(const void *p, uintptr_t ret_addr)
 {
     if (!p) return 0;
-    hdr h;
-    if (!verify("malloc_usable_size", p, &h, ret_addr)) return 0;
-    return h.len;
+    block_ref r;
+    if (!find_block("malloc_usable_size", (void *)(uintptr_t)p, &r, ret_addr)) return 0;
+    return r.len;
 }
 
 void alloc_global_free_sized_at(void *p, size_t align, size_t size, uintptr_t ret_addr)
 {
     if (!p) return;
-    hdr h;
+    block_ref r;
     int saved = errno;
-    if (verify("free_sized", p, &h, ret_addr)) {
+    if (find_block("free_sized", p, &r, ret_addr)) {
         bool aligned_ok = align == 0 || ((uintptr_t)p & (align - 1)) == 0;
-        if (ALLOC_UNLIKELY(size > h.len || !aligned_ok)) {
+        if (ALLOC_UNLIKELY(size > r.len || !aligned_ok)) {
             char site[ALLOC_SITE_BUF];
             NOTE(misuse, 1);
             alloc_report_misuse("free_sized(%p, %zu): the block has %zu usable bytes at alignment %zu; "
                                 "size or alignment does not match, called from %s",
-                                p, size, h.len, align, alloc_describe_addr(ret_addr, site, sizeof site));
-        } else if (META_CLASS(h.meta)) {
-            class_free(p, &h);
+                                p, size, r.len, align, alloc_describe_addr(ret_addr, site, sizeof site));
         } else {
-            direct_free(p, &h, ret_addr);
+            release(p, &r, ret_addr);
         }
     }
     errno = saved;
@@ -439,9 +524,9 @@ static void *handle_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_add
 static bool handle_resize(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
 {
     (void)ctx, (void)len, (void)align;
-    hdr h;
-    if (!verify("resize", mem, &h, ret_addr)) return false;
-    if (new_len <= h.len) {
+    block_ref r;
+    if (!find_block("resize", mem, &r, ret_addr)) return false;
+    if (new_len <= r.len) {
         NOTE(resizes, 1);
         return true;
     }
@@ -451,10 +536,10 @@ static bool handle_resize(void *ctx, void *mem, size_t len, size_t align, size_t
 static void *handle_remap(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr)
 {
     (void)ctx, (void)len;
-    hdr h;
-    if (!verify("remap", mem, &h, ret_addr)) return NULL;
-    if (new_len <= h.len) return mem;
-    if (META_CLASS(h.meta) || align > HDR) return NULL;
+    block_ref r;
+    if (!find_block("remap", mem, &r, ret_addr)) return NULL;
+    if (new_len <= r.len) return mem;
+    if (r.s || align > HDR) return NULL;
     void *moved = realloc_impl(mem, new_len, ret_addr);
     return moved;
 }

@@ -3,7 +3,7 @@
  * allocator), built as one translation unit from its parts.
  *
  * The parts, in the order they build on each other:
- *   engine.h    types, constants, the block header, counters, glossary
+ *   engine.h    types, constants, the direct block header, counters, glossary
  *   pageheap.c  spans, the page map, the page heap shared by all, purging
  *   classes.c   size classes and their central lists of spans
  *   tcache.c    thread caches, their registry, thread exit and dead threads
@@ -17,13 +17,14 @@
  * inlines the fast paths of malloc and free, as mimalloc's static build does
  * with its own files. Each part opens with an essay on its design.
  *
- * The shape of a request: malloc(n) asks the calling thread's cache for a
- * block of n's size class (tcache.c) and flips the block's freed header back
- * to live (entry.c); a miss refills the cache from the class's central list
- * or a new span (classes.c). A request too big for the classes, or any
- * request while another strategy is selected or a handle installed, is a
- * direct block from a source (sources.c). free(p) verifies p's header, then
- * pushes a class block onto the cache or hands a direct block to its source.
+ * The shape of a request: malloc(n) pops a block of n's size class off the
+ * calling thread's cache and clears its freed tag (entry.c, tcache.c); a miss
+ * refills the cache from the class's central list or a new span (classes.c).
+ * A request too big for the classes, or any request while another strategy
+ * is selected or a handle installed, is a direct block from a source, with a
+ * header (sources.c). free(p) looks p's span up in the page map: a class
+ * span's block is checked against the span and its tag, then pushed onto the
+ * cache; anything else must carry a valid header and goes to its source.
  */
 #include "engine.h"
 

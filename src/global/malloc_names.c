@@ -91,16 +91,33 @@ static inline void *rec_aligned(void *q, size_t align, size_t size)
     return q;
 }
 
-void *malloc(size_t size)
+/* malloc and free past their fast paths (out of line: the fast paths need no
+ * stack frame, and these are calls in tail position). */
+static ALLOC_NOINLINE void *malloc_named(size_t size, uintptr_t ret_addr)
 {
-    void *q = alloc_impl(size, HDR, false, ALLOC_RET_ADDR());
+    void *q = alloc_impl(size, HDR, false, ret_addr);
     REC_NEW(q, size, 0, ALLOC_RECORD_KIND_MALLOC);
     return q;
 }
-void free(void *p)
+
+static ALLOC_NOINLINE void free_named(void *p, uintptr_t ret_addr)
 {
     REC_FREE(p);
-    free_impl(p, "free", ALLOC_RET_ADDR());
+    free_impl(p, "free", ret_addr);
+}
+
+void *malloc(size_t size)
+{
+    if (ALLOC_LIKELY(!alloc_record_on)) {
+        void *q = malloc_fast(size);
+        if (ALLOC_LIKELY(q != NULL)) return q;
+    }
+    return malloc_named(size, ALLOC_RET_ADDR());
+}
+void free(void *p)
+{
+    if (ALLOC_LIKELY(!alloc_record_on) && ALLOC_LIKELY(free_fast(p))) return;
+    free_named(p, ALLOC_RET_ADDR());
 }
 void *calloc(size_t n, size_t size)
 {
@@ -143,14 +160,16 @@ void free_aligned_sized(void *p, size_t align, size_t size)
 
 void *__libc_malloc(size_t size)
 {
-    void *q = alloc_impl(size, HDR, false, ALLOC_RET_ADDR());
-    REC_NEW(q, size, 0, ALLOC_RECORD_KIND_MALLOC);
-    return q;
+    if (ALLOC_LIKELY(!alloc_record_on)) {
+        void *q = malloc_fast(size);
+        if (ALLOC_LIKELY(q != NULL)) return q;
+    }
+    return malloc_named(size, ALLOC_RET_ADDR());
 }
 void __libc_free(void *p)
 {
-    REC_FREE(p);
-    free_impl(p, "free", ALLOC_RET_ADDR());
+    if (ALLOC_LIKELY(!alloc_record_on) && ALLOC_LIKELY(free_fast(p))) return;
+    free_named(p, ALLOC_RET_ADDR());
 }
 void *__libc_calloc(size_t n, size_t size)
 {

@@ -55,16 +55,21 @@
 enum { SPAN_FREE = 1, SPAN_CLASS, SPAN_LARGE };
 
 typedef struct span {
+    /* Read by free without a lock: set before the span's first block is
+     * handed out, unchanged while any block of it is live (carved only grows). */
     char *start;
     size_t units;
-    struct span *prev, *next; /* a class's partial list, or a heap free list */
-    void *free;               /* class span: its free blocks (user pointers) */
-    uint32_t used;            /* class span: blocks out of the span (in caches or live) */
-    uint32_t carved;          /* class span: blocks carved so far */
-    uint32_t capacity;        /* class span: blocks it holds */
+    uint32_t size;            /* class span: block size in bytes */
+    uint32_t recip;           /* class span: ceil(2^32 / size), a block's index by multiply */
+    _Atomic uint32_t carved;  /* class span: blocks carved so far (written under the class lock) */
     uint16_t cls;
     uint8_t kind;
     uint8_t dirty;            /* free span: pages may be resident */
+    /* Under the class lock (class spans) or the heap lock (free spans). */
+    struct span *prev, *next; /* a class's partial list, or a heap free list */
+    void *free;               /* class span: its free blocks */
+    uint32_t used;            /* class span: blocks out of the span (in caches or live) */
+    uint32_t capacity;        /* class span: blocks it holds */
     int64_t freed_at;         /* free span: when it became free (ns) */
 } span;
 
@@ -245,7 +250,8 @@ static void heap_release_locked(span *s)
     s->dirty = 1;
     s->freed_at = alloc_os_monotonic_ns();
     s->free = NULL;
-    s->used = s->carved = s->capacity = 0;
+    s->used = s->capacity = 0;
+    atomic_store_explicit(&s->carved, 0, memory_order_relaxed);
     span *left = span_of(s->start - 1);
     if (left && left->kind == SPAN_FREE && left->start + left->units * UNIT == s->start) {
         heap_remove(left);

@@ -44,6 +44,16 @@ static _Atomic unsigned source_count = SRC_FIRST_INSTALLED;
 /* Where new blocks come from: SRC_CLASSES (classes, large blocks to the page
  * allocator) or the index of a source that takes everything. */
 static _Atomic unsigned active_source = SRC_CLASSES;
+/* The largest request malloc_fast serves: SMALL_LOOKUP_MAX while the classes
+ * are the active source, 0 otherwise (one compare on the fast path tests
+ * both the size and the source). */
+static _Atomic size_t fast_max = SMALL_LOOKUP_MAX;
+
+static void set_active_source(unsigned src)
+{
+    atomic_store(&active_source, src);
+    atomic_store(&fast_max, src == SRC_CLASSES ? (size_t)SMALL_LOOKUP_MAX : 0);
+}
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* --- freed direct blocks ---------------------------------------------------------- */
@@ -91,6 +101,10 @@ static void *direct_alloc(unsigned src, size_t len, size_t align, bool zero, uin
     source *s = &sources[src];
     size_t offset = align > HDR ? align : HDR;
     if (len > ALLOC_MAX_LEN - offset) return NULL;
+    /* At least one byte after the user pointer: a zero-length block whose
+     * pointer were its end would point into the next span, which free looks
+     * up by address (at alignment 64 KiB, a heap span of one unit). */
+    if (len < HDR) len = HDR;
     if (s->locked) pthread_mutex_lock(&s->lock);
     char *base = alloc_bytes_at(s->a, len + offset, offset, ret_addr);
     if (s->locked) pthread_mutex_unlock(&s->lock);
@@ -179,7 +193,7 @@ static int select_by_name(const char *name)
         bool ok = setup_fixed_source(i);
         pthread_mutex_unlock(&install_lock);
         if (!ok) return -ENOENT;
-        atomic_store(&active_source, i);
+        set_active_source(i);
         return 0;
     }
     return -ENOENT;
@@ -207,7 +221,7 @@ int alloc_global_install(allocator a, unsigned flags)
     s->fresh_zero = false;
     s->name = "installed";
     atomic_store(&source_count, n + 1);
-    atomic_store(&active_source, n);
+    set_active_source(n);
     pthread_mutex_unlock(&install_lock);
     return 0;
 }

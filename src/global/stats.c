@@ -2,9 +2,10 @@
  * stats.c: statistics, the invariant check, and the ALLOC_STATS report.
  *
  * Statistics live in each thread's record (plain stores by the owner, read by
- * anyone with relaxed atomics), in `retired` for records whose threads ended,
- * and in `shared_counters` for threads without a record. A sum walks the
- * registry under registry_lock: O(records).
+ * anyone with relaxed atomics; the fast paths count per cache bin, and a
+ * bin's bytes are its counts times its class size), in `retired` for records
+ * whose threads ended, and in `shared_counters` for threads without a record.
+ * A sum walks the registry under registry_lock: O(records x classes).
  *
  * The peak of bytes in use is raised at every stats read, every span refill
  * (a full sum) and every direct block (their own total is exact and kept
@@ -29,7 +30,17 @@ static size_t sum_counters(alloc_stats *s)
 {
     size_t add = 0, sub = 0;
     pthread_mutex_lock(&registry_lock);
-    for (tcache *t = records_all; t; t = t->next_all) add_counters(s, &add, &sub, &t->c);
+    for (tcache *t = records_all; t; t = t->next_all) {
+        add_counters(s, &add, &sub, &t->c);
+        for (unsigned cls = 0; cls < NCLASS; cls++) {
+            uint64_t a = atomic_load_explicit(&t->bins[cls].allocs, memory_order_relaxed);
+            uint64_t f = atomic_load_explicit(&t->bins[cls].frees, memory_order_relaxed);
+            s->alloc_count += a;
+            s->free_count += f;
+            add += (size_t)a * class_size(cls);
+            sub += (size_t)f * class_size(cls);
+        }
+    }
     add_counters(s, &add, &sub, &retired);
     add_counters(s, &add, &sub, &shared_counters);
     pthread_mutex_unlock(&registry_lock);

@@ -2,7 +2,7 @@
  * tcache.c: thread caches, their registry, and every way a thread can end.
  *
  * In front of the central lists every thread has a cache per class: a singly
- * linked list (the link word sits right after the freed block's header) and a
+ * linked list (the link is the free block's first word) and a
  * count, bounded by cache_cap(class) (about 256 KiB per class, 2..128
  * blocks). A malloc that hits its cache is a pop, a free a push: O(1), no
  * atomics, no lock. A miss takes the class lock once and moves a batch; an
@@ -32,7 +32,7 @@
  *     live record whose kernel thread id no longer exists in the process
  *     (alloc_os_thread_alive);
  *   - in a fork child, every record but the forking thread's.
- * A retired cache is walked block by block and every block's freed header is
+ * A retired cache is walked block by block and every block's freed tag is
  * verified before it goes back; the walk stops at the first block that does
  * not verify (a thread that ended inside a push, or a fork in the middle of
  * one, can leave a count one off; at worst a block leaks, nothing corrupts).
@@ -98,6 +98,19 @@ static tcache *record_make(void)
     return t;
 }
 
+/* Moves the counts of t's bins into `into` (allocs, frees and the bytes they
+ * stand for). */
+static void fold_bins(counters *into, tcache *t)
+{
+    for (unsigned cls = 0; cls < NCLASS; cls++) {
+        uint64_t a = atomic_exchange(&t->bins[cls].allocs, 0), f = atomic_exchange(&t->bins[cls].frees, 0);
+        atomic_fetch_add(&into->allocs, a);
+        atomic_fetch_add(&into->frees, f);
+        atomic_fetch_add(&into->in_use_add, (size_t)a * class_size(cls));
+        atomic_fetch_add(&into->in_use_sub, (size_t)f * class_size(cls));
+    }
+}
+
 static void fold_counters(counters *into, counters *from)
 {
 #define FOLD(f) atomic_fetch_add(&into->f, atomic_exchange(&from->f, 0))
@@ -140,6 +153,7 @@ static void record_flush_verified(tcache *t)
 static void record_release_locked(tcache *t)
 {
     fold_counters(&retired, &t->c);
+    fold_bins(&retired, t);
     t->state = REC_FREE;
     t->tid = 0;
     t->tls_slot = NULL;
@@ -200,6 +214,7 @@ static void thread_setup(void)
         records_made_since_probe++;
     }
     if (mine) {
+        for (unsigned cls = 0; cls < NCLASS; cls++) mine->bins[cls].cap = cache_cap(cls);
         mine->state = REC_LIVE;
         mine->tid = tid;
         mine->tls_slot = &tc_self;
@@ -327,7 +342,7 @@ static ALLOC_NOINLINE void *class_alloc_slow(unsigned cls)
     }
     bin *b = &t->bins[cls];
     uint32_t cap = cache_cap(cls);
-    /* Half a cache, but at most about 32 KiB at once: carving writes a header
+    /* Half a cache, but at most about 32 KiB at once: carving writes a tag
      * into every block, and a process that wants one 4 KiB buffer should not
      * fault in 40 pages for it. */
     uint32_t batch = (uint32_t)(((size_t)32 << 10) / class_size(cls));
