@@ -23,6 +23,7 @@
 
 #include <limits.h>
 #include <malloc.h>
+#include <stdio.h>
 
 #include "alloc/record.h"
 #include "../os/host.h"
@@ -53,6 +54,8 @@ ALLOC_EXPORT int malloc_trim(size_t pad);
 ALLOC_EXPORT struct mallinfo2 mallinfo2(void);
 ALLOC_EXPORT struct mallinfo mallinfo(void);
 ALLOC_EXPORT void malloc_stats(void);
+ALLOC_EXPORT int mallopt(int param, int value);
+ALLOC_EXPORT int malloc_info(int options, FILE *fp);
 
 /* The recording hooks: the unrecorded path is the flag test alone. */
 #define REC_NEW(p, size, align, kind)                                                  \
@@ -262,4 +265,57 @@ void malloc_stats(void)
                             h.heap_mapped, h.in_use - h.mapped_block_in_use, h.heap_mapped + h.mapped_block_bytes, h.in_use,
                             h.mapped_blocks, h.mapped_block_bytes);
     alloc_os_write_stderr(buf, n < sizeof buf ? n : sizeof buf - 1);
+}
+/* mallopt as glibc 2.36 answers it: 1 for every parameter, 0 for M_MXFAST
+ * beyond glibc's limit (80 * sizeof(size_t) / 4) or negative. What it does
+ * here: M_TRIM_THRESHOLD sets the page heap's retained-bytes floor (the
+ * ALLOC_RETAIN_BYTES option; a negative value, a huge unsigned one in glibc,
+ * keeps everything until malloc_trim or the decay delay). The others tune
+ * parts of glibc's heap this heap does not have (fastbins, arenas, the
+ * mmap threshold: blocks up to 32 MiB are page heap spans, purged after the
+ * decay delay; M_PERTURB's fill: debug builds fill freed blocks) and are
+ * accepted without effect. */
+int mallopt(int param, int value)
+{
+    ensure_init();
+    switch (param) {
+    case M_MXFAST:
+        return value >= 0 && (size_t)value <= 80 * sizeof(size_t) / 4;
+    case M_TRIM_THRESHOLD:
+        atomic_store(&opt_retain_bytes, (size_t)(long)value);
+        return 1;
+    default:
+        return 1;
+    }
+}
+
+/* malloc_info in glibc's XML shape: one heap (the page heap), with "rest"
+ * for the blocks in use, "mmap" for blocks that are mappings of their own,
+ * and the system bytes mapped. options must be 0 (else EINVAL is returned,
+ * as glibc does, without writing). */
+int malloc_info(int options, FILE *fp)
+{
+    if (options != 0) return EINVAL;
+    alloc_global_heap_info h;
+    alloc_global_info(&h);
+    alloc_stats st;
+    alloc_global_stats(&st);
+    size_t heap_in_use = h.in_use - h.mapped_block_in_use;
+    size_t live = st.alloc_count >= st.free_count ? (size_t)(st.alloc_count - st.free_count) : 0;
+    size_t heap_live = live >= h.mapped_blocks ? live - h.mapped_blocks : 0;
+    size_t system = h.heap_mapped + h.mapped_block_bytes;
+    fprintf(fp,
+            "<malloc version=\"1\">\n<heap nr=\"0\">\n<sizes>\n</sizes>\n"
+            "<total type=\"fast\" count=\"0\" size=\"0\"/>\n"
+            "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n"
+            "<system type=\"current\" size=\"%zu\"/>\n<system type=\"max\" size=\"%zu\"/>\n"
+            "<aspace type=\"total\" size=\"%zu\"/>\n<aspace type=\"mprotect\" size=\"%zu\"/>\n</heap>\n"
+            "<total type=\"fast\" count=\"0\" size=\"0\"/>\n"
+            "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n"
+            "<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n"
+            "<system type=\"current\" size=\"%zu\"/>\n<system type=\"max\" size=\"%zu\"/>\n"
+            "<aspace type=\"total\" size=\"%zu\"/>\n<aspace type=\"mprotect\" size=\"%zu\"/>\n</malloc>\n",
+            heap_live, heap_in_use, h.heap_mapped, st.peak_bytes_reserved, h.heap_mapped, h.heap_mapped, heap_live,
+            heap_in_use, h.mapped_blocks, h.mapped_block_bytes, system, st.peak_bytes_reserved, system, system);
+    return 0;
 }

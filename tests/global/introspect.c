@@ -9,10 +9,15 @@
  *     after free; a block that is a mapping of its own counts in hblkhd only;
  *   - malloc_trim(0) after freeing 64 MiB of small blocks returns 1 and the
  *     resident set shrinks by at least 32 MiB;
- *   - malloc_stats writes "system bytes" and "in use bytes" lines to stderr.
+ *   - malloc_stats writes "system bytes" and "in use bytes" lines to stderr;
+ *   - mallopt answers 1, but 0 for M_MXFAST beyond 80 * sizeof(size_t) / 4;
+ *   - malloc_info returns EINVAL for options other than 0 and writes nothing;
+ *     with 0 it writes one <malloc version="1"> document that counts a live
+ *     1 MiB block somewhere in its sizes.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,6 +135,35 @@ int main(int argc, char **argv)
               "malloc_stats printed no system/in use lines");
     }
 
+    /* mallopt and malloc_info. */
+    CHECK(mallopt(M_MXFAST, 4096) == 0, "mallopt(M_MXFAST, 4096) accepted a size beyond glibc's limit");
+    CHECK(mallopt(M_MXFAST, 64) == 1, "mallopt(M_MXFAST, 64) refused");
+    CHECK(mallopt(M_ARENA_MAX, 2) == 1, "mallopt(M_ARENA_MAX, 2) refused");
+    CHECK(mallopt(M_TRIM_THRESHOLD, 128 << 10) == 1, "mallopt(M_TRIM_THRESHOLD) refused");
+    FILE *xml = tmpfile();
+    if (xml) {
+        CHECK(malloc_info(1, xml) == EINVAL, "malloc_info(1, f) did not return EINVAL");
+        CHECK(ftell(xml) == 0, "malloc_info(1, f) wrote to f");
+        char *mib = malloc((size_t)1 << 20);
+        sink = mib;
+        memset(mib, 1, (size_t)1 << 20);
+        CHECK(malloc_info(0, xml) == 0, "malloc_info(0, f) failed");
+        free(mib);
+        rewind(xml);
+        static char doc[16384];
+        size_t n = fread(doc, 1, sizeof doc - 1, xml);
+        doc[n] = 0;
+        fclose(xml);
+        CHECK(strncmp(doc, "<malloc version=\"1\">", 20) == 0 && strstr(doc, "</malloc>"),
+              "malloc_info wrote no <malloc version=\"1\"> document: %.80s", doc);
+        size_t largest = 0;
+        for (const char *at = doc; (at = strstr(at, "size=\"")) != NULL; at += 6) {
+            size_t v = strtoull(at + 6, NULL, 10);
+            if (v > largest) largest = v;
+        }
+        CHECK(largest >= ((size_t)1 << 20), "malloc_info: no size of 1 MiB or more with a 1 MiB block live");
+    }
+
     if (want_alloc) {
         /* Decay: free memory goes back after the delay, with no trim call;
          * the next use of the page heap applies it. */
@@ -149,6 +183,17 @@ int main(int argc, char **argv)
             size_t decayed = rss_bytes();
             CHECK(decayed + ((size_t)32 << 20) <= filled, "decay: resident %zu -> %zu bytes after the delay",
                   filled, decayed);
+            /* mallopt(M_TRIM_THRESHOLD, 0) is a retained-bytes floor of 0:
+             * with a delay of a minute, freed memory goes back at once. */
+            set_decay(60 * 1000, (size_t)1 << 30);
+            CHECK(mallopt(M_TRIM_THRESHOLD, 0) == 1, "mallopt(M_TRIM_THRESHOLD, 0) refused");
+            fill();
+            filled = rss_bytes();
+            drain();
+            heap_touch();
+            size_t trimmed_now = rss_bytes();
+            CHECK(trimmed_now + ((size_t)32 << 20) <= filled,
+                  "mallopt(M_TRIM_THRESHOLD, 0): resident %zu -> %zu bytes", filled, trimmed_now);
         }
     }
     if (failures) return 1;
