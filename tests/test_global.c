@@ -352,7 +352,7 @@ static void *alloc_in_thread(void *arg)
 Test(global, thread_flush_and_trim_give_memory_back)
 {
     enum { N = 64 };
-    size_t len = (size_t)150 << 10; /* a class with two blocks per cache */
+    size_t len = (size_t)16 << 10; /* a class with four blocks per cache, eight per span */
     void *blocks[N];
     for (int i = 0; i < N; i++) {
         blocks[i] = alloc_global_malloc(len);

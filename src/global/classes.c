@@ -23,7 +23,12 @@
  * mutex; thread caches (tcache.c) sit in front of it.
  */
 
-#define CACHE_BYTES ((size_t)256 << 10)
+/* A thread caches at most 128 blocks or 64 KiB of a class, whichever is
+ * less (at least 2 blocks), and no blocks above 32 KiB (jemalloc's default
+ * tcache_max): at most about 2.3 MiB per thread over all classes, which an
+ * idle thread keeps until it exits. */
+#define CACHE_BYTES ((size_t)64 << 10)
+#define CACHE_MAX_BLOCK ((size_t)32 << 10)
 #define SMALL_LOOKUP_MAX 1024u
 
 /* The class of a request of n bytes; n <= MAX_CLASS_BLOCK. */
@@ -70,7 +75,7 @@ static void fill_class_tables(void)
         size_t size = class_size_compute(cls);
         size_t n = CACHE_BYTES / size;
         class_size_table[cls] = (uint32_t)size;
-        cache_cap_table[cls] = n < 2 ? 2u : n > 128 ? 128u : (uint32_t)n;
+        cache_cap_table[cls] = size > CACHE_MAX_BLOCK ? 0u : n < 2 ? 2u : n > 128 ? 128u : (uint32_t)n;
     }
     for (unsigned i = 0; i <= SMALL_LOOKUP_MAX / 16; i++) class_small_table[i] = (uint8_t)class_of_compute((size_t)i * 16);
 }

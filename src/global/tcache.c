@@ -2,9 +2,9 @@
  * tcache.c: thread caches, their registry, and every way a thread can end.
  *
  * In front of the central lists every thread has a cache per class: a singly
- * linked list (the link is the free block's first word) and a
- * count, bounded by cache_cap(class) (about 256 KiB per class, 2..128
- * blocks). A malloc that hits its cache is a pop, a free a push: O(1), no
+ * linked list (the link is the free block's first word) and a count, bounded
+ * by cache_cap(class) (at most 64 KiB and 128 blocks per class, none for
+ * blocks above 32 KiB). A malloc that hits its cache is a pop, a free a push: O(1), no
  * atomics, no lock. A miss takes the class lock once and moves a batch; an
  * overfull cache gives half back the same way.
  *
@@ -375,7 +375,7 @@ static ALLOC_NOINLINE void class_free_slow(void *user, unsigned cls)
 {
     if (tc_state == TC_NEW) thread_setup();
     tcache *t = tc_self;
-    if (!t) {
+    if (!t || cache_cap(cls) == 0) { /* no cache, or a class too big to cache */
         link_set(user, NULL);
         central_give(cls, user, user, 1);
         return;
