@@ -152,15 +152,19 @@ static inline bool is_freed_block(void *block, unsigned cls)
 /* --- central lists: each class's spans ------------------------------------------------ */
 
 /*
- * A class's blocks live in its spans (pageheap.c). Each span keeps its own
- * free list and a count of the blocks out of it (in thread caches or live);
- * the class keeps the spans that have a block to give (a free one, or one not
- * carved yet) on its partial list. When a span's last block comes back, the
- * span goes back to the page heap (unless it is the class's only partial span:
- * a class that allocates and frees one block at a time keeps its span), and
- * from there to any class or large block, or to the system after the decay
- * delay. Carving writes each block's freed tag, so a block on any list
- * always carries one.
+ * A class's blocks live in its spans (pageheap.c). Each span keeps a bitmap
+ * of its free blocks (a bit per block, as jemalloc's slabs and mallocng's
+ * groups do, rather than a list threaded through the blocks: giving a batch
+ * back and taking one out read no block, where a list walked a chain of
+ * cache misses in the order the program freed) and a count of the blocks out
+ * of it (in thread caches or live). The class keeps the spans that have a
+ * block to give (a free one, or one not carved yet) on its partial list. When
+ * a span's last block comes back, the span goes back to the page heap (unless
+ * it is the class's only partial span: a class that allocates and frees one
+ * block at a time keeps its span), and from there to any class or large
+ * block, or to the system after the decay delay. Carving writes each block's
+ * freed tag, and a free block keeps it wherever it is, so a second free of
+ * it is known.
  */
 typedef struct central {
     pthread_mutex_t lock;
@@ -172,7 +176,7 @@ typedef struct central {
 static central classes[NCLASS];
 
 static inline uint32_t span_carved(const span *s) { return atomic_load_explicit(&s->carved, memory_order_relaxed); }
-static inline bool span_has_block(const span *s) { return s->free || span_carved(s) < s->capacity; }
+static inline bool span_has_block(const span *s) { return s->nfree || span_carved(s) < s->capacity; }
 
 static void partial_push(central *c, span *s)
 {
@@ -202,18 +206,18 @@ static size_t class_span_units(unsigned cls)
 /* A new span for the class on its partial list. Class lock held. */
 static span *class_span_new(central *c, unsigned cls)
 {
-    span *s = heap_take(class_span_units(cls), SPAN_CLASS);
+    size_t units = class_span_units(cls), size = class_size(cls);
+    size_t capacity = units * UNIT / size;
+    if (capacity > SPAN_BLOCKS_MAX) capacity = SPAN_BLOCKS_MAX;
+    span *s = heap_take(units, SPAN_CLASS, bitmap_words((uint32_t)capacity));
     if (!s) return NULL;
-    size_t bytes = s->units * UNIT;
-    ALLOC_TRACK_NOACCESS(s->start, bytes);
-    size_t size = class_size(cls);
+    ALLOC_TRACK_NOACCESS(s->start, s->units * UNIT);
     s->cls = (uint16_t)cls;
     s->size = (uint32_t)size;
     s->recip = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
-    s->capacity = (uint32_t)(bytes / size);
+    s->capacity = (uint32_t)capacity;
     atomic_store_explicit(&s->carved, 0, memory_order_relaxed);
-    s->used = 0;
-    s->free = NULL;
+    s->used = s->nfree = s->hint = 0;
     partial_push(c, s);
     sample_peak_in_use();
     return s;
@@ -232,13 +236,23 @@ static uint32_t central_take(unsigned cls, uint32_t want, void **list)
     while (got < want) {
         span *s = c->partial;
         if (!s && !(s = class_span_new(c, cls))) break;
-        while (got < want && s->free) {
-            void *p = s->free;
-            s->free = link_get(p);
-            link_set(p, *list);
-            *list = p;
-            s->used++;
-            got++;
+        /* The span's free blocks, lowest address first, found in its bitmap:
+         * no block is read, so blocks freed in random order cost no chain
+         * of cache misses here (each one is written once, its link). */
+        for (size_t w = s->hint, words = bitmap_words(s->capacity); s->nfree && got < want && w < words; w++) {
+            uint64_t bits = s->bits[w];
+            while (bits && got < want) {
+                void *p = s->start + ((size_t)w * 64 + (unsigned)__builtin_ctzll(bits)) * size;
+                bits &= bits - 1;
+                link_set(p, *list);
+                ALLOC_TRACK_NOACCESS(p, sizeof(void *));
+                *list = p;
+                s->used++;
+                s->nfree--;
+                got++;
+            }
+            s->bits[w] = bits;
+            s->hint = (uint32_t)w;
         }
         uint32_t carved = span_carved(s);
         while (got < want && carved < s->capacity) {
@@ -270,11 +284,15 @@ static void central_give(unsigned cls, void *head, void *tail, uint32_t n)
     void *p = head;
     for (uint32_t i = 0; i < n; i++) {
         void *next = link_get(p);
+        ALLOC_TRACK_NOACCESS(p, sizeof(void *));
         span *s = span_of(p);
         ALLOC_ASSERT(s && s->kind == SPAN_CLASS && s->cls == cls && s->used > 0);
+        uint32_t idx = block_index(s, p);
+        ALLOC_ASSERT(idx != UINT32_MAX && !(s->bits[idx / 64] >> (idx % 64) & 1u));
         if (!span_has_block(s)) partial_push(c, s);
-        link_set(p, s->free);
-        s->free = p;
+        s->bits[idx / 64] |= (uint64_t)1 << (idx % 64);
+        if (idx / 64 < s->hint) s->hint = idx / 64;
+        s->nfree++;
         s->used--;
         if (s->used == 0 && (c->partial != s || s->next)) {
             /* Empty, and not the class's last partial span: back to the heap. */
@@ -328,10 +346,13 @@ static bool central_check(unsigned cls)
     pthread_mutex_lock(&c->lock);
     for (span *s = c->partial; s && ok; s = s->next) {
         ok = s->kind == SPAN_CLASS && s->cls == cls && span_has_block(s) && (!s->next || s->next->prev == s);
-        uint32_t nfree = 0;
-        for (void *p = s->free; p && ok; p = link_get(p), nfree++)
-            ok = nfree < s->capacity && span_of(p) == s && is_freed_block(p, cls);
-        ok = ok && nfree + (s->capacity - span_carved(s)) + s->used == s->capacity;
+        uint32_t nfree = 0, carved = span_carved(s);
+        for (uint32_t i = 0; i < s->capacity && ok; i++) {
+            if (!(s->bits[i / 64] >> (i % 64) & 1u)) continue;
+            nfree++;
+            ok = i < carved && i / 64 >= s->hint && is_freed_block(s->start + (size_t)i * s->size, cls);
+        }
+        ok = ok && nfree == s->nfree && nfree + (s->capacity - carved) + s->used == s->capacity;
     }
     pthread_mutex_unlock(&c->lock);
     return ok;

@@ -67,9 +67,11 @@ typedef struct span {
     uint8_t dirty;            /* free span: pages may be resident */
     /* Under the class lock (class spans) or the heap lock (free spans). */
     struct span *prev, *next; /* a class's partial list, or a heap free list */
-    void *free;               /* class span: its free blocks */
+    uint64_t *bits;           /* class span: one bit per block, set = free in the span */
+    uint32_t nfree;           /* class span: bits set */
+    uint32_t hint;            /* class span: no bit is set in a word below this one */
     uint32_t used;            /* class span: blocks out of the span (in caches or live) */
-    uint32_t capacity;        /* class span: blocks it holds */
+    uint32_t capacity;        /* class span: blocks it holds (at most SPAN_BLOCKS_MAX) */
     int64_t freed_at;         /* free span: when it became free (ns) */
 } span;
 
@@ -153,6 +155,45 @@ static span *desc_new(void)
     desc_free = s->next;
     memset(s, 0, sizeof *s);
     return s;
+}
+
+/*
+ * Class span bitmaps: one bit per block, ceil(capacity / 64) words, from
+ * batches the heap maps, reused by size (a free bitmap links through its
+ * first word). Under heap_lock: taken when a class span is made and given
+ * back with it, never on the fast paths.
+ */
+#define SPAN_BLOCKS_MAX 4096u /* a 64 KiB span of 16-byte blocks */
+#define BITMAP_BATCH ((size_t)64 << 10)
+static uint64_t *bitmap_free[SPAN_BLOCKS_MAX / 64 + 1];
+static char *bitmap_batch, *bitmap_batch_end;
+
+static inline size_t bitmap_words(uint32_t capacity) { return (capacity + 63u) / 64u; }
+
+static uint64_t *bitmap_new_locked(size_t words)
+{
+    uint64_t *b = bitmap_free[words];
+    if (b) {
+        bitmap_free[words] = (uint64_t *)(uintptr_t)b[0];
+    } else {
+        if ((size_t)(bitmap_batch_end - bitmap_batch) < words * sizeof(uint64_t)) {
+            void *mem = NULL;
+            if (alloc_os_map(BITMAP_BATCH, alloc_os_page_size(), &mem) != 0) return NULL;
+            note_reserved(BITMAP_BATCH);
+            bitmap_batch = mem;
+            bitmap_batch_end = bitmap_batch + BITMAP_BATCH;
+        }
+        b = (uint64_t *)(void *)bitmap_batch;
+        bitmap_batch += words * sizeof(uint64_t);
+    }
+    memset(b, 0, words * sizeof(uint64_t));
+    return b;
+}
+
+static void bitmap_delete_locked(uint64_t *b, size_t words)
+{
+    b[0] = (uint64_t)(uintptr_t)bitmap_free[words];
+    bitmap_free[words] = b;
 }
 
 static void desc_delete(span *s)
@@ -247,9 +288,11 @@ static void heap_decay(bool all)
 /* Gives span s back: coalesced with free neighbours. Heap lock held. */
 static void heap_release_locked(span *s)
 {
+    if (s->bits) bitmap_delete_locked(s->bits, bitmap_words(s->capacity));
+    s->bits = NULL;
+    s->nfree = s->hint = 0;
     s->dirty = 1;
     s->freed_at = alloc_os_monotonic_ns();
-    s->free = NULL;
     s->used = s->capacity = 0;
     atomic_store_explicit(&s->carved, 0, memory_order_relaxed);
     span *left = span_of(s->start - 1);
@@ -322,13 +365,20 @@ static bool heap_grow(size_t units)
     return true;
 }
 
-/* A used span of exactly `units` (kind set by the caller), or NULL. */
-static span *heap_take(size_t units, uint8_t kind)
+/* A used span of exactly `units` (kind set by the caller), or NULL. A class
+ * span (bitmap_words > 0) comes with a zeroed bitmap of that many words. */
+static span *heap_take(size_t units, uint8_t kind, size_t bitmap_words)
 {
     pthread_mutex_lock(&heap_lock);
+    uint64_t *bits = NULL;
+    if (bitmap_words && !(bits = bitmap_new_locked(bitmap_words))) {
+        pthread_mutex_unlock(&heap_lock);
+        return NULL;
+    }
     span *s = heap_find(units);
     if (!s && heap_grow(units)) s = heap_find(units);
     if (!s) {
+        if (bits) bitmap_delete_locked(bits, bitmap_words);
         pthread_mutex_unlock(&heap_lock);
         return NULL;
     }
@@ -345,6 +395,7 @@ static span *heap_take(size_t units, uint8_t kind)
         } /* no descriptor: the caller gets the whole span */
     }
     s->kind = kind;
+    s->bits = bits;
     pagemap_set_all(s);
     heap_decay(false);
     pthread_mutex_unlock(&heap_lock);
@@ -402,7 +453,7 @@ static void *heap_vt_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_ad
 {
     (void)ctx, (void)ret_addr;
     if (align > UNIT || len > HEAP_LARGE_MAX) return NULL;
-    span *s = heap_take(units_for(len), SPAN_LARGE);
+    span *s = heap_take(units_for(len), SPAN_LARGE, 0);
     if (!s) return NULL;
     ALLOC_TRACK_UNDEFINED(s->start, s->units * UNIT);
     return s->start;
