@@ -578,3 +578,22 @@ Test(global, aligned_class_blocks_are_plain_blocks_of_an_aligned_class)
     }
     CHECK();
 }
+
+/* A pointer into a span that went back to the page heap (and was merged
+ * with its free neighbours) finds no span, or a free one: it is reported,
+ * and nothing is touched. The page map names only spans that hold the
+ * address, which the check verifies. */
+Test(global, a_stale_pointer_into_a_released_span_is_reported)
+{
+    alloc_set_misuse_handler(keep_report, NULL);
+    enum { N = 200 };
+    void *blocks[N];
+    for (int i = 0; i < N; i++) blocks[i] = alloc_global_malloc(4000);
+    for (int i = 0; i < N; i++) alloc_global_free(blocks[i]);
+    alloc_global_trim(); /* the caches' blocks back, empty spans to the heap */
+    CHECK();
+    for (int i = 0; i < N; i += 37) alloc_global_free(blocks[i]);
+    cr_assert_eq(reports, (N + 36) / 37, "%d reports", reports);
+    CHECK();
+    alloc_set_misuse_handler(NULL, NULL);
+}

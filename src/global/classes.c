@@ -123,7 +123,7 @@ static inline void mark_freed(void *block, size_t size, void *next)
 }
 
 /* The index of p in class span s, or UINT32_MAX when p is not the start of a
- * block s has carved (a foreign or interior pointer, or a stale span). O(1),
+ * block s has carved (a foreign or interior pointer). O(1),
  * no lock: a multiply by the span's reciprocal instead of a division. Exact
  * at every block boundary: for off = k * size, off * recip = k * 2^32 + k * e
  * with e = size * recip - 2^32 < size, and k * e < off < 2^32 (a class span
@@ -131,8 +131,8 @@ static inline void mark_freed(void *block, size_t size, void *next)
  * passes the product check. */
 static inline uint32_t block_index(const span *s, const void *p)
 {
+    /* p is inside s: the page map names only spans that hold the unit. */
     size_t off = (size_t)((const char *)p - s->start);
-    if (ALLOC_UNLIKELY(off >= (s->units << UNIT_SHIFT))) return UINT32_MAX;
     uint64_t idx = ((uint64_t)off * s->recip) >> 32;
     if (ALLOC_UNLIKELY(idx * s->size != off || idx >= atomic_load_explicit(&s->carved, memory_order_relaxed)))
         return UINT32_MAX;

@@ -9,7 +9,10 @@
  * or free. The page map, a two-level radix table keyed by address / 64 KiB,
  * names the span of any address inside a used span (every unit's entry is
  * set) and of the first and last unit of a free span (enough to coalesce);
- * this is tcmalloc's page heap with jemalloc's and mimalloc's purging.
+ * every other entry is empty. So an entry never names a span that does not
+ * hold its unit, and free needs no range check after the lookup, whatever
+ * pointer it is given. This is tcmalloc's page heap with jemalloc's and
+ * mimalloc's purging.
  *
  * Free spans are coalesced with free neighbours at once and kept in lists by
  * size (one list per size up to 128 units, 8 MiB, and one for larger), with a
@@ -125,6 +128,13 @@ static void pagemap_set_all(span *s)
 {
     uintptr_t key = (uintptr_t)s->start >> UNIT_SHIFT;
     for (size_t i = 0; i < s->units; i++) pagemap_put(key + i, s);
+}
+
+/* Units [first, first + n) name no span. */
+static void pagemap_clear(const char *first, size_t n)
+{
+    uintptr_t key = (uintptr_t)first >> UNIT_SHIFT;
+    for (size_t i = 0; i < n; i++) pagemap_put(key + i, NULL);
 }
 
 /* The first and last unit name s (free spans). */
@@ -295,9 +305,13 @@ static void heap_release_locked(span *s)
     s->freed_at = alloc_os_monotonic_ns();
     s->used = s->capacity = 0;
     atomic_store_explicit(&s->carved, 0, memory_order_relaxed);
+    /* A free span's units name no span but its ends (heap_insert): clear
+     * them all, so that none names s if s is merged away. */
+    pagemap_clear(s->start, s->units);
     span *left = span_of(s->start - 1);
     if (left && left->kind == SPAN_FREE && left->start + left->units * UNIT == s->start) {
         heap_remove(left);
+        pagemap_clear(s->start - UNIT, 1); /* left's last unit is inside now */
         left->units += s->units;
         left->dirty = 1;
         left->freed_at = s->freed_at;
@@ -307,6 +321,7 @@ static void heap_release_locked(span *s)
     span *right = span_of(s->start + s->units * UNIT);
     if (right && right->kind == SPAN_FREE && right->start == s->start + s->units * UNIT) {
         heap_remove(right);
+        pagemap_clear(right->start, 1); /* right's first unit is inside now */
         s->units += right->units;
         desc_delete(right);
     }
@@ -357,6 +372,7 @@ static bool heap_grow(size_t units)
     span *left = span_of(s->start - 1);
     if (left && left->kind == SPAN_FREE && left->start + left->units * UNIT == s->start) {
         heap_remove(left);
+        pagemap_clear(s->start - UNIT, 1); /* left's last unit is inside now */
         left->units += s->units;
         desc_delete(s);
         s = left;
@@ -434,6 +450,7 @@ static bool heap_check(void)
         for (span *s = heap_lists[b]; s && ok; s = s->next) {
             ok = s->kind == SPAN_FREE && bucket_of(s->units) == b && span_of(s->start) == s &&
                  span_of(s->start + (s->units - 1) * UNIT) == s;
+            for (size_t u = 1; u + 1 < s->units && ok; u++) ok = span_of(s->start + u * UNIT) == NULL;
             span *right = span_of(s->start + s->units * UNIT);
             ok = ok && !(right && right->kind == SPAN_FREE && right->start == s->start + s->units * UNIT);
             free_bytes += s->units * UNIT;
