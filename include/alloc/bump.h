@@ -68,6 +68,7 @@
 #include <stdint.h>
 
 #include "alloc/alloc.h"
+#include "alloc/fit.h"
 #include "alloc/stats.h"
 
 #ifdef __cplusplus
@@ -208,16 +209,12 @@ ALLOC_API bool alloc_bump_check(const alloc_bump *b);
  */
 ALLOC_INLINE void *alloc_bump_alloc_fast(alloc_bump *b, size_t len, size_t align)
 {
-    uintptr_t top = ALLOC_BUMP_LOAD_RELAXED(&b->top);
-    size_t avail = (size_t)(b->end - top);
-    size_t pad = (size_t)(-top & (align - 1));
-    if (ALLOC_UNLIKELY(b->slow | (len > avail) | (pad > avail - len))) return alloc_bump_alloc(b, len, align);
-    uintptr_t p = top + pad;
+    uintptr_t p = alloc_bump_fit(ALLOC_BUMP_LOAD_RELAXED(&b->top), b->end, 0, len, align);
+    if (ALLOC_UNLIKELY(b->slow | !p)) return alloc_bump_alloc(b, len, align);
     ALLOC_BUMP_STORE_RELAXED(&b->top, p + len);
     b->stats.alloc_count++;
-    size_t in_use = b->stats.bytes_in_use + len;
-    b->stats.bytes_in_use = in_use;
-    if (in_use > b->stats.peak_bytes_in_use) b->stats.peak_bytes_in_use = in_use;
+    b->stats.bytes_in_use += len;
+    alloc_peak_raise(&b->stats.peak_bytes_in_use, b->stats.bytes_in_use);
     return (void *)p;
 }
 

@@ -351,19 +351,16 @@ static void *arena_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr
 {
     alloc_arena *a = ctx;
     if (ALLOC_UNLIKELY(is_large(a, len, align))) return alloc_large(a, len, align, ret_addr);
-    uintptr_t top = a->top;
-    size_t avail = (size_t)(a->end - top);
-    size_t pad = (size_t)(-top & (align - 1));
-    if (ALLOC_UNLIKELY(len > avail || pad > avail - len)) {
+    uintptr_t p = alloc_bump_fit(a->top, a->end, 0, len, align);
+    if (ALLOC_UNLIKELY(!p)) {
         /* len <= large_threshold <= ALLOC_MAX_LEN / 4 and align <= 4096: no overflow. */
         if (!new_chunk(a, HDR + (align - 1) + len, ret_addr)) {
             alloc_stats_note_failed(&a->stats);
             return NULL;
         }
-        top = a->top;
-        pad = (size_t)(-top & (align - 1));
+        p = alloc_bump_fit(a->top, a->end, 0, len, align);
+        ALLOC_ASSERT(p != 0);
     }
-    uintptr_t p = top + pad;
     a->top = p + len;
     alloc_stats_note_alloc(&a->stats, len);
     ALLOC_TRACK_UNDEFINED((void *)p, len);

@@ -16,6 +16,7 @@
 #define ALLOC_CORE_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 
 #include "alloc/alloc.h"
 #include "alloc/diag.h"
+#include "alloc/fit.h"
 #include "alloc/stats.h"
 #include "track.h"
 
@@ -117,7 +119,7 @@ static inline void alloc_stats_note_alloc(alloc_stats *s, size_t len)
 {
     s->alloc_count++;
     s->bytes_in_use += len;
-    if (s->bytes_in_use > s->peak_bytes_in_use) s->peak_bytes_in_use = s->bytes_in_use;
+    alloc_peak_raise(&s->peak_bytes_in_use, s->bytes_in_use);
 }
 
 static inline void alloc_stats_note_free(alloc_stats *s, size_t len)
@@ -134,7 +136,19 @@ static inline void alloc_stats_note_resize(alloc_stats *s, size_t old_len, size_
     else
         s->remap_count++;
     s->bytes_in_use = s->bytes_in_use - old_len + new_len;
-    if (s->bytes_in_use > s->peak_bytes_in_use) s->peak_bytes_in_use = s->bytes_in_use;
+    alloc_peak_raise(&s->peak_bytes_in_use, s->bytes_in_use);
+}
+
+/* alloc_peak_raise for a peak that several threads raise at once: a
+ * compare-and-swap loop that gives up as soon as the peak is at least value
+ * (so it never lowers one another thread raised). Relaxed: a peak orders
+ * nothing. Lock-free. */
+static inline void alloc_peak_raise_atomic(_Atomic size_t *peak, size_t value)
+{
+    size_t seen = atomic_load_explicit(peak, memory_order_relaxed);
+    while (value > seen &&
+           !atomic_compare_exchange_weak_explicit(peak, &seen, value, memory_order_relaxed, memory_order_relaxed)) {
+    }
 }
 
 static inline void alloc_stats_note_failed(alloc_stats *s) { s->failed_count++; }
@@ -143,7 +157,7 @@ static inline void alloc_stats_note_misuse(alloc_stats *s) { s->misuse_count++; 
 static inline void alloc_stats_note_reserve(alloc_stats *s, size_t n)
 {
     s->bytes_reserved += n;
-    if (s->bytes_reserved > s->peak_bytes_reserved) s->peak_bytes_reserved = s->bytes_reserved;
+    alloc_peak_raise(&s->peak_bytes_reserved, s->bytes_reserved);
 }
 
 static inline void alloc_stats_note_release(alloc_stats *s, size_t n) { s->bytes_reserved -= n; }

@@ -69,27 +69,18 @@ static _Atomic(held_range *) held_incoming;
 static atomic_flag held_lock = ATOMIC_FLAG_INIT;
 static held_range *held_first, *held_last; /* under held_lock */
 
-static void raise_peak(_Atomic size_t *peak, size_t value)
-{
-    size_t seen = atomic_load_explicit(peak, memory_order_relaxed);
-    while (value > seen &&
-           !atomic_compare_exchange_weak_explicit(peak, &seen, value, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
-    }
-}
-
 /* Adds the signed change (in_use_delta, reserved_delta) to the gauges. */
 static void adjust(size_t in_use_add, size_t in_use_sub, size_t reserved_add, size_t reserved_sub)
 {
     size_t in_use = atomic_fetch_add_explicit(&page_stats.bytes_in_use, in_use_add, memory_order_relaxed) +
                     in_use_add;
     atomic_fetch_sub_explicit(&page_stats.bytes_in_use, in_use_sub, memory_order_relaxed);
-    raise_peak(&page_stats.peak_bytes_in_use, in_use - in_use_sub);
+    alloc_peak_raise_atomic(&page_stats.peak_bytes_in_use, in_use - in_use_sub);
     size_t reserved =
         atomic_fetch_add_explicit(&page_stats.bytes_reserved, reserved_add, memory_order_relaxed) +
         reserved_add;
     atomic_fetch_sub_explicit(&page_stats.bytes_reserved, reserved_sub, memory_order_relaxed);
-    raise_peak(&page_stats.peak_bytes_reserved, reserved - reserved_sub);
+    alloc_peak_raise_atomic(&page_stats.peak_bytes_reserved, reserved - reserved_sub);
 }
 
 static void count(_Atomic uint64_t *counter) { atomic_fetch_add_explicit(counter, 1, memory_order_relaxed); }

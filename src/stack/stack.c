@@ -298,12 +298,9 @@ static ALLOC_NOINLINE void *push_in_new_chunk(alloc_stack *s, size_t len, size_t
 static inline void *push(alloc_stack *s, size_t len, size_t align, uintptr_t ret_addr)
 {
     if (align < MIN_ALIGN) align = MIN_ALIGN;
-    uintptr_t top = s->top;
-    size_t avail = (size_t)(s->end - top);
-    size_t need = (size_t)((-(top + HDR)) & (align - 1)) + HDR;
-    if (ALLOC_UNLIKELY(need > avail || len > avail - need)) return push_in_new_chunk(s, len, align, ret_addr);
-    uintptr_t p = top + need;
-    return place(s, p, top, len, ret_addr);
+    uintptr_t p = alloc_bump_fit(s->top, s->end, HDR, len, align);
+    if (ALLOC_UNLIKELY(!p)) return push_in_new_chunk(s, len, align, ret_addr);
+    return place(s, p, s->top, len, ret_addr);
 }
 
 /* Pops the top block (whose header is h). */
