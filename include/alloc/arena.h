@@ -109,7 +109,6 @@ typedef struct alloc_arena {
     struct alloc_arena_chunk *large; /* newest large chunk (doubly linked, newest first) */
     struct alloc_arena_chunk *spare; /* retained empty chunks, next to use first */
     allocator backing;
-    bool backing_is_page;
     size_t first_chunk, max_chunk, large_threshold, next_size;
     unsigned growth_percent;
     uint64_t seq;   /* last sequence number given to a chunk */

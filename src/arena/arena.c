@@ -131,9 +131,7 @@ static void report(const char *what, const void *mem, size_t len, size_t align, 
 static void give_back(alloc_arena *a, chunk *c, size_t size, size_t align, uintptr_t ret_addr)
 {
     ALLOC_TRACK_POOL_DESTROY(c);
-    ALLOC_TRACK_UNDEFINED(c, size);
-    a->backing.vtable->free(a->backing.ctx, c, size, align, ret_addr);
-    alloc_stats_note_release(&a->stats, size);
+    alloc_chunk_give(a->backing, c, size, align, &a->stats, ret_addr);
 }
 
 /* --- init ------------------------------------------------------------------- */
@@ -156,7 +154,6 @@ int alloc_arena_init(alloc_arena *a, const alloc_arena_options *opts)
         return -EINVAL;
     memset(a, 0, sizeof *a);
     a->backing = o.backing;
-    a->backing_is_page = o.backing.vtable == &alloc_page_vtable;
     a->first_chunk = a->next_size = o.first_chunk;
     a->max_chunk = o.max_chunk;
     a->large_threshold = o.large_threshold;
@@ -193,18 +190,9 @@ static bool new_chunk(alloc_arena *a, size_t needed, uintptr_t ret_addr)
         }
     }
     size_t size = a->next_size > needed ? a->next_size : needed;
-    if (a->backing_is_page) {
-        size_t page = alloc_os_page_size();
-        if (size > ALLOC_MAX_LEN - page) return false;
-        size = alloc_align_up(size, page);
-    }
-    chunk *c = a->backing.vtable->alloc(a->backing.ctx, size, CHUNK_ALIGN, ret_addr);
+    chunk *c = alloc_chunk_take(a->backing, &size, CHUNK_ALIGN, &a->stats, ret_addr);
     if (!c) return false;
-    ALLOC_CHECK(alloc_is_aligned(c, CHUNK_ALIGN), "arena: backing allocator returned %p, not %zu-aligned",
-                (void *)c, CHUNK_ALIGN);
-    alloc_stats_note_reserve(&a->stats, size);
     ALLOC_TRACK_POOL_CREATE(c);
-    ALLOC_TRACK_NOACCESS(c, size);
     install(a, c, size);
     /* Geometric growth, capped; the multiplication cannot overflow because
      * next_size <= max_chunk <= ALLOC_MAX_LEN / 2 and the check below. */

@@ -172,6 +172,31 @@ static inline bool alloc_stats_consistent(const alloc_stats *s)
            s->free_count <= s->alloc_count;
 }
 
+/* --- chunks taken from a backing allocator (chunk.c, page.c) ------------- */
+
+/* The granule the page allocator rounds every request to (the OS page size)
+ * if backing is the page allocator, else 1 (page.c: the allocator that knows
+ * it answers, so no strategy compares vtables). O(1). */
+ALLOC_HIDDEN size_t alloc_page_granule(allocator backing);
+
+/* len rounded up to alloc_page_granule(backing): the bytes the backing
+ * allocator would hand out anyway. 0 iff the rounding overflows ALLOC_MAX_LEN. */
+ALLOC_HIDDEN size_t alloc_backing_round(allocator backing, size_t len);
+
+/* Takes a chunk of at least *size bytes (rounded by alloc_backing_round; the
+ * size had is written back) aligned to align (a power of two) from backing.
+ * The chunk is counted in stats->bytes_reserved and left NOACCESS; an
+ * unaligned answer from the backing allocator is reported as corruption.
+ * Returns NULL, changing nothing, iff the backing allocator fails or the
+ * rounding overflows. */
+ALLOC_HIDDEN void *alloc_chunk_take(allocator backing, size_t *size, size_t align, alloc_stats *stats,
+                                    uintptr_t ret_addr);
+
+/* Gives back a chunk from alloc_chunk_take (size as it wrote back):
+ * unpoisoned, freed to backing, uncounted from bytes_reserved. */
+ALLOC_HIDDEN void alloc_chunk_give(allocator backing, void *chunk, size_t size, size_t align, alloc_stats *stats,
+                                   uintptr_t ret_addr);
+
 /* true iff [p, p+n) lies inside [base, base+size). */
 static inline bool alloc_range_inside(const void *p, size_t n, const void *base, size_t size)
 {

@@ -85,6 +85,11 @@ static void adjust(size_t in_use_add, size_t in_use_sub, size_t reserved_add, si
 
 static void count(_Atomic uint64_t *counter) { atomic_fetch_add_explicit(counter, 1, memory_order_relaxed); }
 
+size_t alloc_page_granule(allocator backing)
+{
+    return backing.vtable == &alloc_page_vtable ? alloc_os_page_size() : 1;
+}
+
 static size_t pages_of(size_t len) { return alloc_align_up(len, alloc_os_page_size()); }
 
 /* --- held ranges ------------------------------------------------------------ */

@@ -147,9 +147,7 @@ int alloc_stack_init(alloc_stack *s, const alloc_stack_options *opts)
 
 static void give_back(alloc_stack *s, chunk *c, size_t size)
 {
-    ALLOC_TRACK_UNDEFINED(c, size);
-    s->backing.vtable->free(s->backing.ctx, c, size, CHUNK_ALIGN, 0);
-    alloc_stats_note_release(&s->stats, size);
+    alloc_chunk_give(s->backing, c, size, CHUNK_ALIGN, &s->stats, 0);
 }
 
 /* Installs a chunk of at least `needed` data bytes as current. false (nothing
@@ -169,12 +167,8 @@ static bool new_chunk(alloc_stack *s, size_t needed, uintptr_t ret_addr)
     if (!c) {
         if (needed > ALLOC_MAX_LEN - CHUNK_HDR - 4096) return false;
         size = s->next_size > needed + CHUNK_HDR ? s->next_size : needed + CHUNK_HDR;
-        if (s->backing.vtable == &alloc_page_vtable) size = alloc_align_up(size, alloc_os_page_size());
-        c = s->backing.vtable->alloc(s->backing.ctx, size, CHUNK_ALIGN, ret_addr);
+        c = alloc_chunk_take(s->backing, &size, CHUNK_ALIGN, &s->stats, ret_addr);
         if (!c) return false;
-        ALLOC_CHECK(alloc_is_aligned(c, CHUNK_ALIGN), "stack: backing allocator returned unaligned %p", (void *)c);
-        ALLOC_TRACK_NOACCESS(c, size);
-        alloc_stats_note_reserve(&s->stats, size);
         size_t grown = s->next_size * 2;
         s->next_size = grown < s->max_chunk ? grown : s->max_chunk;
         ALLOC_TRACE("stack new chunk %p size %zu", (void *)c, size);
