@@ -120,11 +120,11 @@ static bool is_large(const alloc_arena *a, size_t len, size_t align)
 
 static void report(const char *what, const void *mem, size_t len, size_t align, uintptr_t ret_addr)
 {
-    char site[ALLOC_SITE_BUF];
-    alloc_report_misuse("arena: %s of %p (len %zu, align %zu) at %s: not a live block of this arena (expected a "
-                        "pointer this arena handed out and has not released by a reset or rollback, with the "
-                        "len and align of its allocation)",
-                        what, mem, len, align, alloc_describe_addr(ret_addr, site, sizeof site));
+    alloc_report_misuse_from(ret_addr,
+                             "arena: %s of %p (len %zu, align %zu): not a live block of this arena (expected a "
+                             "pointer this arena handed out and has not released by a reset or rollback, with "
+                             "the len and align of its allocation)",
+                             what, mem, len, align);
 }
 
 /* Returns a chunk to the backing allocator in the state it was handed out. */

@@ -91,12 +91,11 @@ static ALLOC_NOINLINE void note_free_below(alloc_bump *b, uintptr_t p, size_t le
 
 static void report(const alloc_bump *b, const char *what, const void *mem, size_t len, uintptr_t ret_addr)
 {
-    char site[ALLOC_SITE_BUF];
-    alloc_report_misuse("bump: %s of %p (len %zu) at %s: the block is not inside the handed-out part of the "
-                        "buffer [%p, %p) (expected a pointer this allocator handed out, not yet released by a "
-                        "reset or rollback, with the len of its allocation)",
-                        what, mem, len, alloc_describe_addr(ret_addr, site, sizeof site), (void *)b->base,
-                        (void *)load_top(b));
+    alloc_report_misuse_from(ret_addr,
+                             "bump: %s of %p (len %zu): the block is not inside the handed-out part of the "
+                             "buffer [%p, %p) (expected a pointer this allocator handed out, not yet released by "
+                             "a reset or rollback, with the len of its allocation)",
+                             what, mem, len, (void *)b->base, (void *)load_top(b));
 }
 
 /* true iff [mem, mem+len) lies in the handed-out part of the buffer. */

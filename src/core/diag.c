@@ -153,6 +153,18 @@ static void write_line(const char *prefix, const char *msg)
     diag_write(line, n < sizeof line ? n : sizeof line - 1);
 }
 
+/* A misuse message is handed to the handler if one is installed (which may
+ * return), else printed before the program ends. */
+static void misuse(const char *msg)
+{
+    if (misuse_handler) {
+        misuse_handler(msg, misuse_user);
+        return;
+    }
+    write_line("alloc: misuse: ", msg);
+    diag_abort();
+}
+
 void alloc_report_misuse(const char *fmt, ...)
 {
     char msg[MESSAGE_CAP];
@@ -160,12 +172,19 @@ void alloc_report_misuse(const char *fmt, ...)
     va_start(ap, fmt);
     alloc_format_va(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (misuse_handler) {
-        misuse_handler(msg, misuse_user);
-        return;
-    }
-    write_line("alloc: misuse: ", msg);
-    diag_abort();
+    misuse(msg);
+}
+
+void alloc_report_misuse_from(uintptr_t ret_addr, const char *fmt, ...)
+{
+    char msg[MESSAGE_CAP], site[ALLOC_SITE_BUF];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = alloc_format_va(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n < sizeof msg)
+        alloc_format(msg + n, sizeof msg - n, " (called from %s)", alloc_describe_addr(ret_addr, site, sizeof site));
+    misuse(msg);
 }
 
 void alloc_report_note(const char *fmt, ...)

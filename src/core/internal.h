@@ -113,6 +113,17 @@ static inline void alloc_release_range(uintptr_t from, uintptr_t to)
 /* Formats a call site for a message into a caller-provided buffer of this size. */
 #define ALLOC_SITE_BUF 160
 
+/* alloc_report_misuse with the call site appended: the message, then
+ * " (called from <site>)", the site being ret_addr as alloc_describe_addr
+ * names it ("unknown" for 0). What every strategy's misuse report ends with,
+ * so the site is found in the same place in each. Returns iff the installed
+ * misuse handler returns (diag.c). */
+ALLOC_HIDDEN void alloc_report_misuse_from(uintptr_t ret_addr, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* --- alloc_stats bookkeeping: the one place peaks and counts are kept. ---- */
 
 static inline void alloc_stats_note_alloc(alloc_stats *s, size_t len)

@@ -296,12 +296,10 @@ static void page_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
     int r = alloc_os_unmap(mem, len);
     if (ALLOC_UNLIKELY(r == -EINVAL)) {
         /* Not page-aligned, or not a mapping at all: not one of our blocks. */
-        char site[ALLOC_SITE_BUF];
         count(&page_stats.misuse_count);
-        alloc_report_misuse("page allocator: free(%p, len %zu) of memory it did not map (the OS says %s), "
-                            "called from %s",
-                            mem, len, alloc_is_aligned(mem, alloc_os_page_size()) ? "EINVAL" : "not page-aligned",
-                            alloc_describe_addr(ret_addr, site, sizeof site));
+        alloc_report_misuse_from(ret_addr, "page allocator: free(%p, len %zu) of memory it did not map (the OS says %s)",
+                                 mem, len,
+                                 alloc_is_aligned(mem, alloc_os_page_size()) ? "EINVAL" : "not page-aligned");
         return;
     }
     count(&page_stats.free_count);

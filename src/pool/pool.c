@@ -137,14 +137,8 @@ static bool verify_live(alloc_pool *pool, const void *obj, const char *op, uintp
     size_t i;
     alloc_pool_slab *s = find_slab(pool, obj, &i);
     if (s && bit_get(s, i)) return true;
-    char site[ALLOC_SITE_BUF];
-    pool_describe(ret_addr, site);
-    if (!s)
-        alloc_report_misuse("pool %p: %s of %p, which is not an object of this pool (called from %s)",
-                            (void *)pool, op, obj, site);
-    else
-        alloc_report_misuse("pool %p: %s of %p, which is not allocated (already freed, or never handed out) (called from %s)",
-                            (void *)pool, op, obj, site);
+    alloc_report_misuse_from(ret_addr, "pool %p: %s of %p, which is %s", (void *)pool, op, obj,
+                             s ? "not allocated (already freed, or never handed out)" : "not an object of this pool");
     alloc_stats_note_misuse(&pool->cold);
     return false;
 }

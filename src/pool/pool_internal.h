@@ -160,9 +160,4 @@ static inline size_t pool_slot_index(const alloc_pool_slab *s, const void *p, si
     return (size_t)(off / stride);
 }
 
-static inline void pool_describe(uintptr_t ret_addr, char *buf)
-{
-    alloc_describe_addr(ret_addr, buf, ALLOC_SITE_BUF);
-}
-
 #endif /* ALLOC_POOL_INTERNAL_H */

@@ -236,9 +236,7 @@ static void *get(alloc_pool_mt *pool, size_t len)
 #if POOL_BITS
 static void report(alloc_pool_mt *pool, const char *what, const char *op, const void *obj, uintptr_t ret_addr)
 {
-    char site[ALLOC_SITE_BUF];
-    pool_describe(ret_addr, site);
-    alloc_report_misuse("pool_mt %p: %s of %p, which is %s (called from %s)", (void *)pool, op, obj, what, site);
+    alloc_report_misuse_from(ret_addr, "pool_mt %p: %s of %p, which is %s", (void *)pool, op, obj, what);
     add_relaxed(&pool->misuse_count, 1);
 }
 

@@ -309,9 +309,7 @@ static bool verify_live(alloc_slab *st, const void *p, const char *op, uintptr_t
             what = "not allocated (already freed, or never handed out)";
         }
     }
-    char site[ALLOC_SITE_BUF];
-    alloc_describe_addr(ret_addr, site, sizeof site);
-    alloc_report_misuse("slab %p: %s of %p, which is %s (called from %s)", (void *)st, op, p, what, site);
+    alloc_report_misuse_from(ret_addr, "slab %p: %s of %p, which is %s", (void *)st, op, p, what);
     alloc_stats_note_misuse(&st->stats);
     return false;
 }

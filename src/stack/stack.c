@@ -356,24 +356,25 @@ static void report_order(alloc_stack *s, const char *what, void *mem, size_t len
 {
     alloc_stats_note_misuse(&s->stats);
     if (!ALLOC_DEBUG_CHECKS) return;
-    char at[ALLOC_SITE_BUF], top_site[ALLOC_SITE_BUF], mem_site[ALLOC_SITE_BUF];
-    alloc_describe_addr(ret_addr, at, sizeof at);
+    char top_site[ALLOC_SITE_BUF], mem_site[ALLOC_SITE_BUF];
     header top = {0};
     if (s->top_block) top = hdr_get(s->top_block);
     alloc_describe_addr(top.ret_addr, top_site, sizeof top_site);
     if (mem != s->top_block && is_live(s, mem)) {
         header h = hdr_get(mem);
         alloc_describe_addr(h.ret_addr, mem_site, sizeof mem_site);
-        alloc_report_misuse("stack: out-of-order %s of %p (len %zu, allocated at %s) at %s; "
-                            "the top block is %p (len %zu, allocated at %s)",
-                            what, mem, h.len, mem_site, at, s->top_block, top.len, top_site);
+        alloc_report_misuse_from(ret_addr,
+                                 "stack: out-of-order %s of %p (len %zu, allocated at %s); "
+                                 "the top block is %p (len %zu, allocated at %s)",
+                                 what, mem, h.len, mem_site, s->top_block, top.len, top_site);
     } else if (mem == s->top_block) {
-        alloc_report_misuse("stack: %s of %p with len %zu, but it was allocated with len %zu (at %s) at %s", what,
-                            mem, len, top.len, top_site, at);
+        alloc_report_misuse_from(ret_addr, "stack: %s of %p with len %zu, but it was allocated with len %zu (at %s)",
+                                 what, mem, len, top.len, top_site);
     } else {
-        alloc_report_misuse("stack: %s of %p (len %zu), not a live block (double free or foreign pointer) at %s; "
-                            "the top block is %p (allocated at %s)",
-                            what, mem, len, at, s->top_block, top_site);
+        alloc_report_misuse_from(ret_addr,
+                                 "stack: %s of %p (len %zu), not a live block (double free or foreign pointer); "
+                                 "the top block is %p (allocated at %s)",
+                                 what, mem, len, s->top_block, top_site);
     }
 }
 
