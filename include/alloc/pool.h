@@ -63,6 +63,7 @@
 #include <stdint.h>
 
 #include "alloc/alloc.h"
+#include "alloc/atomic.h"
 #include "alloc/stats.h"
 
 #ifdef __cplusplus
@@ -246,7 +247,7 @@ typedef struct alloc_pool_mt {
     ALLOC_POOL_ALIGNAS(64) uint64_t alloc_count; /* atomic */
     uint64_t free_count;               /* atomic */
     uint64_t peak_live;                /* atomic; highest alloc_count - free_count seen */
-    ALLOC_POOL_ALIGNAS(64) uint32_t grow_lock; /* atomic spin lock: one thread takes slabs at a time */
+    ALLOC_POOL_ALIGNAS(64) ALLOC_ATOMIC(int) grow_lock; /* spin lock: one thread takes slabs at a time */
     alloc_pool_slab *slabs;            /* atomic pointer, newest first */
     size_t obj_size, obj_align, stride; /* as in alloc_pool: as configured (obj_align resolved), slot size */
     allocator backing;                 /* where slabs come from (the page allocator for {0}) */

@@ -22,8 +22,8 @@
  * back between any two instructions, so the peek leaves the slot's state
  * alone and silences memcheck for that one load instead of opening it up.
  *
- * Growth. When the list is empty a thread takes grow_lock (a spin lock with
- * yield; growth is rare), re-checks the list, takes a slab from the backing
+ * Growth. When the list is empty a thread takes grow_lock (the core spin
+ * lock; growth is rare), re-checks the list, takes a slab from the backing
  * allocator, keeps slot 0 for itself and pushes the chain of the other slots
  * with a single CAS. Slabs are threaded completely when taken (no lazy
  * carving: a shared bump pointer would be a second contended word). The
@@ -38,9 +38,8 @@
  * some thread always makes progress); growth O(slots of the new slab) under
  * the lock. Stats counters are relaxed atomics on their own cache line.
  */
-#include <sched.h>
-
 #include "pool_internal.h"
+#include "../core/spin.h"
 
 #define TAG_SHIFT 45
 #define ADDR_MASK (((uint64_t)1 << TAG_SHIFT) - 1)
@@ -93,14 +92,9 @@ static void raise_peak(uint64_t *peak, uint64_t value)
     }
 }
 
-static void lock(alloc_pool_mt *pool)
-{
-    while (__atomic_exchange_n(&pool->grow_lock, 1u, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(&pool->grow_lock, __ATOMIC_RELAXED)) sched_yield();
-    }
-}
+static void lock(alloc_pool_mt *pool) { (void)alloc_spin_lock(&pool->grow_lock); }
 
-static void unlock(alloc_pool_mt *pool) { __atomic_store_n(&pool->grow_lock, 0u, __ATOMIC_RELEASE); }
+static void unlock(alloc_pool_mt *pool) { alloc_spin_unlock(&pool->grow_lock); }
 
 static alloc_pool_slab *first_slab(const alloc_pool_mt *pool)
 {

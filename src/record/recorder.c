@@ -50,6 +50,7 @@
 #include "alloc/record.h"
 #include "format.h"
 #include "../core/internal.h"
+#include "../core/spin.h"
 #include "../os/host.h"
 
 #define MAX_RECORDERS 16
@@ -111,17 +112,9 @@ bool alloc_record_on;
 
 /* --- locks ---------------------------------------------------------------- */
 
-static void spin_lock(atomic_int *l)
-{
-    while (atomic_exchange_explicit(l, 1, memory_order_acquire))
-        while (atomic_load_explicit(l, memory_order_relaxed)) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
-        }
-}
+static void spin_lock(atomic_int *l) { (void)alloc_spin_lock(l); }
 
-static void spin_unlock(atomic_int *l) { atomic_store_explicit(l, 0, memory_order_release); }
+static void spin_unlock(atomic_int *l) { alloc_spin_unlock(l); }
 
 /* --- the registry of live recorders ----------------------------------------- */
 
