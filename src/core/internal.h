@@ -97,6 +97,30 @@ static inline void alloc_meta_write(void *meta, const void *src, size_t len)
     ALLOC_TRACK_NOACCESS(meta, len);
 }
 
+/* --- intrusive links -------------------------------------------------------
+ * A free slot (pool, slab) holds the address of the next free slot in its
+ * first word. The slot is NOACCESS to sanitizers while free, so the link is
+ * read and written with the slot opened for exactly that word and closed
+ * again (ASan is kept out of these two functions: its shadow says free, and
+ * that is right for everyone but the allocator). slot must be aligned for a
+ * pointer. O(1). */
+ALLOC_NO_SANITIZE_ADDRESS static inline void *alloc_link_read(const void *slot)
+{
+    ALLOC_ASSERT(alloc_is_aligned(slot, sizeof(void *)));
+    ALLOC_VG_DEFINED(slot, sizeof(void *));
+    void *next = *(void *const *)slot;
+    ALLOC_VG_NOACCESS(slot, sizeof(void *));
+    return next;
+}
+
+ALLOC_NO_SANITIZE_ADDRESS static inline void alloc_link_write(void *slot, void *next)
+{
+    ALLOC_ASSERT(alloc_is_aligned(slot, sizeof(void *)));
+    ALLOC_VG_UNDEFINED(slot, sizeof(void *));
+    *(void **)slot = next;
+    ALLOC_VG_NOACCESS(slot, sizeof(void *));
+}
+
 /* Bytes [from, to) given back to a bump-style region: debug builds write the
  * freed pattern over them (a stale read without sanitizers still sees
  * something obviously wrong), then they become NOACCESS. */

@@ -105,21 +105,8 @@ static void release_slab(alloc_pool *pool, alloc_pool_slab *s)
 #if POOL_BITS
 static alloc_pool_slab *find_slab(const alloc_pool *pool, const void *p, size_t *index)
 {
-    for (alloc_pool_slab *s = pool->slabs; s; s = s->next) {
-        size_t i = pool_slot_index(s, p, pool->stride);
-        if (i != SIZE_MAX) {
-            *index = i;
-            return s;
-        }
-    }
-    for (alloc_pool_slab *s = pool->spare; s; s = s->next) {
-        size_t i = pool_slot_index(s, p, pool->stride);
-        if (i != SIZE_MAX) {
-            *index = i;
-            return s;
-        }
-    }
-    return NULL;
+    alloc_pool_slab *s = pool_slab_find(pool->slabs, p, pool->stride, index);
+    return s ? s : pool_slab_find(pool->spare, p, pool->stride, index);
 }
 
 static bool bit_get(const alloc_pool_slab *s, size_t i) { return (s->bits[i / 64] >> (i % 64)) & 1u; }
@@ -152,7 +139,7 @@ static void *get_checked(alloc_pool *pool, size_t len, uintptr_t ret_addr)
     (void)ret_addr;
     void *obj = pool->checked_head;
     if (obj) {
-        pool->checked_head = pool_read_link(obj);
+        pool->checked_head = alloc_link_read(obj);
         ALLOC_TRACK_NOACCESS(obj, sizeof(void *));
     } else {
         obj = take_fresh(pool);
@@ -480,7 +467,7 @@ size_t alloc_pool_trim(alloc_pool *pool)
     while (*link) {
         alloc_pool_slab *s = *link;
         size_t carved = carved_in(pool, s), free_here = 0;
-        for (void *p = *head; p; p = pool_read_link(p))
+        for (void *p = *head; p; p = alloc_link_read(p))
             if (pool_slot_index(s, p, pool->stride) != SIZE_MAX) free_here++;
         if (free_here != carved) {
             link = &s->next;
@@ -489,11 +476,11 @@ size_t alloc_pool_trim(alloc_pool *pool)
         /* unlink its slots from the free list */
         void *prev = NULL;
         for (void *p = *head; p;) {
-            void *next = pool_read_link(p);
+            void *next = alloc_link_read(p);
             if (pool_slot_index(s, p, pool->stride) == SIZE_MAX)
                 prev = p;
             else if (prev)
-                pool_write_link(prev, next);
+                alloc_link_write(prev, next);
             else
                 *head = next;
             p = next;
@@ -556,7 +543,7 @@ bool alloc_pool_check(const alloc_pool *pool)
 #if POOL_BITS
         if (bit_get(s, i)) return false;
 #endif
-        p = pool_read_link(p);
+        p = alloc_link_read(p);
     }
     if (n != pool->carved - live) return false;
     size_t slab_carved = 0;

@@ -134,22 +134,6 @@ static inline size_t pool_next_slab(size_t cur, size_t max)
     return cur > max / 2 ? max : cur * 2;
 }
 
-/* Reads the link word of a free slot, which sanitizers consider inaccessible. */
-ALLOC_NO_SANITIZE_ADDRESS static inline void *pool_read_link(const void *slot)
-{
-    ALLOC_VG_DEFINED(slot, sizeof(void *));
-    void *next = *(void *const *)slot;
-    ALLOC_VG_NOACCESS(slot, sizeof(void *));
-    return next;
-}
-
-ALLOC_NO_SANITIZE_ADDRESS static inline void pool_write_link(void *slot, void *next)
-{
-    ALLOC_VG_UNDEFINED(slot, sizeof(void *));
-    *(void **)slot = next;
-    ALLOC_VG_NOACCESS(slot, sizeof(void *));
-}
-
 /* Index of p's slot in s, or SIZE_MAX if p is not the start of one of s's slots. */
 static inline size_t pool_slot_index(const alloc_pool_slab *s, const void *p, size_t stride)
 {
@@ -158,6 +142,21 @@ static inline size_t pool_slot_index(const alloc_pool_slab *s, const void *p, si
     uintptr_t off = a - f;
     if (off / stride >= s->slots || off % stride != 0) return SIZE_MAX;
     return (size_t)(off / stride);
+}
+
+/* The slab of the list starting at first (linked by next) that has a slot
+ * starting at p, with that slot's index in *index; NULL if none has.
+ * O(slabs in the list). */
+static inline alloc_pool_slab *pool_slab_find(alloc_pool_slab *first, const void *p, size_t stride, size_t *index)
+{
+    for (alloc_pool_slab *s = first; s; s = s->next) {
+        size_t i = pool_slot_index(s, p, stride);
+        if (i != SIZE_MAX) {
+            *index = i;
+            return s;
+        }
+    }
+    return NULL;
 }
 
 #endif /* ALLOC_POOL_INTERNAL_H */

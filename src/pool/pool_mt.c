@@ -103,14 +103,7 @@ static alloc_pool_slab *first_slab(const alloc_pool_mt *pool)
 
 static alloc_pool_slab *find_slab(const alloc_pool_mt *pool, const void *p, size_t *index)
 {
-    for (alloc_pool_slab *s = first_slab(pool); s; s = s->next) {
-        size_t i = pool_slot_index(s, p, pool->stride);
-        if (i != SIZE_MAX) {
-            *index = i;
-            return s;
-        }
-    }
-    return NULL;
+    return pool_slab_find(first_slab(pool), p, pool->stride, index);
 }
 
 /* --- the list ---------------------------------------------------------------- */
@@ -120,7 +113,7 @@ static void push_chain(alloc_pool_mt *pool, void *first, void *last)
 {
     uint64_t old = load_relaxed(&pool->head);
     for (;;) {
-        pool_write_link(last, head_ptr(old));
+        alloc_link_write(last, head_ptr(old));
         if (__atomic_compare_exchange_n(&pool->head, &old, head_make(first, old), true, __ATOMIC_RELEASE,
                                         __ATOMIC_RELAXED))
             return;
@@ -146,7 +139,7 @@ static void *thread_slots(alloc_pool_mt *pool, alloc_pool_slab *s, size_t from, 
     char *first = s->first + from * pool->stride;
     for (size_t i = from; i + 1 < s->slots; i++) {
         char *slot = s->first + i * pool->stride;
-        pool_write_link(slot, slot + pool->stride);
+        alloc_link_write(slot, slot + pool->stride);
     }
     *last = s->first + (s->slots - 1) * pool->stride;
     return first;
@@ -420,7 +413,7 @@ bool alloc_pool_mt_check(const alloc_pool_mt *pool)
     for (const alloc_pool_slab *s = pool->slabs; s; s = s->next) total += s->slots;
     if (live > total) return false;
     size_t n = 0;
-    for (void *p = head_ptr(pool->head); p; p = pool_read_link(p)) {
+    for (void *p = head_ptr(pool->head); p; p = alloc_link_read(p)) {
         if (++n > total - live) return false;
         size_t i;
         alloc_pool_slab *s = find_slab(pool, p, &i);

@@ -109,16 +109,6 @@ static size_t header_bytes(size_t slots)
     return sizeof(alloc_slab_page) + (ALLOC_DEBUG_CHECKS ? (slots / 64 + 1) * sizeof(uint64_t) : 0);
 }
 
-/* --- links of free slots (sanitizers see them as inaccessible) ---------------- */
-
-ALLOC_NO_SANITIZE_ADDRESS static inline void *read_link(const void *slot)
-{
-    ALLOC_VG_DEFINED(slot, sizeof(void *));
-    void *next = *(void *const *)slot;
-    ALLOC_VG_NOACCESS(slot, sizeof(void *));
-    return next;
-}
-
 /* --- lists ------------------------------------------------------------------------ */
 
 static void partial_push(alloc_slab_class *c, alloc_slab_page *s)
@@ -223,7 +213,7 @@ static ALLOC_NOINLINE void *alloc_slow(alloc_slab *st, unsigned ci, size_t len)
         c->current = s;
         void *p = s->free;
         if (p) {
-            s->free = read_link(p);
+            s->free = alloc_link_read(p);
             ALLOC_TRACK_NOACCESS(p, sizeof(void *));
             return note_alloc(st, s, p, len);
         }
@@ -254,7 +244,7 @@ static ALLOC_NOINLINE void *alloc_general(alloc_slab *st, size_t len, size_t ali
     alloc_slab_page *s = st->cls[ci].current;
     void *p = s->free;
     if (p) {
-        s->free = read_link(p);
+        s->free = alloc_link_read(p);
         ALLOC_TRACK_NOACCESS(p, sizeof(void *));
         return note_alloc(st, s, p, len);
     }
@@ -278,7 +268,7 @@ static void *slab_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
     }
 #else
     if (p) {
-        s->free = read_link(p);
+        s->free = alloc_link_read(p);
         ALLOC_TRACK_NOACCESS(p, sizeof(void *));
         return note_alloc(st, s, p, len);
     }
@@ -536,7 +526,7 @@ static bool check_page(const alloc_slab *st, const alloc_slab_page *s)
         (size_t)(s->carve - first) % c->size)
         return false;
     size_t carved = (size_t)(s->carve - first) / c->size, n = 0;
-    for (const void *p = s->free; p; p = read_link(p)) {
+    for (const void *p = s->free; p; p = alloc_link_read(p)) {
         if (++n > carved) return false;
         if ((const char *)p < first || (const char *)p >= s->carve || (size_t)((const char *)p - first) % c->size)
             return false;
