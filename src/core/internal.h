@@ -121,6 +121,21 @@ ALLOC_NO_SANITIZE_ADDRESS static inline void alloc_link_write(void *slot, void *
     ALLOC_VG_NOACCESS(slot, sizeof(void *));
 }
 
+/* A slot of a slab-style strategy (pool, pool_mt, slab) handed out as a
+ * block of len bytes: registered with Valgrind's pool pool_id, undefined to
+ * the sanitizers; debug builds first fill it with the allocated pattern (so a
+ * read before write sees something obviously wrong without sanitizers). */
+static inline void alloc_slot_handed_out(const void *pool_id, void *p, size_t len)
+{
+    (void)pool_id;
+    ALLOC_TRACK_POOL_ALLOC(pool_id, p, len);
+    ALLOC_TRACK_UNDEFINED(p, len);
+#if ALLOC_DEBUG_CHECKS
+    memset(p, ALLOC_FILL_ALLOCATED, len);
+    ALLOC_TRACK_UNDEFINED(p, len); /* the fill is not meaningful data */
+#endif
+}
+
 /* Bytes [from, to) given back to a bump-style region: debug builds write the
  * freed pattern over them (a stale read without sanitizers still sees
  * something obviously wrong), then they become NOACCESS. */

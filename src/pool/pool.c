@@ -156,12 +156,7 @@ static void *get_checked(alloc_pool *pool, size_t len, uintptr_t ret_addr)
     bit_set(s, i, true);
 #endif
     pool->alloc_count++;
-    ALLOC_TRACK_POOL_ALLOC(pool, obj, len);
-    ALLOC_TRACK_UNDEFINED(obj, len);
-#if ALLOC_DEBUG_CHECKS
-    memset(obj, ALLOC_FILL_ALLOCATED, len);
-    ALLOC_TRACK_UNDEFINED(obj, len); /* the fill is not meaningful data */
-#endif
+    alloc_slot_handed_out(pool, obj, len);
     return obj;
 }
 

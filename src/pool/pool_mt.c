@@ -207,12 +207,7 @@ static void *get(alloc_pool_mt *pool, size_t len)
     uint64_t was = __atomic_fetch_or(&s->bits[i / 64], bit, __ATOMIC_RELAXED);
     ALLOC_CHECK(!(was & bit), "pool_mt %p: free list holds live %p", (void *)pool, obj);
 #endif
-    ALLOC_TRACK_POOL_ALLOC(pool, obj, len);
-    ALLOC_TRACK_UNDEFINED(obj, len);
-#if ALLOC_DEBUG_CHECKS
-    memset(obj, ALLOC_FILL_ALLOCATED, len);
-    ALLOC_TRACK_UNDEFINED(obj, len);
-#endif
+    alloc_slot_handed_out(pool, obj, len);
     uint64_t a = __atomic_add_fetch(&pool->alloc_count, 1, __ATOMIC_RELAXED);
     uint64_t f = load_relaxed(&pool->free_count);
     /* f was read after a, so a - f can only underestimate the live count */

@@ -178,12 +178,7 @@ static void *note_alloc(alloc_slab *st, alloc_slab_page *s, void *p, size_t len)
     ALLOC_CHECK(!((s->bits[i / 64] >> (i % 64)) & 1u), "slab %p: free list holds live %p", (void *)s, p);
     s->bits[i / 64] |= (uint64_t)1 << (i % 64);
 #endif
-    ALLOC_TRACK_POOL_ALLOC(st, p, len);
-    ALLOC_TRACK_UNDEFINED(p, len);
-#if ALLOC_DEBUG_CHECKS
-    memset(p, ALLOC_FILL_ALLOCATED, len);
-    ALLOC_TRACK_UNDEFINED(p, len);
-#endif
+    alloc_slot_handed_out(st, p, len);
     return p;
 }
 
