@@ -509,7 +509,7 @@ static void arena_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t
     if (ALLOC_UNLIKELY(a->level_count != 0)) note_free_below(a, mem, len, align);
 }
 
-static const alloc_vtable arena_vtable = {arena_alloc, arena_resize, arena_remap, arena_free};
+ALLOC_CHECKED_VTABLE(arena_vtable, arena_alloc, arena_resize, arena_remap, arena_free, alloc_arena_check);
 
 allocator alloc_arena_allocator(alloc_arena *a) { return (allocator){a, &arena_vtable}; }
 

@@ -209,7 +209,7 @@ static void bump_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
     if (ALLOC_UNLIKELY(p < b->floor)) note_free_below(b, p, len);
 }
 
-static const alloc_vtable bump_vtable = {bump_alloc, bump_resize, bump_remap, bump_free};
+ALLOC_CHECKED_VTABLE(bump_vtable, bump_alloc, bump_resize, bump_remap, bump_free, alloc_bump_check);
 
 allocator alloc_bump_allocator(alloc_bump *b) { return (allocator){b, &bump_vtable}; }
 

@@ -11,6 +11,36 @@
  *   ALLOC_ASSERT_EXPENSIVE(cond)    on when ALLOC_DEBUG >= 2: walks, O(n).
  * ALLOC_DEBUG_CHECKS is 1 when debug builds should detect the user's misuse
  * (double free, foreign free, LIFO order) and report it.
+ *
+ * Glossary (after mimalloc's types.h). Names inside the library follow it;
+ * public names that predate it are listed where they differ.
+ *   block     what an allocator hands out: len bytes at an address aligned
+ *             as asked, until the user frees it (the vtable's unit).
+ *   chunk     memory a strategy takes from its backing allocator (or is
+ *             given as a buffer) and carves blocks from: the arena's and the
+ *             stack's chunks, the pool's and the slab allocator's slabs (the
+ *             public types alloc_pool_slab and alloc_slab_chunk), the free
+ *             list's regions, the malloc adapter's spans. A chunk is
+ *             counted in bytes_reserved while held.
+ *   slab      a chunk cut into slots of one size (pool, pool_mt, slab).
+ *   slot      one fixed-size position in a slab; a block while handed out,
+ *             a link in the slab's free list while free.
+ *   spare     an empty chunk kept back instead of returned, because a burst
+ *             that needed it once is likely to need it again.
+ *   page      only the operating system's unit (alloc_os_page_size); never
+ *             a strategy's chunk.
+ *   top       the next free byte of a bump-style chunk (bump, arena, stack).
+ *   header    metadata in front of a block or at the start of a chunk; kept
+ *             NOACCESS to sanitizers at rest (alloc_meta_read/write).
+ *   link      the first word of a free slot: the next free slot's address
+ *             (alloc_link_read/write).
+ *   walker    bool (*)(void *block, size_t len, bool used, void *user)
+ *             (alloc_walker): called for each block of a strategy, false
+ *             stops the walk. Every strategy's _check is a walk.
+ *   misuse    a caller's breach of the contract (double free, foreign
+ *             pointer): reported with the call site, then the handler runs.
+ *   corruption  metadata that cannot be right whatever the caller did:
+ *             reported and fatal.
  */
 #ifndef ALLOC_CORE_INTERNAL_H
 #define ALLOC_CORE_INTERNAL_H
@@ -58,6 +88,50 @@
 #define ALLOC_ASSERT_EXPENSIVE(cond) ALLOC_ASSERT(cond)
 #else
 #define ALLOC_ASSERT_EXPENSIVE(cond) ((void)0)
+#endif
+
+/*
+ * A strategy's vtable, named name, over its four operations. At
+ * ALLOC_DEBUG >= 2 every operation is followed by the strategy's invariant
+ * checker, check(ctx) (a walk, O(blocks)), asserted with
+ * ALLOC_ASSERT_EXPENSIVE: a broken invariant is caught at the operation that
+ * broke it, not later. Below that level the vtable is the operations
+ * themselves, with no added call. Only for handles whose checker may run
+ * after any operation (not the thread-safe handles: their checkers must not
+ * run while another thread operates).
+ */
+#if ALLOC_DEBUG >= 2
+#define ALLOC_CHECKED_VTABLE(name, alloc_fn, resize_fn, remap_fn, free_fn, check)                            \
+    static void *name##_alloc_checked(void *ctx, size_t len, size_t align, uintptr_t ret_addr)                \
+    {                                                                                                        \
+        void *p = alloc_fn(ctx, len, align, ret_addr);                                                       \
+        ALLOC_ASSERT_EXPENSIVE(check(ctx));                                                                  \
+        return p;                                                                                            \
+    }                                                                                                        \
+    static bool name##_resize_checked(void *ctx, void *mem, size_t len, size_t align, size_t new_len,         \
+                                      uintptr_t ret_addr)                                                    \
+    {                                                                                                        \
+        bool ok = resize_fn(ctx, mem, len, align, new_len, ret_addr);                                         \
+        ALLOC_ASSERT_EXPENSIVE(check(ctx));                                                                  \
+        return ok;                                                                                           \
+    }                                                                                                        \
+    static void *name##_remap_checked(void *ctx, void *mem, size_t len, size_t align, size_t new_len,         \
+                                      uintptr_t ret_addr)                                                    \
+    {                                                                                                        \
+        void *p = remap_fn(ctx, mem, len, align, new_len, ret_addr);                                          \
+        ALLOC_ASSERT_EXPENSIVE(check(ctx));                                                                  \
+        return p;                                                                                            \
+    }                                                                                                        \
+    static void name##_free_checked(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr)       \
+    {                                                                                                        \
+        free_fn(ctx, mem, len, align, ret_addr);                                                             \
+        ALLOC_ASSERT_EXPENSIVE(check(ctx));                                                                  \
+    }                                                                                                        \
+    static const alloc_vtable name = {name##_alloc_checked, name##_resize_checked, name##_remap_checked,     \
+                                      name##_free_checked}
+#else
+#define ALLOC_CHECKED_VTABLE(name, alloc_fn, resize_fn, remap_fn, free_fn, check)                            \
+    static const alloc_vtable name = {alloc_fn, resize_fn, remap_fn, free_fn}
 #endif
 
 /* alloc_format with a va_list (diag.c); the trace emitter formats with it. */

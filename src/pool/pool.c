@@ -300,7 +300,7 @@ static void *pool_remap(void *ctx, void *mem, size_t len, size_t align, size_t n
     return mem;
 }
 
-static const alloc_vtable pool_vtable = {pool_alloc, pool_resize, pool_remap, pool_free};
+ALLOC_CHECKED_VTABLE(pool_vtable, pool_alloc, pool_resize, pool_remap, pool_free, alloc_pool_check);
 
 allocator alloc_pool_allocator(alloc_pool *pool) { return (allocator){pool, &pool_vtable}; }
 

@@ -450,7 +450,7 @@ static void *stack_remap(void *ctx, void *mem, size_t len, size_t align, size_t 
     return q;
 }
 
-static const alloc_vtable stack_vtable = {stack_alloc, stack_resize, stack_remap, stack_free};
+ALLOC_CHECKED_VTABLE(stack_vtable, stack_alloc, stack_resize, stack_remap, stack_free, alloc_stack_check);
 
 allocator alloc_stack_allocator(alloc_stack *s) { return (allocator){s, &stack_vtable}; }
 
