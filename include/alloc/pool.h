@@ -175,6 +175,15 @@ ALLOC_API size_t alloc_pool_capacity_left(const alloc_pool *pool);
  */
 ALLOC_API bool alloc_pool_check(const alloc_pool *pool);
 
+/*
+ * Calls walker(slot, obj_size, used, user) for the pool's slots. Debug builds
+ * keep a live bit per slot: every slot carved so far, in each slab in address
+ * order (slabs newest first), used exact. Release builds keep no such bit:
+ * only the free slots on the free list, used false. Returns false iff the
+ * walker stopped the walk. The walker must not get or put. O(slots).
+ */
+ALLOC_API bool alloc_pool_walk(const alloc_pool *pool, alloc_walker walker, void *user);
+
 /* Fills *out (see the statistics note above). O(1). */
 ALLOC_API void alloc_pool_stats(const alloc_pool *pool, alloc_stats *out);
 

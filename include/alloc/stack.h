@@ -179,8 +179,14 @@ ALLOC_API size_t alloc_stack_remaining(const alloc_stack *s);
 /* Fills *out. O(1). */
 ALLOC_API void alloc_stack_stats(const alloc_stack *s, alloc_stats *out);
 
-/* Invariant check: walks the block chain (each header's prev_top below its
- * block, lengths summing to bytes_in_use) and the chunks. O(blocks + chunks). */
+/* Calls walker(block, len, true, user) for every live block, top first (len
+ * as pushed). Returns false iff the walker stopped the walk. The walker must
+ * not push or pop. O(blocks). */
+ALLOC_API bool alloc_stack_walk(const alloc_stack *s, alloc_walker walker, void *user);
+
+/* Invariant check: a walk of the block chain (each header's prev_top below
+ * its block, lengths summing to bytes_in_use), the open markers and the
+ * chunks. O(blocks + chunks). */
 ALLOC_API bool alloc_stack_check(const alloc_stack *s);
 
 /*

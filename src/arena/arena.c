@@ -766,10 +766,45 @@ void alloc_arena_get_info(const alloc_arena *a, alloc_arena_info *out)
 
 void alloc_arena_stats(const alloc_arena *a, alloc_stats *out) { *out = a->stats; }
 
+bool alloc_arena_walk(const alloc_arena *a, alloc_walker walker, void *user)
+{
+    for (chunk *c = a->cur; c;) {
+        chunk h = hdr_get(c);
+        uintptr_t data = data_of(c), end = (uintptr_t)c + h.size;
+        uintptr_t top = c == a->cur ? a->top : end; /* older chunks: tails not recorded */
+        if (top > data && !walker((void *)data, (size_t)(top - data), true, user)) return false;
+        if (end > top && !walker((void *)top, (size_t)(end - top), false, user)) return false;
+        c = h.prev;
+    }
+    for (chunk *c = a->large; c;) {
+        chunk h = hdr_get(c);
+        size_t off = large_offset(h.align);
+        if (!walker((void *)((uintptr_t)c + off), h.size - off, true, user)) return false;
+        c = h.next;
+    }
+    for (chunk *c = a->spare; c;) {
+        chunk h = hdr_get(c);
+        if (!walker((void *)data_of(c), h.size - HDR, false, user)) return false;
+        c = h.prev;
+    }
+    return true;
+}
+
+/* The check's walk: every live byte lies in a used span. */
+static bool sum_used(void *block, size_t len, bool used, void *user)
+{
+    (void)block;
+    if (used) *(size_t *)user += len;
+    return true;
+}
+
 bool alloc_arena_check(const alloc_arena *a)
 {
     size_t reserved = 0, n = 0;
     if (!alloc_stats_consistent(&a->stats)) return false;
+    size_t spans = 0;
+    (void)alloc_arena_walk(a, sum_used, &spans);
+    if (spans < a->stats.bytes_in_use) return false;
     if (!a->cur) {
         if (a->top || a->end || a->chunk_count) return false;
     } else {

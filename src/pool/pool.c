@@ -502,15 +502,33 @@ bool alloc_pool_owns(const alloc_pool *pool, const void *p)
 
 static const alloc_pool_slab *slab_of(const alloc_pool *pool, const void *p, size_t *index)
 {
-    for (const alloc_pool_slab *s = pool->slabs; s; s = s->next) {
-        size_t i = pool_slot_index(s, p, pool->stride);
-        if (i != SIZE_MAX) {
-            *index = i;
-            return s;
-        }
-    }
-    return NULL;
+    return pool_slab_find(pool->slabs, p, pool->stride, index);
 }
+
+bool alloc_pool_walk(const alloc_pool *pool, alloc_walker walker, void *user)
+{
+#if POOL_BITS
+    for (const alloc_pool_slab *s = pool->slabs; s; s = s->next) {
+        size_t carved = carved_in(pool, s);
+        for (size_t i = 0; i < carved; i++)
+            if (!walker(s->first + i * pool->stride, pool->obj_size, bit_get(s, i), user)) return false;
+    }
+#else
+    /* No live bits: the free list is all the pool knows. */
+    for (void *p = POOL_CHECKED ? pool->checked_head : pool->free_head; p; p = alloc_link_read(p))
+        if (!walker(p, pool->obj_size, false, user)) return false;
+#endif
+    return true;
+}
+
+#if POOL_BITS
+static bool count_used(void *block, size_t len, bool used, void *user)
+{
+    (void)block, (void)len;
+    *(size_t *)user += used;
+    return true;
+}
+#endif
 
 bool alloc_pool_check(const alloc_pool *pool)
 {
@@ -545,11 +563,12 @@ bool alloc_pool_check(const alloc_pool *pool)
     for (const alloc_pool_slab *s = pool->slabs; s; s = s->next) slab_carved += carved_in(pool, s);
     if (slab_carved != pool->carved) return false;
 #if POOL_BITS
+    /* Live bits: exactly the live objects, all in carved slots of the
+     * current slabs (a walk), none in the spares. */
     size_t marked = 0;
-    const alloc_pool_slab *lists[2] = {pool->slabs, pool->spare};
-    for (int l = 0; l < 2; l++)
-        for (const alloc_pool_slab *s = lists[l]; s; s = s->next)
-            for (size_t w = 0; w <= s->slots / 64; w++) marked += (size_t)__builtin_popcountll(s->bits[w]);
+    (void)alloc_pool_walk(pool, count_used, &marked);
+    for (const alloc_pool_slab *s = pool->spare; s; s = s->next)
+        for (size_t w = 0; w <= s->slots / 64; w++) marked += (size_t)__builtin_popcountll(s->bits[w]);
     if (marked != live) return false;
 #endif
     alloc_stats st;

@@ -590,21 +590,38 @@ size_t alloc_stack_remaining(const alloc_stack *s) { return (size_t)(s->end - s-
 
 void alloc_stack_stats(const alloc_stack *s, alloc_stats *out) { *out = s->stats; }
 
+bool alloc_stack_walk(const alloc_stack *s, alloc_walker walker, void *user)
+{
+    for (void *b = s->top_block; b;) {
+        header h = hdr_get(b);
+        if (!walker(b, h.len, true, user)) return false;
+        b = h.prev_block;
+    }
+    return true;
+}
+
+/* The check's walk: each block ends exactly where the block above it
+ * recorded the top (for the top block: at the top itself). */
+typedef struct chain_audit {
+    uintptr_t above;
+    size_t in_use;
+} chain_audit;
+
+static bool audit_block(void *block, size_t len, bool used, void *user)
+{
+    chain_audit *a = user;
+    if (!used || !alloc_is_aligned(block, MIN_ALIGN) || (uintptr_t)block + len != a->above) return false;
+    a->in_use += len;
+    a->above = hdr_get(block).prev_top;
+    return true;
+}
+
 bool alloc_stack_check(const alloc_stack *s)
 {
     if (!alloc_stats_consistent(&s->stats) || s->top > s->end) return false;
-    size_t in_use = 0, chunks = 0, reserved = 0;
-    uintptr_t above = s->top;
-    for (void *b = s->top_block; b;) {
-        header h = hdr_get(b);
-        /* Each block ends exactly where the block above it recorded the top
-         * (for the top block: at the top itself). */
-        if (!alloc_is_aligned(b, MIN_ALIGN) || (uintptr_t)b + h.len != above) return false;
-        in_use += h.len;
-        above = h.prev_top;
-        b = h.prev_block;
-    }
-    if (in_use != s->stats.bytes_in_use) return false;
+    size_t chunks = 0, reserved = 0;
+    chain_audit chain = {s->top, 0};
+    if (!alloc_stack_walk(s, audit_block, &chain) || chain.in_use != s->stats.bytes_in_use) return false;
     /* Open markers: each low block on the stack, older markers' at or below
      * newer ones' (depth counted from the top, so it must not decrease). */
     if (s->level_count > ALLOC_STACK_LEVELS) return false;
