@@ -31,7 +31,7 @@ struct alloc_pool_slab {
     size_t bytes;          /* length asked of the backing allocator (buffer: buffer length) */
     void *base;            /* address the backing allocator returned (buffer: the buffer) */
     size_t align;          /* alignment asked of the backing allocator */
-    uint64_t bits[];       /* POOL_BITS: bit i set = slot i is live */
+    _Atomic uint64_t bits[]; /* POOL_BITS: bit i set = slot i is live (atomic for pool_mt's frees) */
 };
 
 _Static_assert(sizeof(struct alloc_pool_slab) == 6 * sizeof(void *), "slab header layout");

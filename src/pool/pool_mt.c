@@ -81,14 +81,14 @@ POOL_MT_NO_SANITIZE POOL_MT_PEEK_INLINE static void *pool_mt_peek_link(const voi
     return next;
 }
 
-static inline uint64_t load_relaxed(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline void add_relaxed(uint64_t *p, uint64_t v) { __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
+static inline uint64_t load_relaxed(const _Atomic uint64_t *p) { return atomic_load_explicit(p, memory_order_relaxed); }
+static inline void add_relaxed(_Atomic uint64_t *p, uint64_t v) { atomic_fetch_add_explicit(p, v, memory_order_relaxed); }
 
-static void raise_peak(uint64_t *peak, uint64_t value)
+static void raise_peak(_Atomic uint64_t *peak, uint64_t value)
 {
     uint64_t seen = load_relaxed(peak);
     while (value > seen &&
-           !__atomic_compare_exchange_n(peak, &seen, value, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+           !atomic_compare_exchange_weak_explicit(peak, &seen, value, memory_order_relaxed, memory_order_relaxed)) {
     }
 }
 
@@ -98,7 +98,7 @@ static void unlock(alloc_pool_mt *pool) { alloc_spin_unlock(&pool->grow_lock); }
 
 static alloc_pool_slab *first_slab(const alloc_pool_mt *pool)
 {
-    return __atomic_load_n(&pool->slabs, __ATOMIC_ACQUIRE);
+    return atomic_load_explicit(&pool->slabs, memory_order_acquire);
 }
 
 static alloc_pool_slab *find_slab(const alloc_pool_mt *pool, const void *p, size_t *index)
@@ -114,21 +114,21 @@ static void push_chain(alloc_pool_mt *pool, void *first, void *last)
     uint64_t old = load_relaxed(&pool->head);
     for (;;) {
         alloc_link_write(last, head_ptr(old));
-        if (__atomic_compare_exchange_n(&pool->head, &old, head_make(first, old), true, __ATOMIC_RELEASE,
-                                        __ATOMIC_RELAXED))
+        if (atomic_compare_exchange_weak_explicit(&pool->head, &old, head_make(first, old), memory_order_release,
+                                                  memory_order_relaxed))
             return;
     }
 }
 
 static void *pop(alloc_pool_mt *pool)
 {
-    uint64_t old = __atomic_load_n(&pool->head, __ATOMIC_ACQUIRE);
+    uint64_t old = atomic_load_explicit(&pool->head, memory_order_acquire);
     for (;;) {
         void *obj = head_ptr(old);
         if (!obj) return NULL;
         void *next = pool_mt_peek_link(obj);
-        if (__atomic_compare_exchange_n(&pool->head, &old, head_make(next, old), true, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_ACQUIRE))
+        if (atomic_compare_exchange_weak_explicit(&pool->head, &old, head_make(next, old), memory_order_acquire,
+                                                  memory_order_acquire))
             return obj;
     }
 }
@@ -172,12 +172,12 @@ static void *grow(alloc_pool_mt *pool, bool force)
     ALLOC_CHECK(s != NULL, "pool_mt %p: slab of %zu bytes holds no object", (void *)pool, bytes);
     /* written under the lock, read by stats from any thread */
     size_t reserved = pool->bytes_reserved + bytes;
-    __atomic_store_n(&pool->bytes_reserved, reserved, __ATOMIC_RELAXED);
+    atomic_store_explicit(&pool->bytes_reserved, reserved, memory_order_relaxed);
     if (reserved > pool->peak_bytes_reserved)
-        __atomic_store_n(&pool->peak_bytes_reserved, reserved, __ATOMIC_RELAXED);
+        atomic_store_explicit(&pool->peak_bytes_reserved, reserved, memory_order_relaxed);
     pool->next_slab_bytes = pool_next_slab(bytes, pool->max_slab_bytes);
     s->next = pool->slabs;
-    __atomic_store_n(&pool->slabs, s, __ATOMIC_RELEASE);
+    atomic_store_explicit(&pool->slabs, s, memory_order_release);
     if (s->slots > 1) {
         void *last;
         void *chain = thread_slots(pool, s, 1, &last);
@@ -204,11 +204,11 @@ static void *get(alloc_pool_mt *pool, size_t len)
     alloc_pool_slab *s = find_slab(pool, obj, &i);
     ALLOC_CHECK(s != NULL, "pool_mt %p: free list holds foreign %p", (void *)pool, obj);
     uint64_t bit = (uint64_t)1 << (i % 64);
-    uint64_t was = __atomic_fetch_or(&s->bits[i / 64], bit, __ATOMIC_RELAXED);
+    uint64_t was = atomic_fetch_or_explicit(&s->bits[i / 64], bit, memory_order_relaxed);
     ALLOC_CHECK(!(was & bit), "pool_mt %p: free list holds live %p", (void *)pool, obj);
 #endif
     alloc_slot_handed_out(pool, obj, len);
-    uint64_t a = __atomic_add_fetch(&pool->alloc_count, 1, __ATOMIC_RELAXED);
+    uint64_t a = atomic_fetch_add_explicit(&pool->alloc_count, 1, memory_order_relaxed) + 1;
     uint64_t f = load_relaxed(&pool->free_count);
     /* f was read after a, so a - f can only underestimate the live count */
     if (a >= f + pool->forgotten) raise_peak(&pool->peak_live, a - f - pool->forgotten);
@@ -235,8 +235,8 @@ static bool verify(alloc_pool_mt *pool, const void *obj, bool clear, const char 
         return false;
     }
     uint64_t bit = (uint64_t)1 << (i % 64);
-    uint64_t was = clear ? __atomic_fetch_and(&s->bits[i / 64], ~bit, __ATOMIC_RELAXED)
-                         : __atomic_load_n(&s->bits[i / 64], __ATOMIC_RELAXED);
+    uint64_t was = clear ? atomic_fetch_and_explicit(&s->bits[i / 64], ~bit, memory_order_relaxed)
+                         : atomic_load_explicit(&s->bits[i / 64], memory_order_relaxed);
     if (!(was & bit)) {
         report(pool, "not allocated (already freed, or never handed out)", op, obj, ret_addr);
         return false;
@@ -442,8 +442,8 @@ void alloc_pool_mt_stats(const alloc_pool_mt *pool, alloc_stats *out)
     out->free_count = f;
     out->bytes_in_use = (size_t)live * pool->obj_size;
     out->peak_bytes_in_use = (size_t)peak * pool->obj_size;
-    out->bytes_reserved = __atomic_load_n(&pool->bytes_reserved, __ATOMIC_RELAXED);
-    out->peak_bytes_reserved = __atomic_load_n(&pool->peak_bytes_reserved, __ATOMIC_RELAXED);
+    out->bytes_reserved = atomic_load_explicit(&pool->bytes_reserved, memory_order_relaxed);
+    out->peak_bytes_reserved = atomic_load_explicit(&pool->peak_bytes_reserved, memory_order_relaxed);
     out->resize_count = load_relaxed(&pool->resize_count);
     out->remap_count = load_relaxed(&pool->remap_count);
     out->failed_count = load_relaxed(&pool->failed_count);
