@@ -210,6 +210,21 @@ static inline void alloc_slot_handed_out(const void *pool_id, void *p, size_t le
 #endif
 }
 
+/* A block in a slot of slot_len bytes resized in place from len to new_len
+ * (new_len <= slot_len): the grown bytes become undefined, the bytes from the new
+ * end to the slot's end NOACCESS (up to the slot end, so that ASan can mark a
+ * partial granule). */
+static inline void alloc_slot_resized(const void *pool_id, void *mem, size_t len, size_t new_len, size_t slot_len)
+{
+    (void)pool_id;
+    ALLOC_ASSERT(new_len <= slot_len);
+    ALLOC_TRACK_POOL_CHANGE(pool_id, mem, mem, new_len);
+    if (new_len > len)
+        ALLOC_TRACK_UNDEFINED((char *)mem + len, new_len - len);
+    else
+        ALLOC_TRACK_NOACCESS((char *)mem + new_len, slot_len - new_len);
+}
+
 /* Bytes [from, to) given back to a bump-style region: debug builds write the
  * freed pattern over them (a stale read without sanitizers still sees
  * something obviously wrong), then they become NOACCESS. */

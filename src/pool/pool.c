@@ -269,13 +269,7 @@ static bool change(alloc_pool *pool, void *mem, size_t len, size_t new_len, cons
     if (!verify_live(pool, mem, op, ret_addr)) return false;
 #endif
     if (new_len > pool->obj_size) return false;
-    ALLOC_TRACK_POOL_CHANGE(pool, mem, mem, new_len);
-    if (new_len > len) {
-        ALLOC_TRACK_UNDEFINED((char *)mem + len, new_len - len);
-    } else {
-        /* Poison up to the slot end (8-aligned) so ASan can mark a partial granule. */
-        ALLOC_TRACK_NOACCESS((char *)mem + new_len, pool->stride - new_len);
-    }
+    alloc_slot_resized(pool, mem, len, new_len, pool->stride);
     return true;
 }
 

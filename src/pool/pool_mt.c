@@ -287,11 +287,7 @@ static bool change(alloc_pool_mt *pool, void *mem, size_t len, size_t new_len, c
 {
     if (!verify(pool, mem, false, op, ret_addr)) return false;
     if (new_len > pool->obj_size) return false;
-    ALLOC_TRACK_POOL_CHANGE(pool, mem, mem, new_len);
-    if (new_len > len)
-        ALLOC_TRACK_UNDEFINED((char *)mem + len, new_len - len);
-    else
-        ALLOC_TRACK_NOACCESS((char *)mem + new_len, pool->stride - new_len);
+    alloc_slot_resized(pool, mem, len, new_len, pool->stride);
     return true;
 }
 

@@ -369,11 +369,7 @@ static bool change_in_place(alloc_slab *st, void *mem, size_t len, size_t align,
     if (old_c >= 0 && new_c >= 0) {
         alloc_slab_chunk *s = chunk_of(mem);
         if (new_len > s->size) return false;
-        ALLOC_TRACK_POOL_CHANGE(st, mem, mem, new_len);
-        if (new_len > len)
-            ALLOC_TRACK_UNDEFINED((char *)mem + len, new_len - len);
-        else
-            ALLOC_TRACK_NOACCESS((char *)mem + new_len, s->size - new_len);
+        alloc_slot_resized(st, mem, len, new_len, s->size);
         return true;
     }
     if (old_c < 0 && new_c < 0 &&
