@@ -153,6 +153,16 @@ static void write_line(const char *prefix, const char *msg)
     diag_write(line, n < sizeof line ? n : sizeof line - 1);
 }
 
+/* Formats a variadic function's message (fmt and what follows it) into the
+ * array msg. */
+#define FORMAT_MESSAGE(msg, fmt)                                                                             \
+    do {                                                                                                     \
+        va_list ap;                                                                                          \
+        va_start(ap, fmt);                                                                                   \
+        alloc_format_va(msg, sizeof msg, fmt, ap);                                                           \
+        va_end(ap);                                                                                          \
+    } while (0)
+
 /* A misuse message is handed to the handler if one is installed (which may
  * return), else printed before the program ends. */
 static void misuse(const char *msg)
@@ -168,10 +178,7 @@ static void misuse(const char *msg)
 void alloc_report_misuse(const char *fmt, ...)
 {
     char msg[MESSAGE_CAP];
-    va_list ap;
-    va_start(ap, fmt);
-    alloc_format_va(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+    FORMAT_MESSAGE(msg, fmt);
     misuse(msg);
 }
 
@@ -190,20 +197,14 @@ void alloc_report_misuse_from(uintptr_t ret_addr, const char *fmt, ...)
 void alloc_report_note(const char *fmt, ...)
 {
     char msg[MESSAGE_CAP];
-    va_list ap;
-    va_start(ap, fmt);
-    alloc_format_va(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+    FORMAT_MESSAGE(msg, fmt);
     write_line("alloc: note: ", msg);
 }
 
 _Noreturn void alloc_report_corruption(const char *fmt, ...)
 {
     char msg[MESSAGE_CAP];
-    va_list ap;
-    va_start(ap, fmt);
-    alloc_format_va(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+    FORMAT_MESSAGE(msg, fmt);
     if (misuse_handler) misuse_handler(msg, misuse_user);
     write_line("alloc: corrupted heap metadata: ", msg);
     diag_abort();
