@@ -109,13 +109,17 @@ static alloc_pool_slab *find_slab(const alloc_pool *pool, const void *p, size_t 
     return s ? s : pool_slab_find(pool->spare, p, pool->stride, index);
 }
 
-static bool bit_get(const alloc_pool_slab *s, size_t i) { return (s->bits[i / 64] >> (i % 64)) & 1u; }
+/* The live bits are atomic for pool_mt's sake (the slab header is shared);
+ * one thread owns this pool, so relaxed loads and stores suffice (plain
+ * moves, no locked read-modify-write). */
+static bool bit_get(const alloc_pool_slab *s, size_t i)
+{
+    return (atomic_load_explicit(&s->bits[i / 64], memory_order_relaxed) >> (i % 64)) & 1u;
+}
 static void bit_set(alloc_pool_slab *s, size_t i, bool on)
 {
-    if (on)
-        s->bits[i / 64] |= (uint64_t)1 << (i % 64);
-    else
-        s->bits[i / 64] &= ~((uint64_t)1 << (i % 64));
+    uint64_t w = atomic_load_explicit(&s->bits[i / 64], memory_order_relaxed), bit = (uint64_t)1 << (i % 64);
+    atomic_store_explicit(&s->bits[i / 64], on ? w | bit : w & ~bit, memory_order_relaxed);
 }
 
 /* Reports misuse of obj by op unless it is a live object of pool. true = live. */
