@@ -224,42 +224,40 @@ static void retire(alloc_debug *d, size_t i, uintptr_t free_site)
 static alloc_debug_slot *checked_record(alloc_debug *d, const void *mem, size_t len, size_t align,
                                         const char *op, uintptr_t site)
 {
-    char a[ALLOC_SITE_BUF], b[ALLOC_SITE_BUF], c[ALLOC_SITE_BUF];
+    char a[ALLOC_SITE_BUF], b[ALLOC_SITE_BUF];
     if (ALLOC_UNLIKELY(d->slot_count == 0)) {
-        alloc_report_misuse("debug: %s(%p) on a debug wrapper after its deinit, called from %s", op, mem,
-                            alloc_describe_addr(site, a, sizeof a));
+        alloc_report_misuse_from(site, "debug: %s(%p) on a debug wrapper after its deinit", op, mem);
         return NULL;
     }
     alloc_debug_slot *s = &d->slots[probe(d, (uintptr_t)mem)];
     if (ALLOC_UNLIKELY(s->addr == 0)) {
-        alloc_report_misuse("debug: %s of %p: foreign pointer (this allocator did not hand it out, or freed "
-                            "it longer ago than its freed-address history of %zu frees remembers), called from %s",
-                            op, mem, d->history_cap, alloc_describe_addr(site, a, sizeof a));
+        alloc_report_misuse_from(site,
+                                 "debug: %s of %p: foreign pointer (this allocator did not hand it out, or freed "
+                                 "it longer ago than its freed-address history of %zu frees remembers)",
+                                 op, mem, d->history_cap);
         return NULL;
     }
     if (ALLOC_UNLIKELY(s->len == 0)) {
         /* free of a freed block is a double free; resize or remap of one
          * touches memory the caller gave up: a use after free. */
         bool is_free = strcmp(op, "free") == 0;
-        alloc_report_misuse("debug: %s of %p, already freed (%s): allocated at %s, freed at %s, "
-                            "now called from %s",
-                            op, mem, is_free ? "double free" : "use after free",
-                            alloc_describe_addr(s->alloc_site, a, sizeof a),
-                            alloc_describe_addr(s->last_site, b, sizeof b), alloc_describe_addr(site, c, sizeof c));
+        alloc_report_misuse_from(site, "debug: %s of %p, already freed (%s): allocated at %s, freed at %s", op, mem,
+                                 is_free ? "double free" : "use after free",
+                                 alloc_describe_addr(s->alloc_site, a, sizeof a),
+                                 alloc_describe_addr(s->last_site, b, sizeof b));
         return NULL;
     }
     if (ALLOC_UNLIKELY(s->len != len)) {
-        alloc_report_misuse("debug: %s of %p with len %zu, but the block has len %zu (allocated at %s, last "
-                            "sized at %s), called from %s",
-                            op, mem, len, s->len, alloc_describe_addr(s->alloc_site, a, sizeof a),
-                            alloc_describe_addr(s->last_site, b, sizeof b), alloc_describe_addr(site, c, sizeof c));
+        alloc_report_misuse_from(site,
+                                 "debug: %s of %p with len %zu, but the block has len %zu (allocated at %s, last "
+                                 "sized at %s)",
+                                 op, mem, len, s->len, alloc_describe_addr(s->alloc_site, a, sizeof a),
+                                 alloc_describe_addr(s->last_site, b, sizeof b));
         return NULL;
     }
     if (ALLOC_UNLIKELY(s->align != align)) {
-        alloc_report_misuse("debug: %s of %p with align %zu, but it was allocated with align %zu at %s, "
-                            "called from %s",
-                            op, mem, align, s->align, alloc_describe_addr(s->alloc_site, a, sizeof a),
-                            alloc_describe_addr(site, b, sizeof b));
+        alloc_report_misuse_from(site, "debug: %s of %p with align %zu, but it was allocated with align %zu at %s",
+                                 op, mem, align, s->align, alloc_describe_addr(s->alloc_site, a, sizeof a));
         return NULL;
     }
     if (!canary_intact(d, s, op, site)) return NULL;
@@ -291,9 +289,7 @@ static void *debug_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr
     alloc_debug *d = ctx;
     uintptr_t site = site_or_caller(ret_addr, ALLOC_RET_ADDR());
     if (ALLOC_UNLIKELY(d->slot_count == 0)) {
-        char a[ALLOC_SITE_BUF];
-        alloc_report_misuse("debug: alloc on a debug wrapper after its deinit, called from %s",
-                            alloc_describe_addr(site, a, sizeof a));
+        alloc_report_misuse_from(site, "debug: alloc on a debug wrapper after its deinit");
         return NULL;
     }
     size_t n = inner_len(d, len);
