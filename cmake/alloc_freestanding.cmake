@@ -24,9 +24,8 @@ if(ALLOC_FREESTANDING)
   if(NOT ALLOC_SANITIZE STREQUAL "")
     message(FATAL_ERROR "ALLOC_FREESTANDING cannot be combined with ALLOC_SANITIZE (sanitizers need a C library)")
   endif()
-  set(fs_sources
-    ${PROJECT_SOURCE_DIR}/src/core/diag.c ${PROJECT_SOURCE_DIR}/src/core/stubs.c
-    ${PROJECT_SOURCE_DIR}/src/core/trace.c ${PROJECT_SOURCE_DIR}/src/os/symbols.c
+  file(GLOB fs_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/core/*.c)
+  list(APPEND fs_sources ${PROJECT_SOURCE_DIR}/src/os/symbols.c
     ${PROJECT_SOURCE_DIR}/src/os/os.c ${PROJECT_SOURCE_DIR}/src/os/backend_none.c
     ${PROJECT_SOURCE_DIR}/src/page/page.c)
   set(fs_folders "")

@@ -629,3 +629,39 @@ Test(arena, randomized_model_of_pops_savepoints_and_rollbacks, .timeout = 120)
         alloc_arena_deinit(&a);
     }
 }
+
+/* The walk covers the current chunk's handed-out span (used) and what is left
+ * above the top (free), and each large block once (used). */
+typedef struct span_census {
+    size_t used_bytes, free_bytes, large_seen;
+    const void *large;
+} span_census;
+
+static bool span_seen(void *block, size_t len, bool used, void *user)
+{
+    span_census *c = user;
+    if (block == c->large) c->large_seen++;
+    if (used)
+        c->used_bytes += len;
+    else
+        c->free_bytes += len;
+    return true;
+}
+
+Test(arena, walk_reports_spans_and_large_blocks)
+{
+    alloc_arena a;
+    cr_assert_eq(alloc_arena_init(&a, &small_opts), 0);
+    allocator h = alloc_arena_allocator(&a);
+    void *p = alloc_bytes(h, 100, 8);
+    cr_assert_not_null(p);
+    void *big = alloc_bytes(h, small_opts.max_chunk, 8); /* above large_threshold */
+    cr_assert_not_null(big);
+    span_census c = {.large = big};
+    cr_assert(alloc_arena_walk(&a, span_seen, &c));
+    cr_assert_eq(c.large_seen, 1);
+    cr_assert_geq(c.used_bytes, 100 + small_opts.max_chunk);
+    cr_assert_eq(c.free_bytes, info_of(&a).chunk_free, "the one free span is the current chunk's rest");
+    cr_assert(alloc_arena_check(&a));
+    alloc_arena_deinit(&a);
+}

@@ -158,9 +158,9 @@ Test(debug, table_grows_and_survives_churn)
     cr_assert_eq(alloc_debug_deinit(&dbg), 0);
 }
 
-static bool count_block(const alloc_debug_block *b, void *user)
+static bool count_block(void *block, size_t len, bool used, void *user)
 {
-    (void)b;
+    cr_assert(block != NULL && len == 8 && used, "a live block of 8 bytes");
     ++*(size_t *)user;
     return true;
 }
@@ -172,7 +172,7 @@ Test(debug, walker_visits_every_live_block)
     for (int i = 0; i < 10; i++) p[i] = alloc_bytes(a, 8, 8);
     alloc_free(a, p[3], 8, 8);
     size_t n = 0;
-    alloc_debug_walk(&dbg, count_block, &n);
+    cr_assert(alloc_debug_walk(&dbg, count_block, &n));
     cr_assert_eq(n, 9);
     for (int i = 0; i < 10; i++)
         if (i != 3) alloc_free(a, p[i], 8, 8);

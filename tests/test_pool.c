@@ -499,3 +499,45 @@ Test(pool_asan, overrun_past_requested_length_is_reported, .signal = SIGABRT)
     o[40] = 1; /* inside the 64-byte slot, past the 40 bytes asked for */
 }
 #endif
+
+/* Debug builds walk every carved slot with its live bit; release builds keep
+ * no bit and walk the free list only. Either way a freed slot is seen free. */
+typedef struct slot_census {
+    size_t used, free;
+    bool saw_freed;
+    const void *freed;
+} slot_census;
+
+static bool census(void *block, size_t len, bool used, void *user)
+{
+    slot_census *c = user;
+    cr_assert_eq(len, 24);
+    if (used)
+        c->used++;
+    else
+        c->free++;
+    if (block == c->freed) c->saw_freed = !used;
+    return true;
+}
+
+Test(pool, walk_reports_slots_and_their_state)
+{
+    alloc_pool p;
+    cr_assert_eq(alloc_pool_init(&p, &(alloc_pool_config){.obj_size = 24, .obj_align = 8}), 0);
+    void *o[5];
+    for (int i = 0; i < 5; i++) o[i] = alloc_pool_get(&p);
+    alloc_pool_put(&p, o[2]);
+    slot_census c = {.freed = o[2]};
+    cr_assert(alloc_pool_walk(&p, census, &c));
+    cr_assert(c.saw_freed, "the freed slot is walked as free");
+    cr_assert_eq(c.free, 1);
+#if ALLOC_DEBUG >= 1
+    cr_assert_eq(c.used, 4);
+#else
+    cr_assert_eq(c.used, 0);
+#endif
+    for (int i = 0; i < 5; i++)
+        if (i != 2) alloc_pool_put(&p, o[i]);
+    cr_assert(alloc_pool_check(&p));
+    alloc_pool_deinit(&p);
+}

@@ -666,3 +666,42 @@ Test(stack, randomized_model_of_pops_markers_and_rollbacks, .timeout = 120)
         alloc_stack_deinit(&s);
     }
 }
+
+/* The walker sees every live block once, top first, with its pushed length,
+ * and stops when told to. */
+typedef struct seen_blocks {
+    void *block[8];
+    size_t len[8];
+    size_t n, stop_after;
+} seen_blocks;
+
+static bool see_block(void *block, size_t len, bool used, void *user)
+{
+    seen_blocks *s = user;
+    cr_assert(used, "a stack block is always live");
+    s->block[s->n] = block;
+    s->len[s->n] = len;
+    return ++s->n != s->stop_after;
+}
+
+Test(stack, walk_visits_live_blocks_top_first)
+{
+    alloc_stack s;
+    cr_assert_eq(alloc_stack_init(&s, NULL), 0);
+    allocator a = alloc_stack_allocator(&s);
+    void *x = alloc_bytes(a, 10, 8), *y = alloc_bytes(a, 300, 64), *z = alloc_bytes(a, 1, 1);
+    seen_blocks seen = {.stop_after = 0};
+    cr_assert(alloc_stack_walk(&s, see_block, &seen));
+    cr_assert_eq(seen.n, 3);
+    cr_assert(seen.block[0] == z && seen.block[1] == y && seen.block[2] == x);
+    cr_assert(seen.len[0] == 1 && seen.len[1] == 300 && seen.len[2] == 10);
+    seen = (seen_blocks){.stop_after = 2};
+    cr_assert(!alloc_stack_walk(&s, see_block, &seen), "a walker returning false stops the walk");
+    cr_assert_eq(seen.n, 2);
+    alloc_free(a, z, 1, 1);
+    seen = (seen_blocks){.stop_after = 0};
+    cr_assert(alloc_stack_walk(&s, see_block, &seen));
+    cr_assert(seen.n == 2 && seen.block[0] == y);
+    cr_assert(alloc_stack_check(&s));
+    alloc_stack_deinit(&s);
+}

@@ -180,6 +180,18 @@ ALLOC_API void *alloc_no_remap(void *ctx, void *mem, size_t len, size_t align, s
 /* alloc_no_free: does nothing (memory comes back only by a reset or deinit). */
 ALLOC_API void alloc_no_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr);
 
+/*
+ * A block walker, the one signature of every strategy's _walk (free list,
+ * debug wrapper, stack, arena, pool): called once per block with its
+ * address, its length in bytes (what the strategy knows of it: the length
+ * asked, or the usable bytes where the strategy keeps no other; each _walk
+ * says which) and whether it is handed out (used) or free. Return true to go
+ * on, false to stop the walk. The walker must not allocate from or free to
+ * the allocator being walked. Each strategy's _check is a walk with an
+ * integrity callback (as TLSF's tlsf_check_pool is).
+ */
+typedef bool (*alloc_walker)(void *block, size_t len, bool used, void *user);
+
 /* The largest length any helper passes to a vtable: objects larger than
  * PTRDIFF_MAX break pointer subtraction, so no allocator hands them out. */
 #define ALLOC_MAX_LEN ((size_t)PTRDIFF_MAX)

@@ -109,7 +109,6 @@ typedef struct alloc_arena {
     struct alloc_arena_chunk *large; /* newest large chunk (doubly linked, newest first) */
     struct alloc_arena_chunk *spare; /* retained empty chunks, next to use first */
     allocator backing;
-    bool backing_is_page;
     size_t first_chunk, max_chunk, large_threshold, next_size;
     unsigned growth_percent;
     uint64_t seq;   /* last sequence number given to a chunk */
@@ -218,8 +217,20 @@ ALLOC_API void alloc_arena_get_info(const alloc_arena *a, alloc_arena_info *out)
 /* Fills *out. O(1). */
 ALLOC_API void alloc_arena_stats(const alloc_arena *a, alloc_stats *out);
 
-/* Invariant check: chunk chain order and sizes, counts, reserved bytes,
- * stats, and (under ASan) poisoned free space. true iff all hold. O(chunks). */
+/*
+ * Calls walker for what the arena knows of its blocks, which it does not
+ * record one by one: per chunk of the chain (newest first) the handed-out
+ * span as one used block and, for the current chunk, the span above the top
+ * as one free block (older chunks count whole as used: their unused tails
+ * are not recorded); then each large block (its usable bytes, used); then
+ * each spare chunk (free). Returns false iff the walker stopped the walk.
+ * The walker must not allocate from or free to a. O(chunks).
+ */
+ALLOC_API bool alloc_arena_walk(const alloc_arena *a, alloc_walker walker, void *user);
+
+/* Invariant check: a walk (every live byte inside a used span), chunk chain
+ * order and sizes, counts, reserved bytes, stats, and (under ASan) poisoned
+ * free space. true iff all hold. O(chunks). */
 ALLOC_API bool alloc_arena_check(const alloc_arena *a);
 
 #ifdef __cplusplus

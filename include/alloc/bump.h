@@ -50,24 +50,13 @@
 #ifndef ALLOC_BUMP_H
 #define ALLOC_BUMP_H
 
-#ifdef __cplusplus
-/* C++ has no _Atomic before C++23: std::atomic<T> of a lock-free integer has
- * the size, alignment and representation of C's _Atomic T on GCC and Clang. */
-#include <atomic>
-#define ALLOC_BUMP_ATOMIC(T) std::atomic<T>
-#define ALLOC_BUMP_LOAD_RELAXED(p) std::atomic_load_explicit((p), std::memory_order_relaxed)
-#define ALLOC_BUMP_STORE_RELAXED(p, v) std::atomic_store_explicit((p), (v), std::memory_order_relaxed)
-#else
-#include <stdatomic.h>
-#define ALLOC_BUMP_ATOMIC(T) _Atomic(T)
-#define ALLOC_BUMP_LOAD_RELAXED(p) atomic_load_explicit((p), memory_order_relaxed)
-#define ALLOC_BUMP_STORE_RELAXED(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
-#endif
+#include "alloc/atomic.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "alloc/alloc.h"
+#include "alloc/fit.h"
 #include "alloc/stats.h"
 
 #ifdef __cplusplus
@@ -82,29 +71,29 @@ extern "C" {
 typedef struct alloc_bump_level {
     uint64_t serial;     /* the save that opened it */
     uintptr_t top;       /* the top at save */
-    ALLOC_BUMP_ATOMIC(size_t) live; /* live bytes of blocks allocated after the previous
+    ALLOC_ATOMIC(size_t) live; /* live bytes of blocks allocated after the previous
                             level's save and before this one's */
 } alloc_bump_level;
 
 /* State of one bump allocator; lives in caller memory. Fields are private
  * (they are visible only for the inline fast path and sizeof). */
 typedef struct alloc_bump {
-    ALLOC_BUMP_ATOMIC(uintptr_t) top; /* next free byte; base <= top <= end */
+    ALLOC_ATOMIC(uintptr_t) top; /* next free byte; base <= top <= end */
     uintptr_t base;
     uintptr_t end;
     unsigned slow;         /* non-zero: every alloc takes the out-of-line path (tracking builds) */
     alloc_stats stats;     /* single-threaded operations */
     uint64_t stranded;     /* non-last frees */
     /* Counters of the thread-safe handle, merged by alloc_bump_stats. */
-    ALLOC_BUMP_ATOMIC(uint64_t) ts_alloc_count, ts_free_count, ts_resize_count, ts_failed_count, ts_stranded;
-    ALLOC_BUMP_ATOMIC(size_t) ts_bytes_in_use, ts_peak;
+    ALLOC_ATOMIC(uint64_t) ts_alloc_count, ts_free_count, ts_resize_count, ts_failed_count, ts_stranded;
+    ALLOC_ATOMIC(size_t) ts_bytes_in_use, ts_peak;
     /* Open savepoints, oldest first (saves and rollbacks run alone, frees
      * from both handles update the counts). */
     alloc_bump_level levels[ALLOC_BUMP_LEVELS];
     unsigned level_count;
     uint64_t save_serial;       /* saves so far */
     uint64_t merged_upto;       /* newest save whose level was merged into a later one */
-    ALLOC_BUMP_ATOMIC(size_t) below_live;  /* sum of levels[].live */
+    ALLOC_ATOMIC(size_t) below_live;  /* sum of levels[].live */
     uintptr_t floor;            /* the newest open savepoint's top, 0 if none */
 } alloc_bump;
 
@@ -208,16 +197,12 @@ ALLOC_API bool alloc_bump_check(const alloc_bump *b);
  */
 ALLOC_INLINE void *alloc_bump_alloc_fast(alloc_bump *b, size_t len, size_t align)
 {
-    uintptr_t top = ALLOC_BUMP_LOAD_RELAXED(&b->top);
-    size_t avail = (size_t)(b->end - top);
-    size_t pad = (size_t)(-top & (align - 1));
-    if (ALLOC_UNLIKELY(b->slow | (len > avail) | (pad > avail - len))) return alloc_bump_alloc(b, len, align);
-    uintptr_t p = top + pad;
-    ALLOC_BUMP_STORE_RELAXED(&b->top, p + len);
+    uintptr_t p = alloc_bump_fit(ALLOC_ATOMIC_LOAD_RELAXED(&b->top), b->end, 0, len, align);
+    if (ALLOC_UNLIKELY(b->slow | !p)) return alloc_bump_alloc(b, len, align);
+    ALLOC_ATOMIC_STORE_RELAXED(&b->top, p + len);
     b->stats.alloc_count++;
-    size_t in_use = b->stats.bytes_in_use + len;
-    b->stats.bytes_in_use = in_use;
-    if (in_use > b->stats.peak_bytes_in_use) b->stats.peak_bytes_in_use = in_use;
+    b->stats.bytes_in_use += len;
+    alloc_peak_raise(&b->stats.peak_bytes_in_use, b->stats.bytes_in_use);
     return (void *)p;
 }
 

@@ -88,7 +88,7 @@ typedef struct alloc_debug_options {
  * page allocator for metadata, standard error for reports. */
 ALLOC_API alloc_debug_options alloc_debug_default_options(void);
 
-/* One live allocation, as the walker and reports see it. */
+/* One live allocation, as alloc_debug_find and reports see it. */
 typedef struct alloc_debug_block {
     void *mem;            /* address of the block */
     size_t len, align;    /* length and alignment as the user asked */
@@ -163,10 +163,11 @@ ALLOC_API size_t alloc_debug_report_leaks(const alloc_debug *d);
 /* Live blocks and their total length, without a report. O(1). */
 ALLOC_API size_t alloc_debug_live_blocks(const alloc_debug *d, size_t *bytes);
 
-/* Calls fn for every live block, in no particular order; stops early when fn
- * returns false. fn must not allocate through d. O(table size). */
-ALLOC_API void alloc_debug_walk(const alloc_debug *d, bool (*fn)(const alloc_debug_block *b, void *user),
-                                void *user);
+/* Calls walker(mem, len, true, user) for every live block (len as the user
+ * asked), in no particular order; alloc_debug_find gives a block's call sites
+ * and serial. Returns false iff the walker stopped the walk. The walker must
+ * not allocate through d. O(table size). */
+ALLOC_API bool alloc_debug_walk(const alloc_debug *d, alloc_walker walker, void *user);
 
 /* The record of the live block at mem, or false when mem is not live. O(1) expected. */
 ALLOC_API bool alloc_debug_find(const alloc_debug *d, const void *mem, alloc_debug_block *out);

@@ -319,9 +319,10 @@ ALLOC_API size_t alloc_freelist_trim(alloc_freelist *heap);
  */
 ALLOC_API bool alloc_freelist_check(const alloc_freelist *heap);
 
-/* Callback of alloc_freelist_walk: one block, its payload address, the bytes
- * usable there, whether it is allocated. Return false to stop the walk. */
-typedef bool (*alloc_freelist_walker)(void *payload, size_t usable, bool used, void *user);
+/* Callback of alloc_freelist_walk (an alloc_walker): one block, its payload
+ * address, the bytes usable there, whether it is allocated. Return false to
+ * stop the walk. */
+typedef alloc_walker alloc_freelist_walker;
 
 /*
  * Visits every block of every region in address order within a region

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "alloc/alloc.h"
+#include "alloc/atomic.h"
 #include "alloc/stats.h"
 
 #ifdef __cplusplus
@@ -45,7 +46,7 @@ typedef struct alloc_locked {
     allocator inner;              /* the wrapped allocator */
     alloc_lock_kind kind;         /* the lock in use */
     pthread_mutex_t mutex;        /* ALLOC_LOCK_MUTEX */
-    ALLOC_ALIGNAS(64) volatile int spin; /* ALLOC_LOCK_SPIN: 0 free, 1 held (accessed atomically) */
+    ALLOC_ALIGNAS(64) ALLOC_ATOMIC(int) spin; /* ALLOC_LOCK_SPIN: 0 free, 1 held */
     uint64_t contended;           /* acquisitions that had to wait (under the lock) */
     alloc_stats stats;            /* kept under the lock */
 } alloc_locked;

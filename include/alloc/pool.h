@@ -63,6 +63,7 @@
 #include <stdint.h>
 
 #include "alloc/alloc.h"
+#include "alloc/atomic.h"
 #include "alloc/stats.h"
 
 #ifdef __cplusplus
@@ -174,6 +175,15 @@ ALLOC_API size_t alloc_pool_capacity_left(const alloc_pool *pool);
  */
 ALLOC_API bool alloc_pool_check(const alloc_pool *pool);
 
+/*
+ * Calls walker(slot, obj_size, used, user) for the pool's slots. Debug builds
+ * keep a live bit per slot: every slot carved so far, in each slab in address
+ * order (slabs newest first), used exact. Release builds keep no such bit:
+ * only the free slots on the free list, used false. Returns false iff the
+ * walker stopped the walk. The walker must not get or put. O(slots).
+ */
+ALLOC_API bool alloc_pool_walk(const alloc_pool *pool, alloc_walker walker, void *user);
+
 /* Fills *out (see the statistics note above). O(1). */
 ALLOC_API void alloc_pool_stats(const alloc_pool *pool, alloc_stats *out);
 
@@ -242,17 +252,17 @@ ALLOC_INLINE void alloc_pool_put_at(alloc_pool *pool, void *obj, uintptr_t ret_a
 
 /* Hot words on their own cache lines, so frees and counters do not contend. */
 typedef struct alloc_pool_mt {
-    ALLOC_POOL_ALIGNAS(64) uint64_t head;        /* tagged free-list head (atomic) */
-    ALLOC_POOL_ALIGNAS(64) uint64_t alloc_count; /* atomic */
-    uint64_t free_count;               /* atomic */
-    uint64_t peak_live;                /* atomic; highest alloc_count - free_count seen */
-    ALLOC_POOL_ALIGNAS(64) uint32_t grow_lock; /* atomic spin lock: one thread takes slabs at a time */
-    alloc_pool_slab *slabs;            /* atomic pointer, newest first */
+    ALLOC_POOL_ALIGNAS(64) ALLOC_ATOMIC(uint64_t) head;        /* tagged free-list head */
+    ALLOC_POOL_ALIGNAS(64) ALLOC_ATOMIC(uint64_t) alloc_count;
+    ALLOC_ATOMIC(uint64_t) free_count;
+    ALLOC_ATOMIC(uint64_t) peak_live;  /* highest alloc_count - free_count seen */
+    ALLOC_POOL_ALIGNAS(64) ALLOC_ATOMIC(int) grow_lock; /* spin lock: one thread takes slabs at a time */
+    ALLOC_ATOMIC(alloc_pool_slab *) slabs; /* newest first */
     size_t obj_size, obj_align, stride; /* as in alloc_pool: as configured (obj_align resolved), slot size */
     allocator backing;                 /* where slabs come from (the page allocator for {0}) */
     size_t next_slab_bytes, max_slab_bytes; /* size of the next slab; it doubles up to the max */
-    size_t bytes_reserved, peak_bytes_reserved; /* changed under grow_lock */
-    uint64_t failed_count, misuse_count, resize_count, remap_count; /* atomic */
+    ALLOC_ATOMIC(size_t) bytes_reserved, peak_bytes_reserved; /* changed under grow_lock */
+    ALLOC_ATOMIC(uint64_t) failed_count, misuse_count, resize_count, remap_count;
     uint64_t forgotten;                /* live objects dropped by resets */
 } alloc_pool_mt;
 

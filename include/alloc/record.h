@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "alloc/alloc.h"
+#include "alloc/atomic.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -120,9 +121,10 @@ ALLOC_API void alloc_recorder_thread_done(alloc_recorder *r);
 
 /*
  * true while the global recorder records. Read by the malloc family of
- * src/global before each call: one load and a predicted branch when off.
+ * src/global before each call (ALLOC_ATOMIC_LOAD_RELAXED): one load and a
+ * predicted branch when off. Written only by the recorder.
  */
-ALLOC_API extern bool alloc_record_on;
+ALLOC_API extern ALLOC_ATOMIC(bool) alloc_record_on;
 
 /*
  * Starts recording every malloc-family call of this process to path (or to

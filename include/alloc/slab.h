@@ -80,8 +80,9 @@ extern "C" {
 /* Largest alignment served by the classes without the fallback. */
 #define ALLOC_SLAB_CLASS_ALIGN 16
 
-/* One slab's header (opaque). */
-typedef struct alloc_slab_page alloc_slab_page;
+/* One slab's header (opaque): a slab is a chunk of the backing allocator cut
+ * into slots of one class. */
+typedef struct alloc_slab_chunk alloc_slab_chunk;
 
 /* What alloc_slab_init needs (NULL: all defaults). Zero fields take the
  * defaults noted. */
@@ -93,9 +94,9 @@ typedef struct alloc_slab_config {
 
 /* Per class state (private). */
 typedef struct alloc_slab_class {
-    alloc_slab_page *current; /* slab allocations come from (a shared empty sentinel at first) */
-    alloc_slab_page *partial; /* other slabs with free slots (doubly linked) */
-    alloc_slab_page *empty;   /* one cached slab with no live object, or NULL */
+    alloc_slab_chunk *current; /* slab allocations come from (a shared empty sentinel at first) */
+    alloc_slab_chunk *partial; /* other slabs with free slots (doubly linked) */
+    alloc_slab_chunk *empty;   /* one cached slab with no live object, or NULL */
     uint32_t size;            /* slot size */
     uint32_t slots;           /* slots per slab */
     uint32_t first;           /* offset of slot 0 in a slab */
@@ -109,7 +110,7 @@ typedef struct alloc_slab {
     size_t limit;             /* size of the largest class in use */
     size_t small_max;         /* lengths up to this (align <= 16) take the table lookup */
     allocator backing, fallback;
-    alloc_slab_page *all;     /* every slab (doubly linked) */
+    alloc_slab_chunk *all;     /* every slab (doubly linked) */
     size_t large_live;        /* large blocks live */
     alloc_stats stats;
 } alloc_slab;

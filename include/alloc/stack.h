@@ -55,6 +55,7 @@
 #include <stdint.h>
 
 #include "alloc/alloc.h"
+#include "alloc/fit.h"
 #include "alloc/stats.h"
 
 #ifdef __cplusplus
@@ -178,8 +179,14 @@ ALLOC_API size_t alloc_stack_remaining(const alloc_stack *s);
 /* Fills *out. O(1). */
 ALLOC_API void alloc_stack_stats(const alloc_stack *s, alloc_stats *out);
 
-/* Invariant check: walks the block chain (each header's prev_top below its
- * block, lengths summing to bytes_in_use) and the chunks. O(blocks + chunks). */
+/* Calls walker(block, len, true, user) for every live block, top first (len
+ * as pushed). Returns false iff the walker stopped the walk. The walker must
+ * not push or pop. O(blocks). */
+ALLOC_API bool alloc_stack_walk(const alloc_stack *s, alloc_walker walker, void *user);
+
+/* Invariant check: a walk of the block chain (each header's prev_top below
+ * its block, lengths summing to bytes_in_use), the open markers and the
+ * chunks. O(blocks + chunks). */
 ALLOC_API bool alloc_stack_check(const alloc_stack *s);
 
 /*
@@ -192,10 +199,8 @@ ALLOC_INLINE void *alloc_stack_alloc_fast(alloc_stack *s, size_t len, size_t ali
 {
     if (align < 8) align = 8;
     uintptr_t top = s->top;
-    size_t avail = (size_t)(s->end - top);
-    size_t need = (size_t)((-(top + sizeof(alloc_stack_header))) & (align - 1)) + sizeof(alloc_stack_header);
-    if (ALLOC_UNLIKELY(s->slow | (need > avail) | (len > avail - need))) return alloc_stack_alloc(s, len, align, 0);
-    uintptr_t p = top + need;
+    uintptr_t p = alloc_bump_fit(top, s->end, sizeof(alloc_stack_header), len, align);
+    if (ALLOC_UNLIKELY(s->slow | !p)) return alloc_stack_alloc(s, len, align, 0);
     alloc_stack_header *h = (alloc_stack_header *)(p - sizeof *h);
     h->prev_top = top;
     h->prev_block = s->top_block;
@@ -204,9 +209,8 @@ ALLOC_INLINE void *alloc_stack_alloc_fast(alloc_stack *s, size_t len, size_t ali
     s->top = p + len;
     s->top_block = (void *)p;
     s->stats.alloc_count++;
-    size_t in_use = s->stats.bytes_in_use + len;
-    s->stats.bytes_in_use = in_use;
-    if (in_use > s->stats.peak_bytes_in_use) s->stats.peak_bytes_in_use = in_use;
+    s->stats.bytes_in_use += len;
+    alloc_peak_raise(&s->stats.peak_bytes_in_use, s->stats.bytes_in_use);
     return (void *)p;
 }
 

@@ -120,20 +120,18 @@ static bool is_large(const alloc_arena *a, size_t len, size_t align)
 
 static void report(const char *what, const void *mem, size_t len, size_t align, uintptr_t ret_addr)
 {
-    char site[ALLOC_SITE_BUF];
-    alloc_report_misuse("arena: %s of %p (len %zu, align %zu) at %s: not a live block of this arena (expected a "
-                        "pointer this arena handed out and has not released by a reset or rollback, with the "
-                        "len and align of its allocation)",
-                        what, mem, len, align, alloc_describe_addr(ret_addr, site, sizeof site));
+    alloc_report_misuse_from(ret_addr,
+                             "arena: %s of %p (len %zu, align %zu): not a live block of this arena (expected a "
+                             "pointer this arena handed out and has not released by a reset or rollback, with "
+                             "the len and align of its allocation)",
+                             what, mem, len, align);
 }
 
 /* Returns a chunk to the backing allocator in the state it was handed out. */
 static void give_back(alloc_arena *a, chunk *c, size_t size, size_t align, uintptr_t ret_addr)
 {
     ALLOC_TRACK_POOL_DESTROY(c);
-    ALLOC_TRACK_UNDEFINED(c, size);
-    a->backing.vtable->free(a->backing.ctx, c, size, align, ret_addr);
-    alloc_stats_note_release(&a->stats, size);
+    alloc_chunk_give(a->backing, c, size, align, &a->stats, ret_addr);
 }
 
 /* --- init ------------------------------------------------------------------- */
@@ -156,7 +154,6 @@ int alloc_arena_init(alloc_arena *a, const alloc_arena_options *opts)
         return -EINVAL;
     memset(a, 0, sizeof *a);
     a->backing = o.backing;
-    a->backing_is_page = o.backing.vtable == &alloc_page_vtable;
     a->first_chunk = a->next_size = o.first_chunk;
     a->max_chunk = o.max_chunk;
     a->large_threshold = o.large_threshold;
@@ -193,18 +190,9 @@ static bool new_chunk(alloc_arena *a, size_t needed, uintptr_t ret_addr)
         }
     }
     size_t size = a->next_size > needed ? a->next_size : needed;
-    if (a->backing_is_page) {
-        size_t page = alloc_os_page_size();
-        if (size > ALLOC_MAX_LEN - page) return false;
-        size = alloc_align_up(size, page);
-    }
-    chunk *c = a->backing.vtable->alloc(a->backing.ctx, size, CHUNK_ALIGN, ret_addr);
+    chunk *c = alloc_chunk_take(a->backing, &size, CHUNK_ALIGN, &a->stats, ret_addr);
     if (!c) return false;
-    ALLOC_CHECK(alloc_is_aligned(c, CHUNK_ALIGN), "arena: backing allocator returned %p, not %zu-aligned",
-                (void *)c, CHUNK_ALIGN);
-    alloc_stats_note_reserve(&a->stats, size);
     ALLOC_TRACK_POOL_CREATE(c);
-    ALLOC_TRACK_NOACCESS(c, size);
     install(a, c, size);
     /* Geometric growth, capped; the multiplication cannot overflow because
      * next_size <= max_chunk <= ALLOC_MAX_LEN / 2 and the check below. */
@@ -351,19 +339,16 @@ static void *arena_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr
 {
     alloc_arena *a = ctx;
     if (ALLOC_UNLIKELY(is_large(a, len, align))) return alloc_large(a, len, align, ret_addr);
-    uintptr_t top = a->top;
-    size_t avail = (size_t)(a->end - top);
-    size_t pad = (size_t)(-top & (align - 1));
-    if (ALLOC_UNLIKELY(len > avail || pad > avail - len)) {
+    uintptr_t p = alloc_bump_fit(a->top, a->end, 0, len, align);
+    if (ALLOC_UNLIKELY(!p)) {
         /* len <= large_threshold <= ALLOC_MAX_LEN / 4 and align <= 4096: no overflow. */
         if (!new_chunk(a, HDR + (align - 1) + len, ret_addr)) {
             alloc_stats_note_failed(&a->stats);
             return NULL;
         }
-        top = a->top;
-        pad = (size_t)(-top & (align - 1));
+        p = alloc_bump_fit(a->top, a->end, 0, len, align);
+        ALLOC_ASSERT(p != 0);
     }
-    uintptr_t p = top + pad;
     a->top = p + len;
     alloc_stats_note_alloc(&a->stats, len);
     ALLOC_TRACK_UNDEFINED((void *)p, len);
@@ -524,7 +509,7 @@ static void arena_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t
     if (ALLOC_UNLIKELY(a->level_count != 0)) note_free_below(a, mem, len, align);
 }
 
-static const alloc_vtable arena_vtable = {arena_alloc, arena_resize, arena_remap, arena_free};
+ALLOC_CHECKED_VTABLE(arena_vtable, arena_alloc, arena_resize, arena_remap, arena_free, alloc_arena_check);
 
 allocator alloc_arena_allocator(alloc_arena *a) { return (allocator){a, &arena_vtable}; }
 
@@ -781,10 +766,45 @@ void alloc_arena_get_info(const alloc_arena *a, alloc_arena_info *out)
 
 void alloc_arena_stats(const alloc_arena *a, alloc_stats *out) { *out = a->stats; }
 
+bool alloc_arena_walk(const alloc_arena *a, alloc_walker walker, void *user)
+{
+    for (chunk *c = a->cur; c;) {
+        chunk h = hdr_get(c);
+        uintptr_t data = data_of(c), end = (uintptr_t)c + h.size;
+        uintptr_t top = c == a->cur ? a->top : end; /* older chunks: tails not recorded */
+        if (top > data && !walker((void *)data, (size_t)(top - data), true, user)) return false;
+        if (end > top && !walker((void *)top, (size_t)(end - top), false, user)) return false;
+        c = h.prev;
+    }
+    for (chunk *c = a->large; c;) {
+        chunk h = hdr_get(c);
+        size_t off = large_offset(h.align);
+        if (!walker((void *)((uintptr_t)c + off), h.size - off, true, user)) return false;
+        c = h.next;
+    }
+    for (chunk *c = a->spare; c;) {
+        chunk h = hdr_get(c);
+        if (!walker((void *)data_of(c), h.size - HDR, false, user)) return false;
+        c = h.prev;
+    }
+    return true;
+}
+
+/* The check's walk: every live byte lies in a used span. */
+static bool sum_used(void *block, size_t len, bool used, void *user)
+{
+    (void)block;
+    if (used) *(size_t *)user += len;
+    return true;
+}
+
 bool alloc_arena_check(const alloc_arena *a)
 {
     size_t reserved = 0, n = 0;
     if (!alloc_stats_consistent(&a->stats)) return false;
+    size_t spans = 0;
+    (void)alloc_arena_walk(a, sum_used, &spans);
+    if (spans < a->stats.bytes_in_use) return false;
     if (!a->cur) {
         if (a->top || a->end || a->chunk_count) return false;
     } else {

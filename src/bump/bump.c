@@ -91,12 +91,11 @@ static ALLOC_NOINLINE void note_free_below(alloc_bump *b, uintptr_t p, size_t le
 
 static void report(const alloc_bump *b, const char *what, const void *mem, size_t len, uintptr_t ret_addr)
 {
-    char site[ALLOC_SITE_BUF];
-    alloc_report_misuse("bump: %s of %p (len %zu) at %s: the block is not inside the handed-out part of the "
-                        "buffer [%p, %p) (expected a pointer this allocator handed out, not yet released by a "
-                        "reset or rollback, with the len of its allocation)",
-                        what, mem, len, alloc_describe_addr(ret_addr, site, sizeof site), (void *)b->base,
-                        (void *)load_top(b));
+    alloc_report_misuse_from(ret_addr,
+                             "bump: %s of %p (len %zu): the block is not inside the handed-out part of the "
+                             "buffer [%p, %p) (expected a pointer this allocator handed out, not yet released by "
+                             "a reset or rollback, with the len of its allocation)",
+                             what, mem, len, (void *)b->base, (void *)load_top(b));
 }
 
 /* true iff [mem, mem+len) lies in the handed-out part of the buffer. */
@@ -140,14 +139,11 @@ void *alloc_bump_alloc(alloc_bump *b, size_t len, size_t align)
     }
 #endif
     if (align < BUMP_MIN_ALIGN) align = BUMP_MIN_ALIGN;
-    uintptr_t top = load_top(b);
-    size_t avail = (size_t)(b->end - top);
-    size_t pad = (size_t)(-top & (align - 1));
-    if (len > avail || pad > avail - len) {
+    uintptr_t p = alloc_bump_fit(load_top(b), b->end, 0, len, align);
+    if (!p) {
         alloc_stats_note_failed(&b->stats);
         return NULL;
     }
-    uintptr_t p = top + pad;
     store_top(b, p + len);
     alloc_stats_note_alloc(&b->stats, len);
     ALLOC_TRACK_UNDEFINED((void *)p, len);
@@ -213,20 +209,11 @@ static void bump_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
     if (ALLOC_UNLIKELY(p < b->floor)) note_free_below(b, p, len);
 }
 
-static const alloc_vtable bump_vtable = {bump_alloc, bump_resize, bump_remap, bump_free};
+ALLOC_CHECKED_VTABLE(bump_vtable, bump_alloc, bump_resize, bump_remap, bump_free, alloc_bump_check);
 
 allocator alloc_bump_allocator(alloc_bump *b) { return (allocator){b, &bump_vtable}; }
 
 /* --- the thread-safe vtable ------------------------------------------------ */
-
-static void ts_raise_peak(alloc_bump *b, size_t value)
-{
-    size_t seen = atomic_load_explicit(&b->ts_peak, memory_order_relaxed);
-    while (value > seen &&
-           !atomic_compare_exchange_weak_explicit(&b->ts_peak, &seen, value, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
-    }
-}
 
 static void ts_count(_Atomic uint64_t *c) { atomic_fetch_add_explicit(c, 1, memory_order_relaxed); }
 
@@ -237,19 +224,17 @@ static void *ts_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
     if (align < BUMP_MIN_ALIGN) align = BUMP_MIN_ALIGN;
     uintptr_t top = atomic_load_explicit(&b->top, memory_order_relaxed), p;
     do {
-        size_t avail = (size_t)(b->end - top);
-        size_t pad = (size_t)(-top & (align - 1));
-        if (len > avail || pad > avail - len) {
+        p = alloc_bump_fit(top, b->end, 0, len, align);
+        if (!p) {
             ts_count(&b->ts_failed_count);
             return NULL;
         }
-        p = top + pad;
     } while (!atomic_compare_exchange_weak_explicit(&b->top, &top, p + len, memory_order_acquire,
                                                     memory_order_relaxed));
     ts_count(&b->ts_alloc_count);
     size_t in_use = atomic_fetch_add_explicit(&b->ts_bytes_in_use, len, memory_order_relaxed) + len;
     /* Peak of this handle's own figure: exact when only this handle is used. */
-    ts_raise_peak(b, in_use + b->stats.bytes_in_use);
+    alloc_peak_raise_atomic(&b->ts_peak, in_use + b->stats.bytes_in_use);
     ALLOC_TRACK_UNDEFINED((void *)p, len);
     ALLOC_TRACK_POOL_ALLOC(b, (void *)p, len);
     return (void *)p;
@@ -276,7 +261,7 @@ static bool ts_resize(void *ctx, void *mem, size_t len, size_t align, size_t new
         ALLOC_TRACK_UNDEFINED((void *)(p + len), new_len - len);
         size_t in_use =
             atomic_fetch_add_explicit(&b->ts_bytes_in_use, new_len - len, memory_order_relaxed) + new_len - len;
-        ts_raise_peak(b, in_use + b->stats.bytes_in_use);
+        alloc_peak_raise_atomic(&b->ts_peak, in_use + b->stats.bytes_in_use);
     } else {
         atomic_fetch_sub_explicit(&b->ts_bytes_in_use, len - new_len, memory_order_relaxed);
     }

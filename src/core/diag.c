@@ -153,13 +153,20 @@ static void write_line(const char *prefix, const char *msg)
     diag_write(line, n < sizeof line ? n : sizeof line - 1);
 }
 
-void alloc_report_misuse(const char *fmt, ...)
+/* Formats a variadic function's message (fmt and what follows it) into the
+ * array msg. */
+#define FORMAT_MESSAGE(msg, fmt)                                                                             \
+    do {                                                                                                     \
+        va_list ap;                                                                                          \
+        va_start(ap, fmt);                                                                                   \
+        alloc_format_va(msg, sizeof msg, fmt, ap);                                                           \
+        va_end(ap);                                                                                          \
+    } while (0)
+
+/* A misuse message is handed to the handler if one is installed (which may
+ * return), else printed before the program ends. */
+static void misuse(const char *msg)
 {
-    char msg[MESSAGE_CAP];
-    va_list ap;
-    va_start(ap, fmt);
-    alloc_format_va(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     if (misuse_handler) {
         misuse_handler(msg, misuse_user);
         return;
@@ -168,23 +175,36 @@ void alloc_report_misuse(const char *fmt, ...)
     diag_abort();
 }
 
+void alloc_report_misuse(const char *fmt, ...)
+{
+    char msg[MESSAGE_CAP];
+    FORMAT_MESSAGE(msg, fmt);
+    misuse(msg);
+}
+
+void alloc_report_misuse_from(uintptr_t ret_addr, const char *fmt, ...)
+{
+    char msg[MESSAGE_CAP], site[ALLOC_SITE_BUF];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = alloc_format_va(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n < sizeof msg)
+        alloc_format(msg + n, sizeof msg - n, " (called from %s)", alloc_describe_addr(ret_addr, site, sizeof site));
+    misuse(msg);
+}
+
 void alloc_report_note(const char *fmt, ...)
 {
     char msg[MESSAGE_CAP];
-    va_list ap;
-    va_start(ap, fmt);
-    alloc_format_va(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+    FORMAT_MESSAGE(msg, fmt);
     write_line("alloc: note: ", msg);
 }
 
 _Noreturn void alloc_report_corruption(const char *fmt, ...)
 {
     char msg[MESSAGE_CAP];
-    va_list ap;
-    va_start(ap, fmt);
-    alloc_format_va(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+    FORMAT_MESSAGE(msg, fmt);
     if (misuse_handler) misuse_handler(msg, misuse_user);
     write_line("alloc: corrupted heap metadata: ", msg);
     diag_abort();

@@ -75,7 +75,6 @@ int __asan_address_is_poisoned(void const volatile *addr);
 #define ALLOC_TRACK_POOL_TRIM(pool, p, n) VALGRIND_MEMPOOL_TRIM((pool), (p), (n))
 #define ALLOC_TRACK_MALLOCLIKE(p, n) VALGRIND_MALLOCLIKE_BLOCK((p), (n), 0, 0)
 #define ALLOC_TRACK_FREELIKE(p) VALGRIND_FREELIKE_BLOCK((p), 0)
-#define ALLOC_TRACK_RESIZEINPLACE(p, old_n, new_n) VALGRIND_RESIZEINPLACE_BLOCK((p), (old_n), (new_n), 0)
 #define ALLOC_TRACK_RUNNING_ON_VALGRIND() RUNNING_ON_VALGRIND
 #define ALLOC_TRACK_VALGRIND_ENABLED 1
 #else
@@ -93,7 +92,6 @@ int __asan_address_is_poisoned(void const volatile *addr);
 #define ALLOC_TRACK_POOL_TRIM(pool, p, n) ((void)(pool), (void)(p), (void)(n))
 #define ALLOC_TRACK_MALLOCLIKE(p, n) ((void)(p), (void)(n))
 #define ALLOC_TRACK_FREELIKE(p) ((void)(p))
-#define ALLOC_TRACK_RESIZEINPLACE(p, old_n, new_n) ((void)(p), (void)(old_n), (void)(new_n))
 #define ALLOC_TRACK_RUNNING_ON_VALGRIND() 0
 #define ALLOC_TRACK_VALGRIND_ENABLED 0
 #endif

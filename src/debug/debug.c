@@ -224,42 +224,40 @@ static void retire(alloc_debug *d, size_t i, uintptr_t free_site)
 static alloc_debug_slot *checked_record(alloc_debug *d, const void *mem, size_t len, size_t align,
                                         const char *op, uintptr_t site)
 {
-    char a[ALLOC_SITE_BUF], b[ALLOC_SITE_BUF], c[ALLOC_SITE_BUF];
+    char a[ALLOC_SITE_BUF], b[ALLOC_SITE_BUF];
     if (ALLOC_UNLIKELY(d->slot_count == 0)) {
-        alloc_report_misuse("debug: %s(%p) on a debug wrapper after its deinit, called from %s", op, mem,
-                            alloc_describe_addr(site, a, sizeof a));
+        alloc_report_misuse_from(site, "debug: %s(%p) on a debug wrapper after its deinit", op, mem);
         return NULL;
     }
     alloc_debug_slot *s = &d->slots[probe(d, (uintptr_t)mem)];
     if (ALLOC_UNLIKELY(s->addr == 0)) {
-        alloc_report_misuse("debug: %s of %p: foreign pointer (this allocator did not hand it out, or freed "
-                            "it longer ago than its freed-address history of %zu frees remembers), called from %s",
-                            op, mem, d->history_cap, alloc_describe_addr(site, a, sizeof a));
+        alloc_report_misuse_from(site,
+                                 "debug: %s of %p: foreign pointer (this allocator did not hand it out, or freed "
+                                 "it longer ago than its freed-address history of %zu frees remembers)",
+                                 op, mem, d->history_cap);
         return NULL;
     }
     if (ALLOC_UNLIKELY(s->len == 0)) {
         /* free of a freed block is a double free; resize or remap of one
          * touches memory the caller gave up: a use after free. */
         bool is_free = strcmp(op, "free") == 0;
-        alloc_report_misuse("debug: %s of %p, already freed (%s): allocated at %s, freed at %s, "
-                            "now called from %s",
-                            op, mem, is_free ? "double free" : "use after free",
-                            alloc_describe_addr(s->alloc_site, a, sizeof a),
-                            alloc_describe_addr(s->last_site, b, sizeof b), alloc_describe_addr(site, c, sizeof c));
+        alloc_report_misuse_from(site, "debug: %s of %p, already freed (%s): allocated at %s, freed at %s", op, mem,
+                                 is_free ? "double free" : "use after free",
+                                 alloc_describe_addr(s->alloc_site, a, sizeof a),
+                                 alloc_describe_addr(s->last_site, b, sizeof b));
         return NULL;
     }
     if (ALLOC_UNLIKELY(s->len != len)) {
-        alloc_report_misuse("debug: %s of %p with len %zu, but the block has len %zu (allocated at %s, last "
-                            "sized at %s), called from %s",
-                            op, mem, len, s->len, alloc_describe_addr(s->alloc_site, a, sizeof a),
-                            alloc_describe_addr(s->last_site, b, sizeof b), alloc_describe_addr(site, c, sizeof c));
+        alloc_report_misuse_from(site,
+                                 "debug: %s of %p with len %zu, but the block has len %zu (allocated at %s, last "
+                                 "sized at %s)",
+                                 op, mem, len, s->len, alloc_describe_addr(s->alloc_site, a, sizeof a),
+                                 alloc_describe_addr(s->last_site, b, sizeof b));
         return NULL;
     }
     if (ALLOC_UNLIKELY(s->align != align)) {
-        alloc_report_misuse("debug: %s of %p with align %zu, but it was allocated with align %zu at %s, "
-                            "called from %s",
-                            op, mem, align, s->align, alloc_describe_addr(s->alloc_site, a, sizeof a),
-                            alloc_describe_addr(site, b, sizeof b));
+        alloc_report_misuse_from(site, "debug: %s of %p with align %zu, but it was allocated with align %zu at %s",
+                                 op, mem, align, s->align, alloc_describe_addr(s->alloc_site, a, sizeof a));
         return NULL;
     }
     if (!canary_intact(d, s, op, site)) return NULL;
@@ -291,9 +289,7 @@ static void *debug_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr
     alloc_debug *d = ctx;
     uintptr_t site = site_or_caller(ret_addr, ALLOC_RET_ADDR());
     if (ALLOC_UNLIKELY(d->slot_count == 0)) {
-        char a[ALLOC_SITE_BUF];
-        alloc_report_misuse("debug: alloc on a debug wrapper after its deinit, called from %s",
-                            alloc_describe_addr(site, a, sizeof a));
+        alloc_report_misuse_from(site, "debug: alloc on a debug wrapper after its deinit");
         return NULL;
     }
     size_t n = inner_len(d, len);
@@ -408,7 +404,10 @@ static void debug_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t
     alloc_stats_note_release(&d->stats, len + d->opt.canary_len);
 }
 
-static const alloc_vtable debug_vtable = {debug_alloc, debug_resize, debug_remap, debug_free};
+#if ALLOC_DEBUG >= 2
+static bool debug_records_hold(const alloc_debug *d);
+#endif
+ALLOC_CHECKED_VTABLE(debug_vtable, debug_alloc, debug_resize, debug_remap, debug_free, debug_records_hold);
 
 /* --- lifetime ------------------------------------------------------------- */
 
@@ -537,14 +536,14 @@ size_t alloc_debug_live_blocks(const alloc_debug *d, size_t *bytes)
     return d->live;
 }
 
-void alloc_debug_walk(const alloc_debug *d, bool (*fn)(const alloc_debug_block *b, void *user), void *user)
+bool alloc_debug_walk(const alloc_debug *d, alloc_walker walker, void *user)
 {
     for (size_t i = 0; i < d->slot_count; i++) {
         const alloc_debug_slot *s = &d->slots[i];
         if (!s->addr || !s->len) continue;
-        alloc_debug_block b = block_of(s);
-        if (!fn(&b, user)) return;
+        if (!walker((void *)s->addr, s->len, true, user)) return false;
     }
+    return true;
 }
 
 bool alloc_debug_find(const alloc_debug *d, const void *mem, alloc_debug_block *out)
@@ -613,26 +612,46 @@ size_t alloc_debug_report_leaks(const alloc_debug *d)
     return d->live;
 }
 
-bool alloc_debug_check(const alloc_debug *d)
+/* The integrity callback of the check's walk: a live block's record is where
+ * a lookup finds it, with a sane alignment the block has, and (when asked)
+ * its canary is intact. */
+typedef struct block_audit {
+    const alloc_debug *d;
+    bool canaries;
+    size_t live, bytes;
+} block_audit;
+
+static bool audit_block(void *mem, size_t len, bool used, void *user)
+{
+    block_audit *a = user;
+    const alloc_debug_slot *s = &a->d->slots[probe(a->d, (uintptr_t)mem)];
+    if (!used || s->addr != (uintptr_t)mem || s->len != len) return false;
+    if (!alloc_is_pow2(s->align) || !alloc_is_aligned(mem, s->align)) return false;
+    if (a->canaries && !canary_intact(a->d, s, "check", 0)) return false;
+    a->live++;
+    a->bytes += len;
+    return true;
+}
+
+/* The check; canaries says whether damaged canaries (the user's overruns,
+ * reported as misuse) count, or only the wrapper's own records. */
+static bool debug_holds(const alloc_debug *d, bool canaries)
 {
     if (d->slot_count == 0) return d->live == 0 && d->used == 0;
     if (!alloc_is_pow2(d->slot_count) || d->used * 2 > d->slot_count) return false;
     if (!alloc_stats_consistent(&d->stats)) return false;
-    size_t live = 0, used = 0, bytes = 0, mask = d->slot_count - 1;
+    size_t used = 0, mask = d->slot_count - 1;
     for (size_t i = 0; i < d->slot_count; i++) {
-        const alloc_debug_slot *s = &d->slots[i];
-        if (!s->addr) continue;
+        if (!d->slots[i].addr) continue;
         used++;
         /* Reachable: no empty slot between its home and where it sits. */
-        for (size_t j = home_slot(d, s->addr); j != i; j = (j + 1) & mask)
+        for (size_t j = home_slot(d, d->slots[i].addr); j != i; j = (j + 1) & mask)
             if (!d->slots[j].addr) return false;
-        if (s->len == 0) continue;
-        live++;
-        bytes += s->len;
-        if (!alloc_is_pow2(s->align) || !alloc_is_aligned((void *)s->addr, s->align)) return false;
-        if (!canary_intact(d, s, "check", 0)) return false;
     }
-    if (live != d->live || used != d->used || bytes != d->stats.bytes_in_use) return false;
+    block_audit a = {d, canaries, 0, 0};
+    if (!alloc_debug_walk(d, audit_block, &a)) return false;
+    size_t live = a.live;
+    if (live != d->live || used != d->used || a.bytes != d->stats.bytes_in_use) return false;
     /* Every freed record is owned by exactly one ring entry (same address and
      * serial); entries of older frees of a recycled address own none. */
     size_t owned = 0;
@@ -644,5 +663,14 @@ bool alloc_debug_check(const alloc_debug *d)
     if (owned != used - live) return false;
     return d->stats.alloc_count - d->stats.free_count == d->live;
 }
+
+bool alloc_debug_check(const alloc_debug *d) { return debug_holds(d, true); }
+
+/* What ALLOC_DEBUG=2 checks after every operation: the wrapper's records, not
+ * the user's overruns (those are misuse, reported when the block is freed or
+ * alloc_debug_check runs, and a test may provoke one on purpose). */
+#if ALLOC_DEBUG >= 2
+static bool debug_records_hold(const alloc_debug *d) { return debug_holds(d, false); }
+#endif
 
 void alloc_debug_stats(const alloc_debug *d, alloc_stats *out) { *out = d->stats; }

@@ -125,7 +125,8 @@ static void failing_free(void *ctx, void *mem, size_t len, size_t align, uintptr
     alloc_stats_note_free(&f->stats, len);
 }
 
-static const alloc_vtable failing_vtable = {failing_alloc, failing_resize, failing_remap, failing_free};
+ALLOC_CHECKED_VTABLE(failing_vtable, failing_alloc, failing_resize, failing_remap, failing_free,
+                     alloc_failing_check);
 
 void alloc_failing_init(alloc_failing *f, allocator inner, const alloc_failing_options *opt)
 {

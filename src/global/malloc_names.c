@@ -57,14 +57,16 @@ ALLOC_EXPORT void malloc_stats(void);
 ALLOC_EXPORT int mallopt(int param, int value);
 ALLOC_EXPORT int malloc_info(int options, FILE *fp);
 
-/* The recording hooks: the unrecorded path is the flag test alone. */
+/* The recording hooks: the unrecorded path is the flag test alone (a relaxed
+ * load: a call racing with the start or stop may go either way). */
+#define RECORDING() ALLOC_UNLIKELY(ALLOC_ATOMIC_LOAD_RELAXED(&alloc_record_on))
 #define REC_NEW(p, size, align, kind)                                                  \
     do {                                                                               \
-        if (ALLOC_UNLIKELY(alloc_record_on)) alloc_record_global_alloc(p, size, align, kind); \
+        if (RECORDING()) alloc_record_global_alloc(p, size, align, kind);              \
     } while (0)
 #define REC_FREE(p)                                                                    \
     do {                                                                               \
-        if (ALLOC_UNLIKELY(alloc_record_on)) alloc_record_global_free(p);             \
+        if (RECORDING()) alloc_record_global_free(p);                                  \
     } while (0)
 
 static inline void *recorded_realloc(void *p, size_t size, void *q)
@@ -77,7 +79,7 @@ static inline void *recorded_realloc(void *p, size_t size, void *q)
     return q;
 }
 #define REC_REALLOC(p, size, call)                                                     \
-    (ALLOC_UNLIKELY(alloc_record_on)                                                   \
+    (RECORDING()                                                                    \
          ? ((p) && (size) == 0 ? (alloc_record_global_free(p), (call))                \
                                : recorded_realloc((p), (size), (call)))                \
          : (call))
@@ -136,7 +138,7 @@ void *reallocarray(void *p, size_t n, size_t size)
 int posix_memalign(void **out, size_t align, size_t size)
 {
     int e = alloc_global_posix_memalign_at(out, align, size, ALLOC_RET_ADDR());
-    if (ALLOC_UNLIKELY(alloc_record_on)) rec_aligned(e == 0 ? *out : NULL, align, size);
+    if (RECORDING()) rec_aligned(e == 0 ? *out : NULL, align, size);
     return e;
 }
 void *aligned_alloc(size_t align, size_t size)

@@ -5,12 +5,9 @@
  * before releasing it, so the stats are exact however many threads share the
  * handle.
  *
- * The spin lock is test-and-test-and-set: waiters spin on a plain load (the
- * cache line stays shared) and attempt the atomic exchange only when the lock
- * looks free, which keeps the line from bouncing between cores while it is
- * held. Backoff doubles the pause count up to a limit, then yields the CPU so
- * a preempted holder can run (essential with more threads than cores). The
- * lock field sits on its own cache line (alignas 64 in the struct).
+ * The spin lock is the core one (core/spin.h: test-and-test-and-set with a
+ * doubling pause, then yields). The lock field sits on its own cache line
+ * (alignas 64 in the struct).
  *
  * Bounds: O(1) added per call plus the wait for the lock; no memory.
  */
@@ -22,42 +19,14 @@
 #include <string.h>
 
 #include "../core/internal.h"
+#include "../core/spin.h"
 #include "alloc/locked.h"
-
-#define SPIN_LIMIT 64
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
-/* Returns true iff the lock was held by someone else when we came. */
-static bool spin_acquire(volatile int *lock)
-{
-    if (!__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) return false;
-    unsigned pauses = 1;
-    for (;;) {
-        while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
-            if (pauses <= SPIN_LIMIT) {
-                for (unsigned i = 0; i < pauses; i++) cpu_relax();
-                pauses *= 2;
-            } else {
-                sched_yield();
-            }
-        }
-        if (!__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) return true;
-    }
-}
 
 static void acquire(alloc_locked *l)
 {
     bool waited;
     if (l->kind == ALLOC_LOCK_SPIN) {
-        waited = spin_acquire(&l->spin);
+        waited = alloc_spin_lock(&l->spin);
     } else {
         waited = pthread_mutex_trylock(&l->mutex) != 0;
         if (waited) {
@@ -71,7 +40,7 @@ static void acquire(alloc_locked *l)
 static void release(alloc_locked *l)
 {
     if (l->kind == ALLOC_LOCK_SPIN)
-        __atomic_store_n(&l->spin, 0, __ATOMIC_RELEASE);
+        alloc_spin_unlock(&l->spin);
     else
         pthread_mutex_unlock(&l->mutex);
 }

@@ -69,30 +69,26 @@ static _Atomic(held_range *) held_incoming;
 static atomic_flag held_lock = ATOMIC_FLAG_INIT;
 static held_range *held_first, *held_last; /* under held_lock */
 
-static void raise_peak(_Atomic size_t *peak, size_t value)
-{
-    size_t seen = atomic_load_explicit(peak, memory_order_relaxed);
-    while (value > seen &&
-           !atomic_compare_exchange_weak_explicit(peak, &seen, value, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
-    }
-}
-
 /* Adds the signed change (in_use_delta, reserved_delta) to the gauges. */
 static void adjust(size_t in_use_add, size_t in_use_sub, size_t reserved_add, size_t reserved_sub)
 {
     size_t in_use = atomic_fetch_add_explicit(&page_stats.bytes_in_use, in_use_add, memory_order_relaxed) +
                     in_use_add;
     atomic_fetch_sub_explicit(&page_stats.bytes_in_use, in_use_sub, memory_order_relaxed);
-    raise_peak(&page_stats.peak_bytes_in_use, in_use - in_use_sub);
+    alloc_peak_raise_atomic(&page_stats.peak_bytes_in_use, in_use - in_use_sub);
     size_t reserved =
         atomic_fetch_add_explicit(&page_stats.bytes_reserved, reserved_add, memory_order_relaxed) +
         reserved_add;
     atomic_fetch_sub_explicit(&page_stats.bytes_reserved, reserved_sub, memory_order_relaxed);
-    raise_peak(&page_stats.peak_bytes_reserved, reserved - reserved_sub);
+    alloc_peak_raise_atomic(&page_stats.peak_bytes_reserved, reserved - reserved_sub);
 }
 
 static void count(_Atomic uint64_t *counter) { atomic_fetch_add_explicit(counter, 1, memory_order_relaxed); }
+
+size_t alloc_page_granule(allocator backing)
+{
+    return backing.vtable == &alloc_page_vtable ? alloc_os_page_size() : 1;
+}
 
 static size_t pages_of(size_t len) { return alloc_align_up(len, alloc_os_page_size()); }
 
@@ -300,12 +296,10 @@ static void page_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
     int r = alloc_os_unmap(mem, len);
     if (ALLOC_UNLIKELY(r == -EINVAL)) {
         /* Not page-aligned, or not a mapping at all: not one of our blocks. */
-        char site[ALLOC_SITE_BUF];
         count(&page_stats.misuse_count);
-        alloc_report_misuse("page allocator: free(%p, len %zu) of memory it did not map (the OS says %s), "
-                            "called from %s",
-                            mem, len, alloc_is_aligned(mem, alloc_os_page_size()) ? "EINVAL" : "not page-aligned",
-                            alloc_describe_addr(ret_addr, site, sizeof site));
+        alloc_report_misuse_from(ret_addr, "page allocator: free(%p, len %zu) of memory it did not map (the OS says %s)",
+                                 mem, len,
+                                 alloc_is_aligned(mem, alloc_os_page_size()) ? "EINVAL" : "not page-aligned");
         return;
     }
     count(&page_stats.free_count);

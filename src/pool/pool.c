@@ -105,30 +105,21 @@ static void release_slab(alloc_pool *pool, alloc_pool_slab *s)
 #if POOL_BITS
 static alloc_pool_slab *find_slab(const alloc_pool *pool, const void *p, size_t *index)
 {
-    for (alloc_pool_slab *s = pool->slabs; s; s = s->next) {
-        size_t i = pool_slot_index(s, p, pool->stride);
-        if (i != SIZE_MAX) {
-            *index = i;
-            return s;
-        }
-    }
-    for (alloc_pool_slab *s = pool->spare; s; s = s->next) {
-        size_t i = pool_slot_index(s, p, pool->stride);
-        if (i != SIZE_MAX) {
-            *index = i;
-            return s;
-        }
-    }
-    return NULL;
+    alloc_pool_slab *s = pool_slab_find(pool->slabs, p, pool->stride, index);
+    return s ? s : pool_slab_find(pool->spare, p, pool->stride, index);
 }
 
-static bool bit_get(const alloc_pool_slab *s, size_t i) { return (s->bits[i / 64] >> (i % 64)) & 1u; }
+/* The live bits are atomic for pool_mt's sake (the slab header is shared);
+ * one thread owns this pool, so relaxed loads and stores suffice (plain
+ * moves, no locked read-modify-write). */
+static bool bit_get(const alloc_pool_slab *s, size_t i)
+{
+    return (atomic_load_explicit(&s->bits[i / 64], memory_order_relaxed) >> (i % 64)) & 1u;
+}
 static void bit_set(alloc_pool_slab *s, size_t i, bool on)
 {
-    if (on)
-        s->bits[i / 64] |= (uint64_t)1 << (i % 64);
-    else
-        s->bits[i / 64] &= ~((uint64_t)1 << (i % 64));
+    uint64_t w = atomic_load_explicit(&s->bits[i / 64], memory_order_relaxed), bit = (uint64_t)1 << (i % 64);
+    atomic_store_explicit(&s->bits[i / 64], on ? w | bit : w & ~bit, memory_order_relaxed);
 }
 
 /* Reports misuse of obj by op unless it is a live object of pool. true = live. */
@@ -137,14 +128,8 @@ static bool verify_live(alloc_pool *pool, const void *obj, const char *op, uintp
     size_t i;
     alloc_pool_slab *s = find_slab(pool, obj, &i);
     if (s && bit_get(s, i)) return true;
-    char site[ALLOC_SITE_BUF];
-    pool_describe(ret_addr, site);
-    if (!s)
-        alloc_report_misuse("pool %p: %s of %p, which is not an object of this pool (called from %s)",
-                            (void *)pool, op, obj, site);
-    else
-        alloc_report_misuse("pool %p: %s of %p, which is not allocated (already freed, or never handed out) (called from %s)",
-                            (void *)pool, op, obj, site);
+    alloc_report_misuse_from(ret_addr, "pool %p: %s of %p, which is %s", (void *)pool, op, obj,
+                             s ? "not allocated (already freed, or never handed out)" : "not an object of this pool");
     alloc_stats_note_misuse(&pool->cold);
     return false;
 }
@@ -158,7 +143,7 @@ static void *get_checked(alloc_pool *pool, size_t len, uintptr_t ret_addr)
     (void)ret_addr;
     void *obj = pool->checked_head;
     if (obj) {
-        pool->checked_head = pool_read_link(obj);
+        pool->checked_head = alloc_link_read(obj);
         ALLOC_TRACK_NOACCESS(obj, sizeof(void *));
     } else {
         obj = take_fresh(pool);
@@ -175,12 +160,7 @@ static void *get_checked(alloc_pool *pool, size_t len, uintptr_t ret_addr)
     bit_set(s, i, true);
 #endif
     pool->alloc_count++;
-    ALLOC_TRACK_POOL_ALLOC(pool, obj, len);
-    ALLOC_TRACK_UNDEFINED(obj, len);
-#if ALLOC_DEBUG_CHECKS
-    memset(obj, ALLOC_FILL_ALLOCATED, len);
-    ALLOC_TRACK_UNDEFINED(obj, len); /* the fill is not meaningful data */
-#endif
+    alloc_slot_handed_out(pool, obj, len);
     return obj;
 }
 
@@ -293,13 +273,7 @@ static bool change(alloc_pool *pool, void *mem, size_t len, size_t new_len, cons
     if (!verify_live(pool, mem, op, ret_addr)) return false;
 #endif
     if (new_len > pool->obj_size) return false;
-    ALLOC_TRACK_POOL_CHANGE(pool, mem, mem, new_len);
-    if (new_len > len) {
-        ALLOC_TRACK_UNDEFINED((char *)mem + len, new_len - len);
-    } else {
-        /* Poison up to the slot end (8-aligned) so ASan can mark a partial granule. */
-        ALLOC_TRACK_NOACCESS((char *)mem + new_len, pool->stride - new_len);
-    }
+    alloc_slot_resized(pool, mem, len, new_len, pool->stride);
     return true;
 }
 
@@ -324,7 +298,7 @@ static void *pool_remap(void *ctx, void *mem, size_t len, size_t align, size_t n
     return mem;
 }
 
-static const alloc_vtable pool_vtable = {pool_alloc, pool_resize, pool_remap, pool_free};
+ALLOC_CHECKED_VTABLE(pool_vtable, pool_alloc, pool_resize, pool_remap, pool_free, alloc_pool_check);
 
 allocator alloc_pool_allocator(alloc_pool *pool) { return (allocator){pool, &pool_vtable}; }
 
@@ -486,7 +460,7 @@ size_t alloc_pool_trim(alloc_pool *pool)
     while (*link) {
         alloc_pool_slab *s = *link;
         size_t carved = carved_in(pool, s), free_here = 0;
-        for (void *p = *head; p; p = pool_read_link(p))
+        for (void *p = *head; p; p = alloc_link_read(p))
             if (pool_slot_index(s, p, pool->stride) != SIZE_MAX) free_here++;
         if (free_here != carved) {
             link = &s->next;
@@ -495,11 +469,11 @@ size_t alloc_pool_trim(alloc_pool *pool)
         /* unlink its slots from the free list */
         void *prev = NULL;
         for (void *p = *head; p;) {
-            void *next = pool_read_link(p);
+            void *next = alloc_link_read(p);
             if (pool_slot_index(s, p, pool->stride) == SIZE_MAX)
                 prev = p;
             else if (prev)
-                pool_write_link(prev, next);
+                alloc_link_write(prev, next);
             else
                 *head = next;
             p = next;
@@ -526,15 +500,33 @@ bool alloc_pool_owns(const alloc_pool *pool, const void *p)
 
 static const alloc_pool_slab *slab_of(const alloc_pool *pool, const void *p, size_t *index)
 {
-    for (const alloc_pool_slab *s = pool->slabs; s; s = s->next) {
-        size_t i = pool_slot_index(s, p, pool->stride);
-        if (i != SIZE_MAX) {
-            *index = i;
-            return s;
-        }
-    }
-    return NULL;
+    return pool_slab_find(pool->slabs, p, pool->stride, index);
 }
+
+bool alloc_pool_walk(const alloc_pool *pool, alloc_walker walker, void *user)
+{
+#if POOL_BITS
+    for (const alloc_pool_slab *s = pool->slabs; s; s = s->next) {
+        size_t carved = carved_in(pool, s);
+        for (size_t i = 0; i < carved; i++)
+            if (!walker(s->first + i * pool->stride, pool->obj_size, bit_get(s, i), user)) return false;
+    }
+#else
+    /* No live bits: the free list is all the pool knows. */
+    for (void *p = POOL_CHECKED ? pool->checked_head : pool->free_head; p; p = alloc_link_read(p))
+        if (!walker(p, pool->obj_size, false, user)) return false;
+#endif
+    return true;
+}
+
+#if POOL_BITS
+static bool count_used(void *block, size_t len, bool used, void *user)
+{
+    (void)block, (void)len;
+    *(size_t *)user += used;
+    return true;
+}
+#endif
 
 bool alloc_pool_check(const alloc_pool *pool)
 {
@@ -562,18 +554,19 @@ bool alloc_pool_check(const alloc_pool *pool)
 #if POOL_BITS
         if (bit_get(s, i)) return false;
 #endif
-        p = pool_read_link(p);
+        p = alloc_link_read(p);
     }
     if (n != pool->carved - live) return false;
     size_t slab_carved = 0;
     for (const alloc_pool_slab *s = pool->slabs; s; s = s->next) slab_carved += carved_in(pool, s);
     if (slab_carved != pool->carved) return false;
 #if POOL_BITS
+    /* Live bits: exactly the live objects, all in carved slots of the
+     * current slabs (a walk), none in the spares. */
     size_t marked = 0;
-    const alloc_pool_slab *lists[2] = {pool->slabs, pool->spare};
-    for (int l = 0; l < 2; l++)
-        for (const alloc_pool_slab *s = lists[l]; s; s = s->next)
-            for (size_t w = 0; w <= s->slots / 64; w++) marked += (size_t)__builtin_popcountll(s->bits[w]);
+    (void)alloc_pool_walk(pool, count_used, &marked);
+    for (const alloc_pool_slab *s = pool->spare; s; s = s->next)
+        for (size_t w = 0; w <= s->slots / 64; w++) marked += (size_t)__builtin_popcountll(s->bits[w]);
     if (marked != live) return false;
 #endif
     alloc_stats st;

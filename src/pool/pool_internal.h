@@ -31,7 +31,7 @@ struct alloc_pool_slab {
     size_t bytes;          /* length asked of the backing allocator (buffer: buffer length) */
     void *base;            /* address the backing allocator returned (buffer: the buffer) */
     size_t align;          /* alignment asked of the backing allocator */
-    uint64_t bits[];       /* POOL_BITS: bit i set = slot i is live */
+    _Atomic uint64_t bits[]; /* POOL_BITS: bit i set = slot i is live (atomic for pool_mt's frees) */
 };
 
 _Static_assert(sizeof(struct alloc_pool_slab) == 6 * sizeof(void *), "slab header layout");
@@ -134,22 +134,6 @@ static inline size_t pool_next_slab(size_t cur, size_t max)
     return cur > max / 2 ? max : cur * 2;
 }
 
-/* Reads the link word of a free slot, which sanitizers consider inaccessible. */
-ALLOC_NO_SANITIZE_ADDRESS static inline void *pool_read_link(const void *slot)
-{
-    ALLOC_VG_DEFINED(slot, sizeof(void *));
-    void *next = *(void *const *)slot;
-    ALLOC_VG_NOACCESS(slot, sizeof(void *));
-    return next;
-}
-
-ALLOC_NO_SANITIZE_ADDRESS static inline void pool_write_link(void *slot, void *next)
-{
-    ALLOC_VG_UNDEFINED(slot, sizeof(void *));
-    *(void **)slot = next;
-    ALLOC_VG_NOACCESS(slot, sizeof(void *));
-}
-
 /* Index of p's slot in s, or SIZE_MAX if p is not the start of one of s's slots. */
 static inline size_t pool_slot_index(const alloc_pool_slab *s, const void *p, size_t stride)
 {
@@ -160,9 +144,19 @@ static inline size_t pool_slot_index(const alloc_pool_slab *s, const void *p, si
     return (size_t)(off / stride);
 }
 
-static inline void pool_describe(uintptr_t ret_addr, char *buf)
+/* The slab of the list starting at first (linked by next) that has a slot
+ * starting at p, with that slot's index in *index; NULL if none has.
+ * O(slabs in the list). */
+static inline alloc_pool_slab *pool_slab_find(alloc_pool_slab *first, const void *p, size_t stride, size_t *index)
 {
-    alloc_describe_addr(ret_addr, buf, ALLOC_SITE_BUF);
+    for (alloc_pool_slab *s = first; s; s = s->next) {
+        size_t i = pool_slot_index(s, p, stride);
+        if (i != SIZE_MAX) {
+            *index = i;
+            return s;
+        }
+    }
+    return NULL;
 }
 
 #endif /* ALLOC_POOL_INTERNAL_H */

@@ -22,8 +22,8 @@
  * back between any two instructions, so the peek leaves the slot's state
  * alone and silences memcheck for that one load instead of opening it up.
  *
- * Growth. When the list is empty a thread takes grow_lock (a spin lock with
- * yield; growth is rare), re-checks the list, takes a slab from the backing
+ * Growth. When the list is empty a thread takes grow_lock (the core spin
+ * lock; growth is rare), re-checks the list, takes a slab from the backing
  * allocator, keeps slot 0 for itself and pushes the chain of the other slots
  * with a single CAS. Slabs are threaded completely when taken (no lazy
  * carving: a shared bump pointer would be a second contended word). The
@@ -38,9 +38,8 @@
  * some thread always makes progress); growth O(slots of the new slab) under
  * the lock. Stats counters are relaxed atomics on their own cache line.
  */
-#include <sched.h>
-
 #include "pool_internal.h"
+#include "../core/spin.h"
 
 #define TAG_SHIFT 45
 #define ADDR_MASK (((uint64_t)1 << TAG_SHIFT) - 1)
@@ -82,41 +81,29 @@ POOL_MT_NO_SANITIZE POOL_MT_PEEK_INLINE static void *pool_mt_peek_link(const voi
     return next;
 }
 
-static inline uint64_t load_relaxed(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline void add_relaxed(uint64_t *p, uint64_t v) { __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
+static inline uint64_t load_relaxed(const _Atomic uint64_t *p) { return atomic_load_explicit(p, memory_order_relaxed); }
+static inline void add_relaxed(_Atomic uint64_t *p, uint64_t v) { atomic_fetch_add_explicit(p, v, memory_order_relaxed); }
 
-static void raise_peak(uint64_t *peak, uint64_t value)
+static void raise_peak(_Atomic uint64_t *peak, uint64_t value)
 {
     uint64_t seen = load_relaxed(peak);
     while (value > seen &&
-           !__atomic_compare_exchange_n(peak, &seen, value, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+           !atomic_compare_exchange_weak_explicit(peak, &seen, value, memory_order_relaxed, memory_order_relaxed)) {
     }
 }
 
-static void lock(alloc_pool_mt *pool)
-{
-    while (__atomic_exchange_n(&pool->grow_lock, 1u, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(&pool->grow_lock, __ATOMIC_RELAXED)) sched_yield();
-    }
-}
+static void lock(alloc_pool_mt *pool) { (void)alloc_spin_lock(&pool->grow_lock); }
 
-static void unlock(alloc_pool_mt *pool) { __atomic_store_n(&pool->grow_lock, 0u, __ATOMIC_RELEASE); }
+static void unlock(alloc_pool_mt *pool) { alloc_spin_unlock(&pool->grow_lock); }
 
 static alloc_pool_slab *first_slab(const alloc_pool_mt *pool)
 {
-    return __atomic_load_n(&pool->slabs, __ATOMIC_ACQUIRE);
+    return atomic_load_explicit(&pool->slabs, memory_order_acquire);
 }
 
 static alloc_pool_slab *find_slab(const alloc_pool_mt *pool, const void *p, size_t *index)
 {
-    for (alloc_pool_slab *s = first_slab(pool); s; s = s->next) {
-        size_t i = pool_slot_index(s, p, pool->stride);
-        if (i != SIZE_MAX) {
-            *index = i;
-            return s;
-        }
-    }
-    return NULL;
+    return pool_slab_find(first_slab(pool), p, pool->stride, index);
 }
 
 /* --- the list ---------------------------------------------------------------- */
@@ -126,22 +113,22 @@ static void push_chain(alloc_pool_mt *pool, void *first, void *last)
 {
     uint64_t old = load_relaxed(&pool->head);
     for (;;) {
-        pool_write_link(last, head_ptr(old));
-        if (__atomic_compare_exchange_n(&pool->head, &old, head_make(first, old), true, __ATOMIC_RELEASE,
-                                        __ATOMIC_RELAXED))
+        alloc_link_write(last, head_ptr(old));
+        if (atomic_compare_exchange_weak_explicit(&pool->head, &old, head_make(first, old), memory_order_release,
+                                                  memory_order_relaxed))
             return;
     }
 }
 
 static void *pop(alloc_pool_mt *pool)
 {
-    uint64_t old = __atomic_load_n(&pool->head, __ATOMIC_ACQUIRE);
+    uint64_t old = atomic_load_explicit(&pool->head, memory_order_acquire);
     for (;;) {
         void *obj = head_ptr(old);
         if (!obj) return NULL;
         void *next = pool_mt_peek_link(obj);
-        if (__atomic_compare_exchange_n(&pool->head, &old, head_make(next, old), true, __ATOMIC_ACQUIRE,
-                                        __ATOMIC_ACQUIRE))
+        if (atomic_compare_exchange_weak_explicit(&pool->head, &old, head_make(next, old), memory_order_acquire,
+                                                  memory_order_acquire))
             return obj;
     }
 }
@@ -152,7 +139,7 @@ static void *thread_slots(alloc_pool_mt *pool, alloc_pool_slab *s, size_t from, 
     char *first = s->first + from * pool->stride;
     for (size_t i = from; i + 1 < s->slots; i++) {
         char *slot = s->first + i * pool->stride;
-        pool_write_link(slot, slot + pool->stride);
+        alloc_link_write(slot, slot + pool->stride);
     }
     *last = s->first + (s->slots - 1) * pool->stride;
     return first;
@@ -185,12 +172,12 @@ static void *grow(alloc_pool_mt *pool, bool force)
     ALLOC_CHECK(s != NULL, "pool_mt %p: slab of %zu bytes holds no object", (void *)pool, bytes);
     /* written under the lock, read by stats from any thread */
     size_t reserved = pool->bytes_reserved + bytes;
-    __atomic_store_n(&pool->bytes_reserved, reserved, __ATOMIC_RELAXED);
+    atomic_store_explicit(&pool->bytes_reserved, reserved, memory_order_relaxed);
     if (reserved > pool->peak_bytes_reserved)
-        __atomic_store_n(&pool->peak_bytes_reserved, reserved, __ATOMIC_RELAXED);
+        atomic_store_explicit(&pool->peak_bytes_reserved, reserved, memory_order_relaxed);
     pool->next_slab_bytes = pool_next_slab(bytes, pool->max_slab_bytes);
     s->next = pool->slabs;
-    __atomic_store_n(&pool->slabs, s, __ATOMIC_RELEASE);
+    atomic_store_explicit(&pool->slabs, s, memory_order_release);
     if (s->slots > 1) {
         void *last;
         void *chain = thread_slots(pool, s, 1, &last);
@@ -217,16 +204,11 @@ static void *get(alloc_pool_mt *pool, size_t len)
     alloc_pool_slab *s = find_slab(pool, obj, &i);
     ALLOC_CHECK(s != NULL, "pool_mt %p: free list holds foreign %p", (void *)pool, obj);
     uint64_t bit = (uint64_t)1 << (i % 64);
-    uint64_t was = __atomic_fetch_or(&s->bits[i / 64], bit, __ATOMIC_RELAXED);
+    uint64_t was = atomic_fetch_or_explicit(&s->bits[i / 64], bit, memory_order_relaxed);
     ALLOC_CHECK(!(was & bit), "pool_mt %p: free list holds live %p", (void *)pool, obj);
 #endif
-    ALLOC_TRACK_POOL_ALLOC(pool, obj, len);
-    ALLOC_TRACK_UNDEFINED(obj, len);
-#if ALLOC_DEBUG_CHECKS
-    memset(obj, ALLOC_FILL_ALLOCATED, len);
-    ALLOC_TRACK_UNDEFINED(obj, len);
-#endif
-    uint64_t a = __atomic_add_fetch(&pool->alloc_count, 1, __ATOMIC_RELAXED);
+    alloc_slot_handed_out(pool, obj, len);
+    uint64_t a = atomic_fetch_add_explicit(&pool->alloc_count, 1, memory_order_relaxed) + 1;
     uint64_t f = load_relaxed(&pool->free_count);
     /* f was read after a, so a - f can only underestimate the live count */
     if (a >= f + pool->forgotten) raise_peak(&pool->peak_live, a - f - pool->forgotten);
@@ -236,9 +218,7 @@ static void *get(alloc_pool_mt *pool, size_t len)
 #if POOL_BITS
 static void report(alloc_pool_mt *pool, const char *what, const char *op, const void *obj, uintptr_t ret_addr)
 {
-    char site[ALLOC_SITE_BUF];
-    pool_describe(ret_addr, site);
-    alloc_report_misuse("pool_mt %p: %s of %p, which is %s (called from %s)", (void *)pool, op, obj, what, site);
+    alloc_report_misuse_from(ret_addr, "pool_mt %p: %s of %p, which is %s", (void *)pool, op, obj, what);
     add_relaxed(&pool->misuse_count, 1);
 }
 
@@ -255,8 +235,8 @@ static bool verify(alloc_pool_mt *pool, const void *obj, bool clear, const char 
         return false;
     }
     uint64_t bit = (uint64_t)1 << (i % 64);
-    uint64_t was = clear ? __atomic_fetch_and(&s->bits[i / 64], ~bit, __ATOMIC_RELAXED)
-                         : __atomic_load_n(&s->bits[i / 64], __ATOMIC_RELAXED);
+    uint64_t was = clear ? atomic_fetch_and_explicit(&s->bits[i / 64], ~bit, memory_order_relaxed)
+                         : atomic_load_explicit(&s->bits[i / 64], memory_order_relaxed);
     if (!(was & bit)) {
         report(pool, "not allocated (already freed, or never handed out)", op, obj, ret_addr);
         return false;
@@ -307,11 +287,7 @@ static bool change(alloc_pool_mt *pool, void *mem, size_t len, size_t new_len, c
 {
     if (!verify(pool, mem, false, op, ret_addr)) return false;
     if (new_len > pool->obj_size) return false;
-    ALLOC_TRACK_POOL_CHANGE(pool, mem, mem, new_len);
-    if (new_len > len)
-        ALLOC_TRACK_UNDEFINED((char *)mem + len, new_len - len);
-    else
-        ALLOC_TRACK_NOACCESS((char *)mem + new_len, pool->stride - new_len);
+    alloc_slot_resized(pool, mem, len, new_len, pool->stride);
     return true;
 }
 
@@ -428,7 +404,7 @@ bool alloc_pool_mt_check(const alloc_pool_mt *pool)
     for (const alloc_pool_slab *s = pool->slabs; s; s = s->next) total += s->slots;
     if (live > total) return false;
     size_t n = 0;
-    for (void *p = head_ptr(pool->head); p; p = pool_read_link(p)) {
+    for (void *p = head_ptr(pool->head); p; p = alloc_link_read(p)) {
         if (++n > total - live) return false;
         size_t i;
         alloc_pool_slab *s = find_slab(pool, p, &i);
@@ -462,8 +438,8 @@ void alloc_pool_mt_stats(const alloc_pool_mt *pool, alloc_stats *out)
     out->free_count = f;
     out->bytes_in_use = (size_t)live * pool->obj_size;
     out->peak_bytes_in_use = (size_t)peak * pool->obj_size;
-    out->bytes_reserved = __atomic_load_n(&pool->bytes_reserved, __ATOMIC_RELAXED);
-    out->peak_bytes_reserved = __atomic_load_n(&pool->peak_bytes_reserved, __ATOMIC_RELAXED);
+    out->bytes_reserved = atomic_load_explicit(&pool->bytes_reserved, memory_order_relaxed);
+    out->peak_bytes_reserved = atomic_load_explicit(&pool->peak_bytes_reserved, memory_order_relaxed);
     out->resize_count = load_relaxed(&pool->resize_count);
     out->remap_count = load_relaxed(&pool->remap_count);
     out->failed_count = load_relaxed(&pool->failed_count);

@@ -50,6 +50,7 @@
 #include "alloc/record.h"
 #include "format.h"
 #include "../core/internal.h"
+#include "../core/spin.h"
 #include "../os/host.h"
 
 #define MAX_RECORDERS 16
@@ -107,21 +108,13 @@ struct alloc_recorder {
     thread_state threads[MAX_THREADS];
 };
 
-bool alloc_record_on;
+_Atomic bool alloc_record_on;
 
 /* --- locks ---------------------------------------------------------------- */
 
-static void spin_lock(atomic_int *l)
-{
-    while (atomic_exchange_explicit(l, 1, memory_order_acquire))
-        while (atomic_load_explicit(l, memory_order_relaxed)) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#endif
-        }
-}
+static void spin_lock(atomic_int *l) { (void)alloc_spin_lock(l); }
 
-static void spin_unlock(atomic_int *l) { atomic_store_explicit(l, 0, memory_order_release); }
+static void spin_unlock(atomic_int *l) { alloc_spin_unlock(l); }
 
 /* --- the registry of live recorders ----------------------------------------- */
 
@@ -643,7 +636,7 @@ static void fork_child(void)
         r->next_thread = 0;
         if (write_header(r, false) != 0) {
             atomic_store(&r->disabled, true);
-            alloc_record_on = false;
+            atomic_store_explicit(&alloc_record_on, false, memory_order_release);
         }
     }
     spin_unlock(&registry_lock);
@@ -767,7 +760,7 @@ int alloc_record_global_start(const char *path)
         e = open_recorder(&r, path, NULL, ALLOC_RECORD_MALLOC, true);
         if (e == 0) {
             global_rec = r;
-            __atomic_store_n(&alloc_record_on, true, __ATOMIC_RELEASE);
+            atomic_store_explicit(&alloc_record_on, true, memory_order_release);
         }
     }
     spin_unlock(&global_lock);
@@ -779,7 +772,7 @@ void alloc_record_global_stop(void)
     spin_lock(&global_lock);
     alloc_recorder *r = global_rec;
     if (r && !atomic_load(&r->disabled)) {
-        __atomic_store_n(&alloc_record_on, false, __ATOMIC_RELEASE);
+        atomic_store_explicit(&alloc_record_on, false, memory_order_release);
         write_end(r);
         /* Calls in flight may still touch r: it stays mapped, only disabled. */
         atomic_store(&r->disabled, true);
@@ -787,7 +780,10 @@ void alloc_record_global_stop(void)
     spin_unlock(&global_lock);
 }
 
-alloc_recorder *alloc_record_global(void) { return alloc_record_on ? global_rec : NULL; }
+alloc_recorder *alloc_record_global(void)
+{
+    return atomic_load_explicit(&alloc_record_on, memory_order_acquire) ? global_rec : NULL;
+}
 
 void alloc_record_global_alloc(const void *p, size_t size, size_t align, enum alloc_record_kind kind)
 {

@@ -43,13 +43,13 @@
 
 #define SLAB_CHECKED (ALLOC_DEBUG_CHECKS || ALLOC_TRACK_ENABLED)
 
-struct alloc_slab_page {
+struct alloc_slab_chunk {
     void *free;                      /* freed slots of this slab */
     char *carve, *end;               /* never-used slots [carve, end) */
     uint32_t live;                   /* objects handed out and not freed */
     uint32_t listed;                 /* 1 iff current, on the partial list or cached */
-    alloc_slab_page *next, *prev;    /* partial list */
-    alloc_slab_page *all_next, *all_prev;
+    alloc_slab_chunk *next, *prev;    /* partial list */
+    alloc_slab_chunk *all_next, *all_prev;
     alloc_slab *owner;
     uint32_t cls, size;
     uint64_t bits[];                 /* ALLOC_DEBUG_CHECKS: bit i = slot i live */
@@ -57,7 +57,7 @@ struct alloc_slab_page {
 
 /* The current slab of a class that has none: nothing free, nothing to carve,
  * so the hot path falls into the slow path without a NULL test. Never written. */
-static alloc_slab_page no_slab;
+static alloc_slab_chunk no_slab;
 
 static size_t class_size(unsigned c)
 {
@@ -99,29 +99,19 @@ static inline int class_of(const alloc_slab *st, size_t len, size_t align)
     return (int)class_of_len(len);
 }
 
-static inline alloc_slab_page *page_of(const void *p)
+static inline alloc_slab_chunk *chunk_of(const void *p)
 {
-    return (alloc_slab_page *)((uintptr_t)p & ~(uintptr_t)(ALLOC_SLAB_BYTES - 1));
+    return (alloc_slab_chunk *)((uintptr_t)p & ~(uintptr_t)(ALLOC_SLAB_BYTES - 1));
 }
 
 static size_t header_bytes(size_t slots)
 {
-    return sizeof(alloc_slab_page) + (ALLOC_DEBUG_CHECKS ? (slots / 64 + 1) * sizeof(uint64_t) : 0);
-}
-
-/* --- links of free slots (sanitizers see them as inaccessible) ---------------- */
-
-ALLOC_NO_SANITIZE_ADDRESS static inline void *read_link(const void *slot)
-{
-    ALLOC_VG_DEFINED(slot, sizeof(void *));
-    void *next = *(void *const *)slot;
-    ALLOC_VG_NOACCESS(slot, sizeof(void *));
-    return next;
+    return sizeof(alloc_slab_chunk) + (ALLOC_DEBUG_CHECKS ? (slots / 64 + 1) * sizeof(uint64_t) : 0);
 }
 
 /* --- lists ------------------------------------------------------------------------ */
 
-static void partial_push(alloc_slab_class *c, alloc_slab_page *s)
+static void partial_push(alloc_slab_class *c, alloc_slab_chunk *s)
 {
     s->prev = NULL;
     s->next = c->partial;
@@ -129,7 +119,7 @@ static void partial_push(alloc_slab_class *c, alloc_slab_page *s)
     c->partial = s;
 }
 
-static void partial_remove(alloc_slab_class *c, alloc_slab_page *s)
+static void partial_remove(alloc_slab_class *c, alloc_slab_chunk *s)
 {
     if (s->prev)
         s->prev->next = s->next;
@@ -139,7 +129,7 @@ static void partial_remove(alloc_slab_class *c, alloc_slab_page *s)
     s->next = s->prev = NULL;
 }
 
-static void release_page(alloc_slab *st, alloc_slab_page *s)
+static void release_chunk(alloc_slab *st, alloc_slab_chunk *s)
 {
     if (s->all_prev)
         s->all_prev->all_next = s->all_next;
@@ -153,13 +143,13 @@ static void release_page(alloc_slab *st, alloc_slab_page *s)
     alloc_free_at(st->backing, s, ALLOC_SLAB_BYTES, ALLOC_SLAB_BYTES, 0);
 }
 
-static alloc_slab_page *new_page(alloc_slab *st, unsigned ci)
+static alloc_slab_chunk *new_chunk(alloc_slab *st, unsigned ci)
 {
     alloc_slab_class *c = &st->cls[ci];
     void *mem = alloc_bytes_at(st->backing, ALLOC_SLAB_BYTES, ALLOC_SLAB_BYTES, 0);
     if (!mem) return NULL;
     ALLOC_CHECK(alloc_is_aligned(mem, ALLOC_SLAB_BYTES), "slab %p: backing allocator ignored the alignment", mem);
-    alloc_slab_page *s = mem;
+    alloc_slab_chunk *s = mem;
     ALLOC_TRACK_UNDEFINED(s, c->first);
     memset(s, 0, c->first);
     s->carve = (char *)mem + c->first;
@@ -179,7 +169,7 @@ static alloc_slab_page *new_page(alloc_slab *st, unsigned ci)
 
 /* --- alloc -------------------------------------------------------------------------- */
 
-static void *note_alloc(alloc_slab *st, alloc_slab_page *s, void *p, size_t len)
+static void *note_alloc(alloc_slab *st, alloc_slab_chunk *s, void *p, size_t len)
 {
     s->live++;
     alloc_stats_note_alloc(&st->stats, len);
@@ -188,12 +178,7 @@ static void *note_alloc(alloc_slab *st, alloc_slab_page *s, void *p, size_t len)
     ALLOC_CHECK(!((s->bits[i / 64] >> (i % 64)) & 1u), "slab %p: free list holds live %p", (void *)s, p);
     s->bits[i / 64] |= (uint64_t)1 << (i % 64);
 #endif
-    ALLOC_TRACK_POOL_ALLOC(st, p, len);
-    ALLOC_TRACK_UNDEFINED(p, len);
-#if ALLOC_DEBUG_CHECKS
-    memset(p, ALLOC_FILL_ALLOCATED, len);
-    ALLOC_TRACK_UNDEFINED(p, len);
-#endif
+    alloc_slot_handed_out(st, p, len);
     return p;
 }
 
@@ -201,9 +186,9 @@ static void *note_alloc(alloc_slab *st, alloc_slab_page *s, void *p, size_t len)
 static ALLOC_NOINLINE void *alloc_slow(alloc_slab *st, unsigned ci, size_t len)
 {
     alloc_slab_class *c = &st->cls[ci];
-    alloc_slab_page *s = c->current;
+    alloc_slab_chunk *s = c->current;
     if (s->carve == s->end) {
-        alloc_slab_page *full = s;
+        alloc_slab_chunk *full = s;
         if (c->partial) {
             s = c->partial;
             partial_remove(c, s);
@@ -211,7 +196,7 @@ static ALLOC_NOINLINE void *alloc_slow(alloc_slab *st, unsigned ci, size_t len)
             s = c->empty;
             c->empty = NULL;
         } else {
-            s = new_page(st, ci);
+            s = new_chunk(st, ci);
             if (!s) {
                 /* nothing changed: the full slab stays current */
                 alloc_stats_note_failed(&st->stats);
@@ -223,7 +208,7 @@ static ALLOC_NOINLINE void *alloc_slow(alloc_slab *st, unsigned ci, size_t len)
         c->current = s;
         void *p = s->free;
         if (p) {
-            s->free = read_link(p);
+            s->free = alloc_link_read(p);
             ALLOC_TRACK_NOACCESS(p, sizeof(void *));
             return note_alloc(st, s, p, len);
         }
@@ -251,10 +236,10 @@ static ALLOC_NOINLINE void *alloc_general(alloc_slab *st, size_t len, size_t ali
 {
     int ci = class_of(st, len, align);
     if (ci < 0) return alloc_large(st, len, align, ret_addr);
-    alloc_slab_page *s = st->cls[ci].current;
+    alloc_slab_chunk *s = st->cls[ci].current;
     void *p = s->free;
     if (p) {
-        s->free = read_link(p);
+        s->free = alloc_link_read(p);
         ALLOC_TRACK_NOACCESS(p, sizeof(void *));
         return note_alloc(st, s, p, len);
     }
@@ -267,7 +252,7 @@ static void *slab_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
     if (ALLOC_UNLIKELY(len > st->small_max || align > ALLOC_SLAB_CLASS_ALIGN))
         return alloc_general(st, len, align, ret_addr);
     unsigned ci = small_class[(len + 15) >> 4];
-    alloc_slab_page *s = st->cls[ci].current;
+    alloc_slab_chunk *s = st->cls[ci].current;
     void *p = s->free;
 #if !SLAB_CHECKED
     if (ALLOC_LIKELY(p != NULL)) {
@@ -278,7 +263,7 @@ static void *slab_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
     }
 #else
     if (p) {
-        s->free = read_link(p);
+        s->free = alloc_link_read(p);
         ALLOC_TRACK_NOACCESS(p, sizeof(void *));
         return note_alloc(st, s, p, len);
     }
@@ -292,9 +277,9 @@ static void *slab_alloc(void *ctx, size_t len, size_t align, uintptr_t ret_addr)
 /* Reports misuse unless p is a live object of st. */
 static bool verify_live(alloc_slab *st, const void *p, const char *op, uintptr_t ret_addr)
 {
-    alloc_slab_page *s = page_of(p);
+    alloc_slab_chunk *s = chunk_of(p);
     const char *what = NULL;
-    alloc_slab_page *t = st->all;
+    alloc_slab_chunk *t = st->all;
     while (t && t != s) t = t->all_next;
     if (!t) {
         what = "not an object of this allocator";
@@ -309,16 +294,14 @@ static bool verify_live(alloc_slab *st, const void *p, const char *op, uintptr_t
             what = "not allocated (already freed, or never handed out)";
         }
     }
-    char site[ALLOC_SITE_BUF];
-    alloc_describe_addr(ret_addr, site, sizeof site);
-    alloc_report_misuse("slab %p: %s of %p, which is %s (called from %s)", (void *)st, op, p, what, site);
+    alloc_report_misuse_from(ret_addr, "slab %p: %s of %p, which is %s", (void *)st, op, p, what);
     alloc_stats_note_misuse(&st->stats);
     return false;
 }
 #endif
 
 /* A free into a slab that was full (unlisted) or became empty. */
-static ALLOC_NOINLINE void free_slow(alloc_slab *st, alloc_slab_page *s)
+static ALLOC_NOINLINE void free_slow(alloc_slab *st, alloc_slab_chunk *s)
 {
     alloc_slab_class *c = &st->cls[s->cls];
     if (s == c->current) return;
@@ -339,7 +322,7 @@ static ALLOC_NOINLINE void free_slow(alloc_slab *st, alloc_slab_page *s)
         c->empty = s;
         return;
     }
-    release_page(st, s);
+    release_chunk(st, s);
 }
 
 static ALLOC_NOINLINE void free_large(alloc_slab *st, void *mem, size_t len, size_t align, uintptr_t ret_addr)
@@ -360,7 +343,7 @@ static void slab_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
 #if ALLOC_DEBUG_CHECKS
     if (!verify_live(st, mem, "free", ret_addr)) return;
 #endif
-    alloc_slab_page *s = page_of(mem);
+    alloc_slab_chunk *s = chunk_of(mem);
 #if SLAB_CHECKED
     ALLOC_TRACK_POOL_FREE(st, mem);
     ALLOC_TRACK_UNDEFINED(mem, s->size);
@@ -384,13 +367,9 @@ static bool change_in_place(alloc_slab *st, void *mem, size_t len, size_t align,
                             int new_c, uintptr_t ret_addr)
 {
     if (old_c >= 0 && new_c >= 0) {
-        alloc_slab_page *s = page_of(mem);
+        alloc_slab_chunk *s = chunk_of(mem);
         if (new_len > s->size) return false;
-        ALLOC_TRACK_POOL_CHANGE(st, mem, mem, new_len);
-        if (new_len > len)
-            ALLOC_TRACK_UNDEFINED((char *)mem + len, new_len - len);
-        else
-            ALLOC_TRACK_NOACCESS((char *)mem + new_len, s->size - new_len);
+        alloc_slot_resized(st, mem, len, new_len, s->size);
         return true;
     }
     if (old_c < 0 && new_c < 0 &&
@@ -446,7 +425,7 @@ static void *slab_remap(void *ctx, void *mem, size_t len, size_t align, size_t n
     return fresh;
 }
 
-static const alloc_vtable slab_vtable = {slab_alloc, slab_resize, slab_remap, slab_free};
+ALLOC_CHECKED_VTABLE(slab_vtable, slab_alloc, slab_resize, slab_remap, slab_free, alloc_slab_check);
 
 allocator alloc_slab_allocator(alloc_slab *state) { return (allocator){state, &slab_vtable}; }
 
@@ -488,7 +467,7 @@ void alloc_slab_deinit(alloc_slab *st)
         alloc_report_misuse("slab %p: deinit with %zu large blocks still live (leaked to the fallback)",
                             (void *)st, st->large_live);
 #endif
-    while (st->all) release_page(st, st->all);
+    while (st->all) release_chunk(st, st->all);
     ALLOC_TRACK_POOL_DESTROY(st);
     memset(st, 0, sizeof *st);
 }
@@ -504,12 +483,12 @@ size_t alloc_slab_class_size(int c)
     return c >= 0 && c < ALLOC_SLAB_CLASSES ? class_size((unsigned)c) : 0;
 }
 
-size_t alloc_slab_block_size(const void *p) { return page_of(p)->size; }
+size_t alloc_slab_block_size(const void *p) { return chunk_of(p)->size; }
 
 bool alloc_slab_owns(const alloc_slab *st, const void *p)
 {
-    const alloc_slab_page *s = page_of(p);
-    for (const alloc_slab_page *t = st->all; t; t = t->all_next)
+    const alloc_slab_chunk *s = chunk_of(p);
+    for (const alloc_slab_chunk *t = st->all; t; t = t->all_next)
         if (t == s) return (const char *)p >= (const char *)s + st->cls[s->cls].first && (const char *)p < s->end;
     return false;
 }
@@ -520,16 +499,16 @@ size_t alloc_slab_trim(alloc_slab *st)
     for (unsigned i = 0; i < ALLOC_SLAB_CLASSES; i++) {
         alloc_slab_class *c = &st->cls[i];
         if (c->empty) {
-            alloc_slab_page *s = c->empty;
+            alloc_slab_chunk *s = c->empty;
             c->empty = NULL;
-            release_page(st, s);
+            release_chunk(st, s);
             n += ALLOC_SLAB_BYTES;
         }
     }
     return n;
 }
 
-static bool check_page(const alloc_slab *st, const alloc_slab_page *s)
+static bool check_chunk(const alloc_slab *st, const alloc_slab_chunk *s)
 {
     const alloc_slab_class *c = &st->cls[s->cls];
     if (s->owner != st || s->cls >= st->nclasses || s->size != c->size) return false;
@@ -538,7 +517,7 @@ static bool check_page(const alloc_slab *st, const alloc_slab_page *s)
         (size_t)(s->carve - first) % c->size)
         return false;
     size_t carved = (size_t)(s->carve - first) / c->size, n = 0;
-    for (const void *p = s->free; p; p = read_link(p)) {
+    for (const void *p = s->free; p; p = alloc_link_read(p)) {
         if (++n > carved) return false;
         if ((const char *)p < first || (const char *)p >= s->carve || (size_t)((const char *)p - first) % c->size)
             return false;
@@ -559,8 +538,8 @@ static bool check_page(const alloc_slab *st, const alloc_slab_page *s)
 bool alloc_slab_check(const alloc_slab *st)
 {
     size_t slabs = 0, live = 0;
-    for (const alloc_slab_page *s = st->all; s; s = s->all_next) {
-        if (!check_page(st, s)) return false;
+    for (const alloc_slab_chunk *s = st->all; s; s = s->all_next) {
+        if (!check_chunk(st, s)) return false;
         if (s->all_next && s->all_next->all_prev != s) return false;
         slabs++;
         live += s->live;
@@ -572,7 +551,7 @@ bool alloc_slab_check(const alloc_slab *st)
         if (i >= st->nclasses && (c->slabs || c->current != &no_slab)) return false;
         if (c->current != &no_slab && (c->current->cls != i || !c->current->listed)) return false;
         if (c->empty && (c->empty->live || !c->empty->listed || c->empty->cls != i)) return false;
-        for (const alloc_slab_page *s = c->partial; s; s = s->next) {
+        for (const alloc_slab_chunk *s = c->partial; s; s = s->next) {
             if (s->cls != i || !s->listed || s == c->current || s->live == 0) return false;
             if (s->next && s->next->prev != s) return false;
         }

@@ -147,9 +147,7 @@ int alloc_stack_init(alloc_stack *s, const alloc_stack_options *opts)
 
 static void give_back(alloc_stack *s, chunk *c, size_t size)
 {
-    ALLOC_TRACK_UNDEFINED(c, size);
-    s->backing.vtable->free(s->backing.ctx, c, size, CHUNK_ALIGN, 0);
-    alloc_stats_note_release(&s->stats, size);
+    alloc_chunk_give(s->backing, c, size, CHUNK_ALIGN, &s->stats, 0);
 }
 
 /* Installs a chunk of at least `needed` data bytes as current. false (nothing
@@ -169,12 +167,8 @@ static bool new_chunk(alloc_stack *s, size_t needed, uintptr_t ret_addr)
     if (!c) {
         if (needed > ALLOC_MAX_LEN - CHUNK_HDR - 4096) return false;
         size = s->next_size > needed + CHUNK_HDR ? s->next_size : needed + CHUNK_HDR;
-        if (s->backing.vtable == &alloc_page_vtable) size = alloc_align_up(size, alloc_os_page_size());
-        c = s->backing.vtable->alloc(s->backing.ctx, size, CHUNK_ALIGN, ret_addr);
+        c = alloc_chunk_take(s->backing, &size, CHUNK_ALIGN, &s->stats, ret_addr);
         if (!c) return false;
-        ALLOC_CHECK(alloc_is_aligned(c, CHUNK_ALIGN), "stack: backing allocator returned unaligned %p", (void *)c);
-        ALLOC_TRACK_NOACCESS(c, size);
-        alloc_stats_note_reserve(&s->stats, size);
         size_t grown = s->next_size * 2;
         s->next_size = grown < s->max_chunk ? grown : s->max_chunk;
         ALLOC_TRACE("stack new chunk %p size %zu", (void *)c, size);
@@ -298,12 +292,9 @@ static ALLOC_NOINLINE void *push_in_new_chunk(alloc_stack *s, size_t len, size_t
 static inline void *push(alloc_stack *s, size_t len, size_t align, uintptr_t ret_addr)
 {
     if (align < MIN_ALIGN) align = MIN_ALIGN;
-    uintptr_t top = s->top;
-    size_t avail = (size_t)(s->end - top);
-    size_t need = (size_t)((-(top + HDR)) & (align - 1)) + HDR;
-    if (ALLOC_UNLIKELY(need > avail || len > avail - need)) return push_in_new_chunk(s, len, align, ret_addr);
-    uintptr_t p = top + need;
-    return place(s, p, top, len, ret_addr);
+    uintptr_t p = alloc_bump_fit(s->top, s->end, HDR, len, align);
+    if (ALLOC_UNLIKELY(!p)) return push_in_new_chunk(s, len, align, ret_addr);
+    return place(s, p, s->top, len, ret_addr);
 }
 
 /* Pops the top block (whose header is h). */
@@ -365,24 +356,25 @@ static void report_order(alloc_stack *s, const char *what, void *mem, size_t len
 {
     alloc_stats_note_misuse(&s->stats);
     if (!ALLOC_DEBUG_CHECKS) return;
-    char at[ALLOC_SITE_BUF], top_site[ALLOC_SITE_BUF], mem_site[ALLOC_SITE_BUF];
-    alloc_describe_addr(ret_addr, at, sizeof at);
+    char top_site[ALLOC_SITE_BUF], mem_site[ALLOC_SITE_BUF];
     header top = {0};
     if (s->top_block) top = hdr_get(s->top_block);
     alloc_describe_addr(top.ret_addr, top_site, sizeof top_site);
     if (mem != s->top_block && is_live(s, mem)) {
         header h = hdr_get(mem);
         alloc_describe_addr(h.ret_addr, mem_site, sizeof mem_site);
-        alloc_report_misuse("stack: out-of-order %s of %p (len %zu, allocated at %s) at %s; "
-                            "the top block is %p (len %zu, allocated at %s)",
-                            what, mem, h.len, mem_site, at, s->top_block, top.len, top_site);
+        alloc_report_misuse_from(ret_addr,
+                                 "stack: out-of-order %s of %p (len %zu, allocated at %s); "
+                                 "the top block is %p (len %zu, allocated at %s)",
+                                 what, mem, h.len, mem_site, s->top_block, top.len, top_site);
     } else if (mem == s->top_block) {
-        alloc_report_misuse("stack: %s of %p with len %zu, but it was allocated with len %zu (at %s) at %s", what,
-                            mem, len, top.len, top_site, at);
+        alloc_report_misuse_from(ret_addr, "stack: %s of %p with len %zu, but it was allocated with len %zu (at %s)",
+                                 what, mem, len, top.len, top_site);
     } else {
-        alloc_report_misuse("stack: %s of %p (len %zu), not a live block (double free or foreign pointer) at %s; "
-                            "the top block is %p (allocated at %s)",
-                            what, mem, len, at, s->top_block, top_site);
+        alloc_report_misuse_from(ret_addr,
+                                 "stack: %s of %p (len %zu), not a live block (double free or foreign pointer); "
+                                 "the top block is %p (allocated at %s)",
+                                 what, mem, len, s->top_block, top_site);
     }
 }
 
@@ -458,7 +450,7 @@ static void *stack_remap(void *ctx, void *mem, size_t len, size_t align, size_t 
     return q;
 }
 
-static const alloc_vtable stack_vtable = {stack_alloc, stack_resize, stack_remap, stack_free};
+ALLOC_CHECKED_VTABLE(stack_vtable, stack_alloc, stack_resize, stack_remap, stack_free, alloc_stack_check);
 
 allocator alloc_stack_allocator(alloc_stack *s) { return (allocator){s, &stack_vtable}; }
 
@@ -598,21 +590,38 @@ size_t alloc_stack_remaining(const alloc_stack *s) { return (size_t)(s->end - s-
 
 void alloc_stack_stats(const alloc_stack *s, alloc_stats *out) { *out = s->stats; }
 
+bool alloc_stack_walk(const alloc_stack *s, alloc_walker walker, void *user)
+{
+    for (void *b = s->top_block; b;) {
+        header h = hdr_get(b);
+        if (!walker(b, h.len, true, user)) return false;
+        b = h.prev_block;
+    }
+    return true;
+}
+
+/* The check's walk: each block ends exactly where the block above it
+ * recorded the top (for the top block: at the top itself). */
+typedef struct chain_audit {
+    uintptr_t above;
+    size_t in_use;
+} chain_audit;
+
+static bool audit_block(void *block, size_t len, bool used, void *user)
+{
+    chain_audit *a = user;
+    if (!used || !alloc_is_aligned(block, MIN_ALIGN) || (uintptr_t)block + len != a->above) return false;
+    a->in_use += len;
+    a->above = hdr_get(block).prev_top;
+    return true;
+}
+
 bool alloc_stack_check(const alloc_stack *s)
 {
     if (!alloc_stats_consistent(&s->stats) || s->top > s->end) return false;
-    size_t in_use = 0, chunks = 0, reserved = 0;
-    uintptr_t above = s->top;
-    for (void *b = s->top_block; b;) {
-        header h = hdr_get(b);
-        /* Each block ends exactly where the block above it recorded the top
-         * (for the top block: at the top itself). */
-        if (!alloc_is_aligned(b, MIN_ALIGN) || (uintptr_t)b + h.len != above) return false;
-        in_use += h.len;
-        above = h.prev_top;
-        b = h.prev_block;
-    }
-    if (in_use != s->stats.bytes_in_use) return false;
+    size_t chunks = 0, reserved = 0;
+    chain_audit chain = {s->top, 0};
+    if (!alloc_stack_walk(s, audit_block, &chain) || chain.in_use != s->stats.bytes_in_use) return false;
     /* Open markers: each low block on the stack, older markers' at or below
      * newer ones' (depth counted from the top, so it must not decrease). */
     if (s->level_count > ALLOC_STACK_LEVELS) return false;
