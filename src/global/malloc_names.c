@@ -113,7 +113,7 @@ static ALLOC_NOINLINE void free_named(void *p, uintptr_t ret_addr)
 
 void *malloc(size_t size)
 {
-    if (ALLOC_LIKELY(!alloc_record_on)) {
+    if (!RECORDING()) {
         void *q = malloc_fast(size);
         if (ALLOC_LIKELY(q != NULL)) return q;
     }
@@ -121,7 +121,7 @@ void *malloc(size_t size)
 }
 void free(void *p)
 {
-    if (ALLOC_LIKELY(!alloc_record_on) && ALLOC_LIKELY(free_fast(p))) return;
+    if (!RECORDING() && ALLOC_LIKELY(free_fast(p))) return;
     free_named(p, ALLOC_RET_ADDR());
 }
 void *calloc(size_t n, size_t size)
@@ -165,7 +165,7 @@ void free_aligned_sized(void *p, size_t align, size_t size)
 
 void *__libc_malloc(size_t size)
 {
-    if (ALLOC_LIKELY(!alloc_record_on)) {
+    if (!RECORDING()) {
         void *q = malloc_fast(size);
         if (ALLOC_LIKELY(q != NULL)) return q;
     }
@@ -173,7 +173,7 @@ void *__libc_malloc(size_t size)
 }
 void __libc_free(void *p)
 {
-    if (ALLOC_LIKELY(!alloc_record_on) && ALLOC_LIKELY(free_fast(p))) return;
+    if (!RECORDING() && ALLOC_LIKELY(free_fast(p))) return;
     free_named(p, ALLOC_RET_ADDR());
 }
 void *__libc_calloc(size_t n, size_t size)
