@@ -6,8 +6,6 @@
  * inner allocator where the descriptor has one); reset_mode is an
  * alloc_arena_reset_mode + 1 (0: ALLOC_ARENA_FREE_ALL).
  */
-#include <string.h>
-
 #include "alloc/arena.h"
 #include "descriptor.h"
 
@@ -59,49 +57,32 @@ static bool check(desc_instance *inst)
     return (!inst->inner || desc_check(inst->inner)) && alloc_arena_check(inst->state);
 }
 
-static bool stats(desc_instance *inst, alloc_stats *out)
-{
-    alloc_arena_stats(inst->state, out);
-    return true;
-}
+DESC_STATS_OP(arena, alloc_arena, alloc_arena_stats)
 
 static void reset(desc_instance *inst)
 {
     if (alloc_arena_reset(inst->state, (alloc_arena_reset_mode)inst->knob[0], 8192) != 0) __builtin_trap();
 }
 
-static bool save(desc_instance *inst, desc_mark *m)
-{
-    alloc_arena_mark k = alloc_arena_save(inst->state);
-    _Static_assert(sizeof k <= sizeof m->bytes, "mark too large");
-    memcpy(m->bytes, &k, sizeof k);
-    return true;
-}
-
-static void restore(desc_instance *inst, const desc_mark *m)
-{
-    alloc_arena_mark k;
-    memcpy(&k, m->bytes, sizeof k);
-    if (alloc_arena_rollback(inst->state, k) != 0) __builtin_trap(); /* only live marks are restored */
-}
+DESC_MARK_OPS(arena, alloc_arena, alloc_arena_mark, alloc_arena_save, alloc_arena_rollback)
 
 /* Lengths up to 128 KiB cross every arena's large-request threshold; larger
  * ones would only slow the conformance suite's byte-by-byte pattern checks. */
-#define ARENA_DESCRIPTOR(ident, desc_name, maker, extra_caps)                                    \
-    DESCRIPTOR(ident, {                                                                         \
-        .name = desc_name,                                                                      \
-        .caps = DESC_NO_REUSE | DESC_IN_DEBUG(DESC_DETECTS_FOREIGN_FREE) | (extra_caps),        \
-        .max_align = (size_t)64 << 10,                                                          \
-        .max_len = (size_t)128 << 10,                                                           \
-        .max_live = (size_t)2 << 20,                                                            \
-        .state_size = sizeof(alloc_arena),                                                      \
-        .make = maker,                                                                          \
-        .deinit = deinit,                                                                       \
-        .check = check,                                                                         \
-        .stats = stats,                                                                         \
-        .reset = reset,                                                                         \
-        .save = save,                                                                           \
-        .restore = restore,                                                                     \
+#define ARENA_DESCRIPTOR(ident, desc_name, maker, extra_caps)                                      \
+    DESCRIPTOR(ident, {                                                                            \
+        .name = desc_name,                                                                         \
+        .caps = DESC_NO_REUSE | DESC_IN_DEBUG(DESC_DETECTS_FOREIGN_FREE) | (extra_caps),           \
+        .max_align = (size_t)64 << 10,                                                             \
+        .max_len = (size_t)128 << 10,                                                              \
+        .max_live = (size_t)2 << 20,                                                               \
+        .state_size = sizeof(alloc_arena),                                                         \
+        .make = maker,                                                                             \
+        .deinit = deinit,                                                                          \
+        .check = check,                                                                            \
+        .stats = arena_stats,                                                                      \
+        .reset = reset,                                                                            \
+        .save = arena_save,                                                                        \
+        .restore = arena_restore,                                                                  \
     })
 
 ARENA_DESCRIPTOR(desc_arena_pages, "arena/pages", make_pages, 0)

@@ -6,8 +6,6 @@
  * args: capacity and skew place the buffer (static-buffer: capacity only, at
  * most 1 MiB); options unused.
  */
-#include <string.h>
-
 #include "alloc/bump.h"
 #include "descriptor.h"
 
@@ -42,47 +40,25 @@ static bool make_threadsafe(desc_instance *inst, const desc_args *args)
     return make_over(inst, buf, cap, true);
 }
 
-static void deinit(desc_instance *inst) { alloc_bump_deinit(inst->state); }
-static bool check(desc_instance *inst) { return alloc_bump_check(inst->state); }
+DESC_STATE_OPS(bump, alloc_bump, alloc_bump_deinit, alloc_bump_check, alloc_bump_stats)
+DESC_RESET_OP(bump, alloc_bump, alloc_bump_reset)
+DESC_MARK_OPS(bump, alloc_bump, alloc_bump_mark, alloc_bump_save, alloc_bump_rollback)
 
-static bool stats(desc_instance *inst, alloc_stats *out)
-{
-    alloc_bump_stats(inst->state, out);
-    return true;
-}
-
-static void reset(desc_instance *inst) { alloc_bump_reset(inst->state); }
-
-static bool save(desc_instance *inst, desc_mark *m)
-{
-    alloc_bump_mark k = alloc_bump_save(inst->state);
-    _Static_assert(sizeof k <= sizeof m->bytes, "mark too large");
-    memcpy(m->bytes, &k, sizeof k);
-    return true;
-}
-
-static void restore(desc_instance *inst, const desc_mark *m)
-{
-    alloc_bump_mark k;
-    memcpy(&k, m->bytes, sizeof k);
-    if (alloc_bump_rollback(inst->state, k) != 0) __builtin_trap(); /* only live marks are restored */
-}
-
-#define BUMP_DESCRIPTOR(ident, desc_name, maker, misuse)                                                \
-    DESCRIPTOR(ident, {                                                                         \
-        .name = desc_name,                                                                      \
-        .caps = DESC_LIFO_ONLY | DESC_FIXED_CAPACITY | (misuse),                                \
-        .max_align = 4096,                                                                      \
-        .max_len = (size_t)256 << 10,                                                           \
-        .max_live = (size_t)512 << 10,                                                          \
-        .state_size = sizeof(alloc_bump),                                                       \
-        .make = maker,                                                                          \
-        .deinit = deinit,                                                                       \
-        .check = check,                                                                         \
-        .stats = stats,                                                                         \
-        .reset = reset,                                                                         \
-        .save = save,                                                                           \
-        .restore = restore,                                                                     \
+#define BUMP_DESCRIPTOR(ident, desc_name, maker, misuse)                                           \
+    DESCRIPTOR(ident, {                                                                            \
+        .name = desc_name,                                                                         \
+        .caps = DESC_LIFO_ONLY | DESC_FIXED_CAPACITY | (misuse),                                   \
+        .max_align = 4096,                                                                         \
+        .max_len = (size_t)256 << 10,                                                              \
+        .max_live = (size_t)512 << 10,                                                             \
+        .state_size = sizeof(alloc_bump),                                                          \
+        .make = maker,                                                                             \
+        .deinit = bump_deinit,                                                                     \
+        .check = bump_check,                                                                       \
+        .stats = bump_stats,                                                                       \
+        .reset = bump_reset,                                                                       \
+        .save = bump_save,                                                                         \
+        .restore = bump_restore,                                                                   \
     })
 
 /* The checked handle reports misuse in debug builds; the thread-safe one does not check. */

@@ -28,24 +28,20 @@ static void deinit(desc_instance *inst)
 
 static bool check(desc_instance *inst) { return alloc_debug_check(inst->state); }
 
-static bool stats(desc_instance *inst, alloc_stats *out)
-{
-    alloc_debug_stats(inst->state, out);
-    return true;
-}
+DESC_STATS_OP(debug, alloc_debug, alloc_debug_stats)
 
-#define DEBUG_DESCRIPTOR(ident, desc_name, maker, align)                                        \
-    DESCRIPTOR(ident, {                                                                         \
-        .name = desc_name,                                                                      \
-        .caps = DESC_DETECTS_DOUBLE_FREE | DESC_DETECTS_FOREIGN_FREE,                           \
-        .max_align = (align),                                                                   \
-        .max_len = (size_t)1 << 20,                                                             \
-        .max_live = (size_t)256 << 20,                                                          \
-        .state_size = sizeof(alloc_debug),                                                      \
-        .make = maker,                                                                          \
-        .deinit = deinit,                                                                       \
-        .check = check,                                                                         \
-        .stats = stats,                                                                         \
+#define DEBUG_DESCRIPTOR(ident, desc_name, maker, align)                                           \
+    DESCRIPTOR(ident, {                                                                            \
+        .name = desc_name,                                                                         \
+        .caps = DESC_DETECTS_DOUBLE_FREE | DESC_DETECTS_FOREIGN_FREE,                              \
+        .max_align = (align),                                                                      \
+        .max_len = (size_t)1 << 20,                                                                \
+        .max_live = (size_t)256 << 20,                                                             \
+        .state_size = sizeof(alloc_debug),                                                         \
+        .make = maker,                                                                             \
+        .deinit = deinit,                                                                          \
+        .check = check,                                                                            \
+        .stats = debug_stats,                                                                      \
     })
 
 DEBUG_DESCRIPTOR(desc_debug_page, "debug(page)", make_page, (size_t)1 << 20)

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "alloc/alloc.h"
 #include "alloc/stats.h"
@@ -170,9 +171,40 @@ const descriptor *desc_find(const char *name);
 
 /* Defines a descriptor (extern, so harnesses may name it) and registers it
  * at load time. */
-#define DESCRIPTOR(ident, ...)                                                       \
-    const descriptor ident = __VA_ARGS__;                                            \
+#define DESCRIPTOR(ident, ...)                                                                     \
+    const descriptor ident = __VA_ARGS__;                                                          \
     __attribute__((constructor)) static void desc_register_##ident(void) { desc_register(&ident); }
+
+/* The usual shapes of the operations over a strategy's object (inst->state
+ * of type T): prefix##_stats, prefix##_deinit + prefix##_check +
+ * prefix##_stats, prefix##_reset, and prefix##_save + prefix##_restore over
+ * its mark type (restoring a mark the harness holds never fails). */
+#define DESC_STATS_OP(prefix, T, stats_fn)                                                         \
+    static bool prefix##_stats(desc_instance *inst, alloc_stats *out)                              \
+    {                                                                                              \
+        stats_fn((T *)inst->state, out);                                                           \
+        return true;                                                                               \
+    }
+#define DESC_STATE_OPS(prefix, T, deinit_fn, check_fn, stats_fn)                                   \
+    static void prefix##_deinit(desc_instance *inst) { deinit_fn((T *)inst->state); }              \
+    static bool prefix##_check(desc_instance *inst) { return check_fn((T *)inst->state); }         \
+    DESC_STATS_OP(prefix, T, stats_fn)
+#define DESC_RESET_OP(prefix, T, reset_fn)                                                         \
+    static void prefix##_reset(desc_instance *inst) { reset_fn((T *)inst->state); }
+#define DESC_MARK_OPS(prefix, T, mark_type, save_fn, rollback_fn)                                  \
+    static bool prefix##_save(desc_instance *inst, desc_mark *m)                                   \
+    {                                                                                              \
+        mark_type k = save_fn((T *)inst->state);                                                   \
+        _Static_assert(sizeof k <= sizeof m->bytes, "mark too large");                             \
+        memcpy(m->bytes, &k, sizeof k);                                                            \
+        return true;                                                                               \
+    }                                                                                              \
+    static void prefix##_restore(desc_instance *inst, const desc_mark *m)                          \
+    {                                                                                              \
+        mark_type k;                                                                               \
+        memcpy(&k, m->bytes, sizeof k);                                                            \
+        if (rollback_fn((T *)inst->state, k) != 0) __builtin_trap();                               \
+    }
 
 /* The descriptors other files name. */
 #define DESC_DECLARE(ident) extern const descriptor ident;

@@ -37,11 +37,7 @@ static void deinit(desc_instance *inst)
 
 static bool check(desc_instance *inst) { return alloc_failing_check(inst->state) && desc_check(inst->inner); }
 
-static bool stats(desc_instance *inst, alloc_stats *out)
-{
-    alloc_failing_stats(inst->state, out);
-    return true;
-}
+DESC_STATS_OP(failing, alloc_failing, alloc_failing_stats)
 
 DESCRIPTOR(desc_failing_pass, {
     .name = "failing(page)",
@@ -52,7 +48,7 @@ DESCRIPTOR(desc_failing_pass, {
     .make = make_pass,
     .deinit = deinit,
     .check = check,
-    .stats = stats,
+    .stats = failing_stats,
 })
 
 DESCRIPTOR(desc_failing_limited, {
@@ -65,5 +61,5 @@ DESCRIPTOR(desc_failing_limited, {
     .make = make_limited,
     .deinit = deinit,
     .check = check,
-    .stats = stats,
+    .stats = failing_stats,
 })

@@ -23,52 +23,45 @@ static bool make_heap(desc_instance *inst, const desc_args *args, const alloc_fr
     return true;
 }
 
-static void deinit(desc_instance *inst) { alloc_freelist_deinit(inst->state); }
-static bool check(desc_instance *inst) { return alloc_freelist_check(inst->state); }
+DESC_STATE_OPS(freelist, alloc_freelist, alloc_freelist_deinit, alloc_freelist_check, alloc_freelist_stats)
 
-static bool stats(desc_instance *inst, alloc_stats *out)
-{
-    alloc_freelist_stats(inst->state, out);
-    return true;
-}
-
-#define FREELIST_CAPS                                                                           \
+#define FREELIST_CAPS                                                                              \
     (DESC_DETECTS_DOUBLE_FREE | DESC_IN_DEBUG(DESC_DETECTS_FOREIGN_FREE) | DESC_IN_ASAN(DESC_POISONS_FREED))
 
-#define POLICY_DESCRIPTORS(ident, pol, label)                                                 \
-    static const alloc_freelist_config fixed_##ident = {.policy = pol, .no_grow = true};      \
-    static const alloc_freelist_config grow_##ident = {.policy = pol, .region_size = 64 << 10}; \
-    static bool make_fixed_##ident(desc_instance *inst, const desc_args *args)                  \
-    {                                                                                           \
-        return make_heap(inst, args, &fixed_##ident, true);                                     \
-    }                                                                                           \
-    static bool make_grow_##ident(desc_instance *inst, const desc_args *args)                   \
-    {                                                                                           \
-        return make_heap(inst, args, &grow_##ident, false);                                     \
-    }                                                                                           \
-    DESCRIPTOR(desc_freelist_fixed_##ident, {                                                   \
-        .name = "freelist-" label "-fixed",                                                     \
-        .caps = DESC_FIXED_CAPACITY | FREELIST_CAPS,                                            \
-        .max_align = (size_t)1 << 16,                                                           \
-        .max_len = (size_t)256 << 10,                                                           \
-        .max_live = (size_t)768 << 10,                                                          \
-        .state_size = sizeof(alloc_freelist),                                                   \
-        .make = make_fixed_##ident,                                                             \
-        .deinit = deinit,                                                                       \
-        .check = check,                                                                         \
-        .stats = stats,                                                                         \
-    })                                                                                          \
-    DESCRIPTOR(desc_freelist_pages_##ident, {                                                   \
-        .name = "freelist-" label "-pages",                                                     \
-        .caps = FREELIST_CAPS,                                                                  \
-        .max_align = (size_t)1 << 20,                                                           \
-        .max_len = (size_t)256 << 10, /* 4 regions' worth; larger only slows the suite */       \
-        .max_live = (size_t)64 << 20,                                                           \
-        .state_size = sizeof(alloc_freelist),                                                   \
-        .make = make_grow_##ident,                                                              \
-        .deinit = deinit,                                                                       \
-        .check = check,                                                                         \
-        .stats = stats,                                                                         \
+#define POLICY_DESCRIPTORS(ident, pol, label)                                                      \
+    static const alloc_freelist_config fixed_##ident = {.policy = pol, .no_grow = true};           \
+    static const alloc_freelist_config grow_##ident = {.policy = pol, .region_size = 64 << 10};    \
+    static bool make_fixed_##ident(desc_instance *inst, const desc_args *args)                     \
+    {                                                                                              \
+        return make_heap(inst, args, &fixed_##ident, true);                                        \
+    }                                                                                              \
+    static bool make_grow_##ident(desc_instance *inst, const desc_args *args)                      \
+    {                                                                                              \
+        return make_heap(inst, args, &grow_##ident, false);                                        \
+    }                                                                                              \
+    DESCRIPTOR(desc_freelist_fixed_##ident, {                                                      \
+        .name = "freelist-" label "-fixed",                                                        \
+        .caps = DESC_FIXED_CAPACITY | FREELIST_CAPS,                                               \
+        .max_align = (size_t)1 << 16,                                                              \
+        .max_len = (size_t)256 << 10,                                                              \
+        .max_live = (size_t)768 << 10,                                                             \
+        .state_size = sizeof(alloc_freelist),                                                      \
+        .make = make_fixed_##ident,                                                                \
+        .deinit = freelist_deinit,                                                                 \
+        .check = freelist_check,                                                                   \
+        .stats = freelist_stats,                                                                   \
+    })                                                                                             \
+    DESCRIPTOR(desc_freelist_pages_##ident, {                                                      \
+        .name = "freelist-" label "-pages",                                                        \
+        .caps = FREELIST_CAPS,                                                                     \
+        .max_align = (size_t)1 << 20,                                                              \
+        .max_len = (size_t)256 << 10, /* 4 regions' worth; larger only slows the suite */          \
+        .max_live = (size_t)64 << 20,                                                              \
+        .state_size = sizeof(alloc_freelist),                                                      \
+        .make = make_grow_##ident,                                                                 \
+        .deinit = freelist_deinit,                                                                 \
+        .check = freelist_check,                                                                   \
+        .stats = freelist_stats,                                                                   \
     })
 
 POLICY_DESCRIPTORS(tlsf, ALLOC_FREELIST_TLSF, "tlsf")

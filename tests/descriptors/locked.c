@@ -38,11 +38,7 @@ static bool check(desc_instance *inst)
     return inner_ok && alloc_locked_check(inst->state);
 }
 
-static bool stats(desc_instance *inst, alloc_stats *out)
-{
-    alloc_locked_stats(inst->state, out);
-    return true;
-}
+DESC_STATS_OP(locked, alloc_locked, alloc_locked_stats)
 
 DESCRIPTOR(desc_locked_mutex_page, {
     .name = "locked(mutex, page)",
@@ -54,7 +50,7 @@ DESCRIPTOR(desc_locked_mutex_page, {
     .make = make_mutex_page,
     .deinit = deinit,
     .check = check,
-    .stats = stats,
+    .stats = locked_stats,
 })
 
 DESCRIPTOR(desc_locked_spin_debug, {
@@ -67,5 +63,5 @@ DESCRIPTOR(desc_locked_spin_debug, {
     .make = make_spin_debug,
     .deinit = deinit,
     .check = check,
-    .stats = stats,
+    .stats = locked_stats,
 })

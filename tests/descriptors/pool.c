@@ -43,15 +43,8 @@ static bool make_pool_buffer(desc_instance *inst, const desc_args *args)
     return true;
 }
 
-static void deinit_pool(desc_instance *inst) { alloc_pool_deinit(inst->state); }
-static bool check_pool(desc_instance *inst) { return alloc_pool_check(inst->state); }
-static void reset_pool(desc_instance *inst) { alloc_pool_reset(inst->state); }
-
-static bool stats_pool(desc_instance *inst, alloc_stats *out)
-{
-    alloc_pool_stats(inst->state, out);
-    return true;
-}
+DESC_STATE_OPS(pool, alloc_pool, alloc_pool_deinit, alloc_pool_check, alloc_pool_stats)
+DESC_RESET_OP(pool, alloc_pool, alloc_pool_reset)
 
 static bool make_pool_mt(desc_instance *inst, const desc_args *args)
 {
@@ -61,15 +54,8 @@ static bool make_pool_mt(desc_instance *inst, const desc_args *args)
     return true;
 }
 
-static void deinit_pool_mt(desc_instance *inst) { alloc_pool_mt_deinit(inst->state); }
-static bool check_pool_mt(desc_instance *inst) { return alloc_pool_mt_check(inst->state); }
-static void reset_pool_mt(desc_instance *inst) { alloc_pool_mt_reset(inst->state); }
-
-static bool stats_pool_mt(desc_instance *inst, alloc_stats *out)
-{
-    alloc_pool_mt_stats(inst->state, out);
-    return true;
-}
+DESC_STATE_OPS(pool_mt, alloc_pool_mt, alloc_pool_mt_deinit, alloc_pool_mt_check, alloc_pool_mt_stats)
+DESC_RESET_OP(pool_mt, alloc_pool_mt, alloc_pool_mt_reset)
 
 #define POOL_CAPS (DESC_FIXED_SIZE | DESC_INEXACT_STATS | DESC_IN_DEBUG(DESC_DETECTS_DOUBLE_FREE | DESC_DETECTS_FOREIGN_FREE))
 
@@ -81,10 +67,10 @@ DESCRIPTOR(desc_pool, {
     .max_live = (size_t)64 << 20,
     .state_size = sizeof(alloc_pool),
     .make = make_pool,
-    .deinit = deinit_pool,
-    .check = check_pool,
-    .stats = stats_pool,
-    .reset = reset_pool,
+    .deinit = pool_deinit,
+    .check = pool_check,
+    .stats = pool_stats,
+    .reset = pool_reset,
 })
 
 DESCRIPTOR(desc_pool_buffer, {
@@ -95,10 +81,10 @@ DESCRIPTOR(desc_pool_buffer, {
     .max_live = BUFFER_BYTES,
     .state_size = sizeof(alloc_pool),
     .make = make_pool_buffer,
-    .deinit = deinit_pool,
-    .check = check_pool,
-    .stats = stats_pool,
-    .reset = reset_pool,
+    .deinit = pool_deinit,
+    .check = pool_check,
+    .stats = pool_stats,
+    .reset = pool_reset,
 })
 
 DESCRIPTOR(desc_pool_mt, {
@@ -109,8 +95,8 @@ DESCRIPTOR(desc_pool_mt, {
     .max_live = (size_t)64 << 20,
     .state_size = sizeof(alloc_pool_mt),
     .make = make_pool_mt,
-    .deinit = deinit_pool_mt,
-    .check = check_pool_mt,
-    .stats = stats_pool_mt,
-    .reset = reset_pool_mt,
+    .deinit = pool_mt_deinit,
+    .check = pool_mt_check,
+    .stats = pool_mt_stats,
+    .reset = pool_mt_reset,
 })

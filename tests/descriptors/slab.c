@@ -30,19 +30,14 @@ static bool make_slab(desc_instance *inst, const desc_args *args) { return make_
 static bool make_small(desc_instance *inst, const desc_args *args) { return make_with(inst, args, &small, true); }
 
 static void deinit(desc_instance *inst) { alloc_slab_deinit(inst->state); }
+DESC_STATS_OP(slab, alloc_slab, alloc_slab_stats)
 
 static bool check(desc_instance *inst)
 {
     return alloc_slab_check(inst->state) && (!inst->inner || desc_check(inst->inner));
 }
 
-static bool stats(desc_instance *inst, alloc_stats *out)
-{
-    alloc_slab_stats(inst->state, out);
-    return true;
-}
-
-#define SLAB_CAPS                                                                               \
+#define SLAB_CAPS                                                                                  \
     (DESC_IN_DEBUG(DESC_DETECTS_DOUBLE_FREE | DESC_DETECTS_FOREIGN_FREE) | DESC_IN_ASAN(DESC_POISONS_FREED))
 
 DESCRIPTOR(desc_slab, {
@@ -55,7 +50,7 @@ DESCRIPTOR(desc_slab, {
     .make = make_slab,
     .deinit = deinit,
     .check = check,
-    .stats = stats,
+    .stats = slab_stats,
 })
 
 DESCRIPTOR(desc_slab_small, {
@@ -68,5 +63,5 @@ DESCRIPTOR(desc_slab_small, {
     .make = make_small,
     .deinit = deinit,
     .check = check,
-    .stats = stats,
+    .stats = slab_stats,
 })

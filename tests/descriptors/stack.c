@@ -6,8 +6,6 @@
  * args: options is an alloc_stack_options (chunked descriptors); capacity and
  * skew place the buffer (stack/buffer).
  */
-#include <string.h>
-
 #include "alloc/stack.h"
 #include "descriptor.h"
 
@@ -39,47 +37,25 @@ static bool make_tiny(desc_instance *inst, const desc_args *args)
     return finish(inst, alloc_stack_init(inst->state, desc_options(args, &tiny)));
 }
 
-static void deinit(desc_instance *inst) { alloc_stack_deinit(inst->state); }
-static bool check(desc_instance *inst) { return alloc_stack_check(inst->state); }
+DESC_STATE_OPS(stack, alloc_stack, alloc_stack_deinit, alloc_stack_check, alloc_stack_stats)
+DESC_RESET_OP(stack, alloc_stack, alloc_stack_reset)
+DESC_MARK_OPS(stack, alloc_stack, alloc_stack_mark, alloc_stack_save, alloc_stack_rollback)
 
-static bool stats(desc_instance *inst, alloc_stats *out)
-{
-    alloc_stack_stats(inst->state, out);
-    return true;
-}
-
-static void reset(desc_instance *inst) { alloc_stack_reset(inst->state); }
-
-static bool save(desc_instance *inst, desc_mark *m)
-{
-    alloc_stack_mark k = alloc_stack_save(inst->state);
-    _Static_assert(sizeof k <= sizeof m->bytes, "mark too large");
-    memcpy(m->bytes, &k, sizeof k);
-    return true;
-}
-
-static void restore(desc_instance *inst, const desc_mark *m)
-{
-    alloc_stack_mark k;
-    memcpy(&k, m->bytes, sizeof k);
-    if (alloc_stack_rollback(inst->state, k) != 0) __builtin_trap(); /* only live marks are restored */
-}
-
-#define STACK_DESCRIPTOR(ident, desc_name, maker, extra_caps)                                    \
-    DESCRIPTOR(ident, {                                                                         \
-        .name = desc_name,                                                                      \
-        .caps = DESC_LIFO_ONLY | DESC_IN_DEBUG(DESC_DETECTS_DOUBLE_FREE) | (extra_caps),        \
-        .max_align = (size_t)64 << 10,                                                          \
-        .max_len = (size_t)128 << 10,                                                           \
-        .max_live = (size_t)512 << 10,                                                          \
-        .state_size = sizeof(alloc_stack),                                                      \
-        .make = maker,                                                                          \
-        .deinit = deinit,                                                                       \
-        .check = check,                                                                         \
-        .stats = stats,                                                                         \
-        .reset = reset,                                                                         \
-        .save = save,                                                                           \
-        .restore = restore,                                                                     \
+#define STACK_DESCRIPTOR(ident, desc_name, maker, extra_caps)                                      \
+    DESCRIPTOR(ident, {                                                                            \
+        .name = desc_name,                                                                         \
+        .caps = DESC_LIFO_ONLY | DESC_IN_DEBUG(DESC_DETECTS_DOUBLE_FREE) | (extra_caps),           \
+        .max_align = (size_t)64 << 10,                                                             \
+        .max_len = (size_t)128 << 10,                                                              \
+        .max_live = (size_t)512 << 10,                                                             \
+        .state_size = sizeof(alloc_stack),                                                         \
+        .make = maker,                                                                             \
+        .deinit = stack_deinit,                                                                    \
+        .check = stack_check,                                                                      \
+        .stats = stack_stats,                                                                      \
+        .reset = stack_reset,                                                                      \
+        .save = stack_save,                                                                        \
+        .restore = stack_restore,                                                                  \
     })
 
 STACK_DESCRIPTOR(desc_stack_buffer, "stack/buffer", make_buffer, DESC_FIXED_CAPACITY)
