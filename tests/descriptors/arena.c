@@ -72,17 +72,10 @@ DESC_MARK_OPS(arena, alloc_arena, alloc_arena_mark, alloc_arena_save, alloc_aren
     DESCRIPTOR(ident, {                                                                            \
         .name = desc_name,                                                                         \
         .caps = DESC_NO_REUSE | DESC_IN_DEBUG(DESC_DETECTS_FOREIGN_FREE) | (extra_caps),           \
-        .max_align = (size_t)64 << 10,                                                             \
-        .max_len = (size_t)128 << 10,                                                              \
-        .max_live = (size_t)2 << 20,                                                               \
+        .max_align = (size_t)64 << 10, .max_len = (size_t)128 << 10, .max_live = (size_t)2 << 20,  \
         .state_size = sizeof(alloc_arena),                                                         \
-        .make = maker,                                                                             \
-        .deinit = deinit,                                                                          \
-        .check = check,                                                                            \
-        .stats = arena_stats,                                                                      \
-        .reset = reset,                                                                            \
-        .save = arena_save,                                                                        \
-        .restore = arena_restore,                                                                  \
+        .make = maker, .deinit = deinit, .check = check, .stats = arena_stats,                     \
+        .reset = reset, .save = arena_save, .restore = arena_restore,                              \
     })
 
 ARENA_DESCRIPTOR(desc_arena_pages, "arena/pages", make_pages, 0)

@@ -48,17 +48,10 @@ DESC_MARK_OPS(bump, alloc_bump, alloc_bump_mark, alloc_bump_save, alloc_bump_rol
     DESCRIPTOR(ident, {                                                                            \
         .name = desc_name,                                                                         \
         .caps = DESC_LIFO_ONLY | DESC_FIXED_CAPACITY | (misuse),                                   \
-        .max_align = 4096,                                                                         \
-        .max_len = (size_t)256 << 10,                                                              \
-        .max_live = (size_t)512 << 10,                                                             \
+        .max_align = 4096, .max_len = (size_t)256 << 10, .max_live = (size_t)512 << 10,            \
         .state_size = sizeof(alloc_bump),                                                          \
-        .make = maker,                                                                             \
-        .deinit = bump_deinit,                                                                     \
-        .check = bump_check,                                                                       \
-        .stats = bump_stats,                                                                       \
-        .reset = bump_reset,                                                                       \
-        .save = bump_save,                                                                         \
-        .restore = bump_restore,                                                                   \
+        .make = maker, .deinit = bump_deinit, .check = bump_check, .stats = bump_stats,            \
+        .reset = bump_reset, .save = bump_save, .restore = bump_restore,                           \
     })
 
 /* The checked handle reports misuse in debug builds; the thread-safe one does not check. */

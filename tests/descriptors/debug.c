@@ -34,14 +34,9 @@ DESC_STATS_OP(debug, alloc_debug, alloc_debug_stats)
     DESCRIPTOR(ident, {                                                                            \
         .name = desc_name,                                                                         \
         .caps = DESC_DETECTS_DOUBLE_FREE | DESC_DETECTS_FOREIGN_FREE,                              \
-        .max_align = (align),                                                                      \
-        .max_len = (size_t)1 << 20,                                                                \
-        .max_live = (size_t)256 << 20,                                                             \
+        .max_align = (align), .max_len = (size_t)1 << 20, .max_live = (size_t)256 << 20,           \
         .state_size = sizeof(alloc_debug),                                                         \
-        .make = maker,                                                                             \
-        .deinit = deinit,                                                                          \
-        .check = check,                                                                            \
-        .stats = debug_stats,                                                                      \
+        .make = maker, .deinit = deinit, .check = check, .stats = debug_stats,                     \
     })
 
 DEBUG_DESCRIPTOR(desc_debug_page, "debug(page)", make_page, (size_t)1 << 20)

@@ -41,25 +41,15 @@ DESC_STATS_OP(failing, alloc_failing, alloc_failing_stats)
 
 DESCRIPTOR(desc_failing_pass, {
     .name = "failing(page)",
-    .max_align = (size_t)1 << 20,
-    .max_len = (size_t)1 << 20,
-    .max_live = (size_t)256 << 20,
+    .max_align = (size_t)1 << 20, .max_len = (size_t)1 << 20, .max_live = (size_t)256 << 20,
     .state_size = sizeof(alloc_failing),
-    .make = make_pass,
-    .deinit = deinit,
-    .check = check,
-    .stats = failing_stats,
+    .make = make_pass, .deinit = deinit, .check = check, .stats = failing_stats,
 })
 
 DESCRIPTOR(desc_failing_limited, {
     .name = "failing(c, 8 MiB live)",
     .caps = DESC_FIXED_CAPACITY,
-    .max_align = (size_t)1 << 16,
-    .max_len = (size_t)1 << 20,
-    .max_live = LIVE_LIMIT / 2,
+    .max_align = (size_t)1 << 16, .max_len = (size_t)1 << 20, .max_live = LIVE_LIMIT / 2,
     .state_size = sizeof(alloc_failing),
-    .make = make_limited,
-    .deinit = deinit,
-    .check = check,
-    .stats = failing_stats,
+    .make = make_limited, .deinit = deinit, .check = check, .stats = failing_stats,
 })

@@ -42,14 +42,10 @@ DESC_STATE_OPS(freelist, alloc_freelist, alloc_freelist_deinit, alloc_freelist_c
     DESCRIPTOR(desc_freelist_fixed_##ident, {                                                      \
         .name = "freelist-" label "-fixed",                                                        \
         .caps = DESC_FIXED_CAPACITY | FREELIST_CAPS,                                               \
-        .max_align = (size_t)1 << 16,                                                              \
-        .max_len = (size_t)256 << 10,                                                              \
-        .max_live = (size_t)768 << 10,                                                             \
+        .max_align = (size_t)1 << 16, .max_len = (size_t)256 << 10, .max_live = (size_t)768 << 10, \
         .state_size = sizeof(alloc_freelist),                                                      \
-        .make = make_fixed_##ident,                                                                \
-        .deinit = freelist_deinit,                                                                 \
-        .check = freelist_check,                                                                   \
-        .stats = freelist_stats,                                                                   \
+        .make = make_fixed_##ident, .deinit = freelist_deinit, .check = freelist_check, .stats = freelist_stats, \
+                                                                                                   \
     })                                                                                             \
     DESCRIPTOR(desc_freelist_pages_##ident, {                                                      \
         .name = "freelist-" label "-pages",                                                        \
@@ -58,10 +54,8 @@ DESC_STATE_OPS(freelist, alloc_freelist, alloc_freelist_deinit, alloc_freelist_c
         .max_len = (size_t)256 << 10, /* 4 regions' worth; larger only slows the suite */          \
         .max_live = (size_t)64 << 20,                                                              \
         .state_size = sizeof(alloc_freelist),                                                      \
-        .make = make_grow_##ident,                                                                 \
-        .deinit = freelist_deinit,                                                                 \
-        .check = freelist_check,                                                                   \
-        .stats = freelist_stats,                                                                   \
+        .make = make_grow_##ident, .deinit = freelist_deinit, .check = freelist_check, .stats = freelist_stats, \
+                                                                                                   \
     })
 
 POLICY_DESCRIPTORS(tlsf, ALLOC_FREELIST_TLSF, "tlsf")

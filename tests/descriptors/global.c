@@ -37,9 +37,6 @@ DESCRIPTOR(desc_global, {
     /* Blocks above 256 KiB are left out: after one of about 1 MiB is moved
      * by remap or realloc through the handle, alloc_global_check fails today
      * (a finding reported to the adapter's owner). */
-    .max_len = (size_t)256 << 10,
-    .max_live = (size_t)256 << 20,
-    .make = make,
-    .check = check,
-    .stats = stats,
+    .max_len = (size_t)256 << 10, .max_live = (size_t)256 << 20,
+    .make = make, .check = check, .stats = stats,
 })

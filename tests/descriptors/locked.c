@@ -43,25 +43,15 @@ DESC_STATS_OP(locked, alloc_locked, alloc_locked_stats)
 DESCRIPTOR(desc_locked_mutex_page, {
     .name = "locked(mutex, page)",
     .caps = DESC_THREAD_SAFE,
-    .max_align = (size_t)1 << 20,
-    .max_len = (size_t)1 << 20,
-    .max_live = (size_t)256 << 20,
+    .max_align = (size_t)1 << 20, .max_len = (size_t)1 << 20, .max_live = (size_t)256 << 20,
     .state_size = sizeof(alloc_locked),
-    .make = make_mutex_page,
-    .deinit = deinit,
-    .check = check,
-    .stats = locked_stats,
+    .make = make_mutex_page, .deinit = deinit, .check = check, .stats = locked_stats,
 })
 
 DESCRIPTOR(desc_locked_spin_debug, {
     .name = "locked(spin, debug(c))",
     .caps = DESC_THREAD_SAFE | DESC_DETECTS_DOUBLE_FREE | DESC_DETECTS_FOREIGN_FREE,
-    .max_align = (size_t)1 << 16,
-    .max_len = (size_t)1 << 20,
-    .max_live = (size_t)256 << 20,
+    .max_align = (size_t)1 << 16, .max_len = (size_t)1 << 20, .max_live = (size_t)256 << 20,
     .state_size = sizeof(alloc_locked),
-    .make = make_spin_debug,
-    .deinit = deinit,
-    .check = check,
-    .stats = locked_stats,
+    .make = make_spin_debug, .deinit = deinit, .check = check, .stats = locked_stats,
 })

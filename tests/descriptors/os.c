@@ -42,19 +42,13 @@ static bool make_c(desc_instance *inst, const desc_args *args)
 DESCRIPTOR(desc_page, {
     .name = "page",
     .caps = DESC_THREAD_SAFE,
-    .max_align = (size_t)1 << 20,
-    .max_len = (size_t)256 << 10,
-    .max_live = (size_t)256 << 20,
-    .make = make_page,
-    .check = check_page,
-    .stats = stats_page,
+    .max_align = (size_t)1 << 20, .max_len = (size_t)256 << 10, .max_live = (size_t)256 << 20,
+    .make = make_page, .check = check_page, .stats = stats_page,
 })
 
 DESCRIPTOR(desc_c, {
     .name = "c",
     .caps = DESC_THREAD_SAFE,
-    .max_align = (size_t)1 << 16,
-    .max_len = (size_t)256 << 10,
-    .max_live = (size_t)256 << 20,
+    .max_align = (size_t)1 << 16, .max_len = (size_t)256 << 10, .max_live = (size_t)256 << 20,
     .make = make_c,
 })

@@ -57,46 +57,31 @@ static bool make_pool_mt(desc_instance *inst, const desc_args *args)
 DESC_STATE_OPS(pool_mt, alloc_pool_mt, alloc_pool_mt_deinit, alloc_pool_mt_check, alloc_pool_mt_stats)
 DESC_RESET_OP(pool_mt, alloc_pool_mt, alloc_pool_mt_reset)
 
-#define POOL_CAPS (DESC_FIXED_SIZE | DESC_INEXACT_STATS | DESC_IN_DEBUG(DESC_DETECTS_DOUBLE_FREE | DESC_DETECTS_FOREIGN_FREE))
+#define POOL_CAPS                                                                                  \
+    (DESC_FIXED_SIZE | DESC_INEXACT_STATS | DESC_IN_DEBUG(DESC_DETECTS_DOUBLE_FREE | DESC_DETECTS_FOREIGN_FREE))
 
 DESCRIPTOR(desc_pool, {
     .name = "pool",
     .caps = POOL_CAPS | DESC_IN_ASAN(DESC_POISONS_FREED),
-    .max_align = 64,
-    .max_len = 1024,
-    .max_live = (size_t)64 << 20,
+    .max_align = 64, .max_len = 1024, .max_live = (size_t)64 << 20,
     .state_size = sizeof(alloc_pool),
-    .make = make_pool,
-    .deinit = pool_deinit,
-    .check = pool_check,
-    .stats = pool_stats,
-    .reset = pool_reset,
+    .make = make_pool, .deinit = pool_deinit, .check = pool_check, .stats = pool_stats, .reset = pool_reset,
 })
 
 DESCRIPTOR(desc_pool_buffer, {
     .name = "pool_buffer",
     .caps = POOL_CAPS | DESC_FIXED_CAPACITY | DESC_IN_ASAN(DESC_POISONS_FREED),
-    .max_align = 16,
-    .max_len = 256,
-    .max_live = BUFFER_BYTES,
+    .max_align = 16, .max_len = 256, .max_live = BUFFER_BYTES,
     .state_size = sizeof(alloc_pool),
-    .make = make_pool_buffer,
-    .deinit = pool_deinit,
-    .check = pool_check,
-    .stats = pool_stats,
+    .make = make_pool_buffer, .deinit = pool_deinit, .check = pool_check, .stats = pool_stats,
     .reset = pool_reset,
 })
 
 DESCRIPTOR(desc_pool_mt, {
     .name = "pool_mt",
     .caps = POOL_CAPS | DESC_THREAD_SAFE,
-    .max_align = 32,
-    .max_len = 512,
-    .max_live = (size_t)64 << 20,
+    .max_align = 32, .max_len = 512, .max_live = (size_t)64 << 20,
     .state_size = sizeof(alloc_pool_mt),
-    .make = make_pool_mt,
-    .deinit = pool_mt_deinit,
-    .check = pool_mt_check,
-    .stats = pool_mt_stats,
+    .make = make_pool_mt, .deinit = pool_mt_deinit, .check = pool_mt_check, .stats = pool_mt_stats,
     .reset = pool_mt_reset,
 })

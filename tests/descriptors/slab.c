@@ -43,25 +43,15 @@ static bool check(desc_instance *inst)
 DESCRIPTOR(desc_slab, {
     .name = "slab",
     .caps = SLAB_CAPS,
-    .max_align = (size_t)1 << 20,
-    .max_len = (size_t)1 << 20,
-    .max_live = (size_t)256 << 20,
+    .max_align = (size_t)1 << 20, .max_len = (size_t)1 << 20, .max_live = (size_t)256 << 20,
     .state_size = sizeof(alloc_slab),
-    .make = make_slab,
-    .deinit = deinit,
-    .check = check,
-    .stats = slab_stats,
+    .make = make_slab, .deinit = deinit, .check = check, .stats = slab_stats,
 })
 
 DESCRIPTOR(desc_slab_small, {
     .name = "slab_small_limit",
     .caps = SLAB_CAPS,
-    .max_align = (size_t)1 << 16,
-    .max_len = (size_t)1 << 18,
-    .max_live = (size_t)64 << 20,
+    .max_align = (size_t)1 << 16, .max_len = (size_t)1 << 18, .max_live = (size_t)64 << 20,
     .state_size = sizeof(alloc_slab),
-    .make = make_small,
-    .deinit = deinit,
-    .check = check,
-    .stats = slab_stats,
+    .make = make_small, .deinit = deinit, .check = check, .stats = slab_stats,
 })

@@ -45,17 +45,10 @@ DESC_MARK_OPS(stack, alloc_stack, alloc_stack_mark, alloc_stack_save, alloc_stac
     DESCRIPTOR(ident, {                                                                            \
         .name = desc_name,                                                                         \
         .caps = DESC_LIFO_ONLY | DESC_IN_DEBUG(DESC_DETECTS_DOUBLE_FREE) | (extra_caps),           \
-        .max_align = (size_t)64 << 10,                                                             \
-        .max_len = (size_t)128 << 10,                                                              \
-        .max_live = (size_t)512 << 10,                                                             \
+        .max_align = (size_t)64 << 10, .max_len = (size_t)128 << 10, .max_live = (size_t)512 << 10, \
         .state_size = sizeof(alloc_stack),                                                         \
-        .make = maker,                                                                             \
-        .deinit = stack_deinit,                                                                    \
-        .check = stack_check,                                                                      \
-        .stats = stack_stats,                                                                      \
-        .reset = stack_reset,                                                                      \
-        .save = stack_save,                                                                        \
-        .restore = stack_restore,                                                                  \
+        .make = maker, .deinit = stack_deinit, .check = stack_check, .stats = stack_stats,         \
+        .reset = stack_reset, .save = stack_save, .restore = stack_restore,                        \
     })
 
 STACK_DESCRIPTOR(desc_stack_buffer, "stack/buffer", make_buffer, DESC_FIXED_CAPACITY)
