@@ -32,7 +32,6 @@
 #include <stdint.h>
 
 #include "alloc/alloc.h"
-#include "descriptor.h"
 
 /* --- workloads ------------------------------------------------------------ *
  *
@@ -252,37 +251,6 @@ static inline bool bench_handle_reset(void *st)
 
 extern const bench_impl bench_impl_handle;
 extern const bench_impl bench_impl_malloc;
-
-/* --- strategy contenders made from a descriptor (tests/descriptors) --------- */
-
-/* The state of a descriptor contender: the handle, then the instance (its
- * strategy object is d.state, for inline impls). */
-typedef struct bench_desc_state {
-    bench_handle h; /* first: the handle impl reads it */
-    desc_instance d;
-} bench_desc_state;
-
-/* How one sample's need sizes the descriptor's args: 0, or -1 with *why set
- * when the contender cannot meet it (the pair is then skipped). */
-typedef int (*bench_desc_args_fn)(const bench_need *need, desc_args *out, const char **why);
-
-/* create/destroy/check of a descriptor contender (contender_core.c). The
- * state's memory is mapped outside the heaps measured; reset is the
- * descriptor's when use_reset, else none. */
-int bench_desc_create(const descriptor *d, bench_desc_args_fn args, bool use_reset, const bench_need *need,
-                      void **state, const char **why);
-void bench_desc_destroy(void *state);
-bool bench_desc_check(void *state);
-
-/* Defines and registers a contender made from descriptor desc (args: NULL
- * or a bench_desc_args_fn), with the other bench_contender fields given. */
-#define BENCH_DESC_CONTENDER(ident, desc, args, use_reset, ...)                                   \
-    static int ident##_create(const bench_need *need, void **state, const char **why)             \
-    {                                                                                             \
-        return bench_desc_create(&(desc), args, use_reset, need, state, why);                     \
-    }                                                                                             \
-    BENCH_CONTENDER(ident, {__VA_ARGS__, .create = ident##_create, .destroy = bench_desc_destroy, \
-                            .check = bench_desc_check})
 
 /* --- utilities (util.c) ---------------------------------------------------- */
 

@@ -13,7 +13,7 @@
  */
 
 #include "alloc/arena.h"
-#include "bench.h"
+#include "contender_desc.h"
 #include "workloads.h"
 
 DESC_DECLARE(desc_arena_pages)

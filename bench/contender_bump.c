@@ -12,7 +12,7 @@
  */
 
 #include "alloc/bump.h"
-#include "bench.h"
+#include "contender_desc.h"
 #include "workloads.h"
 
 DESC_DECLARE(desc_bump_heap)

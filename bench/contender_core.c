@@ -10,7 +10,7 @@
 
 #include "alloc/c_allocator.h"
 #include "alloc/page.h"
-#include "bench.h"
+#include "contender_desc.h"
 #include "workloads.h"
 
 /* --- the handle impl: every call through the front door and the vtable ------- */

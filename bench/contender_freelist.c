@@ -6,7 +6,7 @@
  */
 
 #include "alloc/freelist.h"
-#include "bench.h"
+#include "contender_desc.h"
 #include "workloads.h"
 
 DESC_DECLARE(desc_freelist_pages_tlsf)

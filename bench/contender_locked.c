@@ -7,7 +7,7 @@
  */
 
 #include "alloc/locked.h"
-#include "bench.h"
+#include "contender_desc.h"
 #include "workloads.h"
 #if defined(BENCH_HAVE_FREELIST)
 #include "alloc/freelist.h"

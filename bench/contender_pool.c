@@ -10,7 +10,7 @@
  */
 
 #include "alloc/pool.h"
-#include "bench.h"
+#include "contender_desc.h"
 #include "workloads.h"
 
 DESC_DECLARE(desc_pool)

@@ -5,7 +5,7 @@
  * single-threaded workload (it has no reset: free-all frees block by block).
  */
 
-#include "bench.h"
+#include "contender_desc.h"
 #include "workloads.h"
 
 DESC_DECLARE(desc_slab)

@@ -8,7 +8,7 @@
  */
 
 #include "alloc/stack.h"
-#include "bench.h"
+#include "contender_desc.h"
 #include "workloads.h"
 
 DESC_DECLARE(desc_stack_pages)
