@@ -40,7 +40,7 @@ BENCH_DESC_CONTENDER(bump_row, desc_bump_heap, bump_args, true,
 /* The inline fast path: alloc_bump_alloc_fast; free, realloc, reset as the handle. */
 static void *bi_alloc(void *st, size_t len, size_t align)
 {
-    return alloc_bump_alloc_fast(((bench_desc_state *)st)->d.state, len, align);
+    return alloc_bump_alloc_fast(BENCH_DESC_OBJECT(alloc_bump, st), len, align);
 }
 
 static const bench_ops bump_inline_ops = {bi_alloc, bench_handle_free, bench_handle_realloc, bench_handle_reset};

@@ -46,9 +46,10 @@ int bench_desc_create(const descriptor *d, bench_desc_args_fn args, bool use_res
     desc_memory_hooks = (desc_memory){scratch_zeroed, bench_scratch_free, buffer_map, buffer_unmap};
     desc_args a = {0};
     if (args && args(need, &a, why) != 0) return -1;
-    bench_desc_state *s = (bench_desc_state *)bench_scratch(sizeof *s);
-    if (!s || !desc_make(d, &s->d, &a)) {
-        bench_scratch_free(s, sizeof *s);
+    size_t bytes = sizeof(bench_desc_state) + d->state_size;
+    bench_desc_state *s = (bench_desc_state *)bench_scratch(bytes);
+    if (!s || !desc_make_at(d, &s->d, d->state_size ? s->object : NULL, &a)) {
+        bench_scratch_free(s, bytes);
         *why = "the allocator could not be made for this need";
         return -1;
     }
@@ -61,8 +62,9 @@ int bench_desc_create(const descriptor *d, bench_desc_args_fn args, bool use_res
 void bench_desc_destroy(void *state)
 {
     bench_desc_state *s = (bench_desc_state *)state;
+    size_t bytes = sizeof(bench_desc_state) + s->d.state_size;
     desc_destroy(&s->d);
-    bench_scratch_free(s, sizeof *s);
+    bench_scratch_free(s, bytes);
 }
 
 bool bench_desc_check(void *state) { return desc_check(&((bench_desc_state *)state)->d); }

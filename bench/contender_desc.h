@@ -10,12 +10,16 @@
 #include "bench.h"
 #include "descriptor.h"
 
-/* The state of a descriptor contender: the handle, then the instance (its
- * strategy object is d.state, for inline impls). */
+/* The state of a descriptor contender: the handle, the instance, and the
+ * strategy's object in place (at a fixed offset, as inline impls want it:
+ * BENCH_DESC_OBJECT). */
 typedef struct bench_desc_state {
     bench_handle h; /* first: the handle impl reads it */
     desc_instance d;
+    _Alignas(64) unsigned char object[];
 } bench_desc_state;
+
+#define BENCH_DESC_OBJECT(T, st) ((T *)(void *)((bench_desc_state *)(st))->object)
 
 /* How one sample's need sizes the descriptor's args: 0, or -1 with *why set
  * when the contender cannot meet it (the pair is then skipped). */

@@ -45,13 +45,13 @@ BENCH_DESC_CONTENDER(pool_row, desc_pool, pool_args, true,
 static void *pi_alloc(void *st, size_t len, size_t align)
 {
     (void)len, (void)align;
-    return alloc_pool_get(((bench_desc_state *)st)->d.state);
+    return alloc_pool_get(BENCH_DESC_OBJECT(alloc_pool, st));
 }
 
 static void pi_free(void *st, void *p, size_t len, size_t align)
 {
     (void)len, (void)align;
-    alloc_pool_put(((bench_desc_state *)st)->d.state, p);
+    alloc_pool_put(BENCH_DESC_OBJECT(alloc_pool, st), p);
 }
 
 static const bench_ops pool_inline_ops = {pi_alloc, pi_free, bench_handle_realloc, bench_handle_reset};

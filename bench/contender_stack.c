@@ -35,7 +35,7 @@ BENCH_DESC_CONTENDER(stack_row, desc_stack_pages, stack_args, true,
 
 static void *si_alloc(void *st, size_t len, size_t align)
 {
-    return alloc_stack_alloc_fast(((bench_desc_state *)st)->d.state, len, align);
+    return alloc_stack_alloc_fast(BENCH_DESC_OBJECT(alloc_stack, st), len, align);
 }
 
 static const bench_ops stack_inline_ops = {si_alloc, bench_handle_free, bench_handle_realloc, bench_handle_reset};

@@ -37,18 +37,20 @@ static void release(desc_instance *inst)
         desc_memory_hooks.state_free(inst->inner, sizeof *inst->inner);
     }
     if (inst->buffer) desc_memory_hooks.buffer_free(inst->buffer, inst->buffer_size);
-    if (inst->state) desc_memory_hooks.state_free(inst->state, inst->state_size);
+    if (inst->state && !inst->state_borrowed) desc_memory_hooks.state_free(inst->state, inst->state_size);
     memset(inst, 0, sizeof *inst);
 }
 
-bool desc_make(const descriptor *d, desc_instance *inst, const desc_args *args)
+bool desc_make_at(const descriptor *d, desc_instance *inst, void *state, const desc_args *args)
 {
     static const desc_args none;
     memset(inst, 0, sizeof *inst);
     inst->desc = d;
     inst->caps = d->caps;
     inst->state_size = d->state_size;
-    if (d->state_size) {
+    inst->state = state;
+    inst->state_borrowed = state != NULL;
+    if (d->state_size && !state) {
         inst->state = desc_memory_hooks.state(d->state_size);
         if (!inst->state) return false;
     }
@@ -57,6 +59,11 @@ bool desc_make(const descriptor *d, desc_instance *inst, const desc_args *args)
         return false;
     }
     return true;
+}
+
+bool desc_make(const descriptor *d, desc_instance *inst, const desc_args *args)
+{
+    return desc_make_at(d, inst, NULL, args);
 }
 
 void desc_destroy(desc_instance *inst)

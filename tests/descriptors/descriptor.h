@@ -82,6 +82,7 @@ typedef struct desc_instance {
     const struct descriptor *desc;
     void *state;                  /* the strategy's object (from desc_memory_hooks.state) */
     size_t state_size;
+    bool state_borrowed;          /* state is the caller's memory (desc_make_at): not freed */
     void *buffer;                 /* a backing buffer (from desc_memory_hooks.buffer), or NULL */
     size_t buffer_size;
     struct desc_instance *inner;  /* the allocator a wrapper or a nested strategy sits on, or NULL */
@@ -144,6 +145,10 @@ extern desc_memory desc_memory_hooks;
 /* Makes an instance of d (args NULL: all the descriptor's own). false: it
  * could not be made, and nothing is left to release. */
 bool desc_make(const descriptor *d, desc_instance *inst, const desc_args *args);
+/* As desc_make, with the strategy's object in the caller's memory: state_size
+ * zeroed bytes, 64-byte aligned, that outlive the instance (so that inline
+ * fast paths reach the object at a fixed offset from their own state). */
+bool desc_make_at(const descriptor *d, desc_instance *inst, void *state, const desc_args *args);
 void desc_destroy(desc_instance *inst);
 /* The invariant checker (true without one), stats (false without), reset
  * (false without), savepoints (false without). */
