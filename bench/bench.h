@@ -230,6 +230,25 @@ typedef struct bench_handle {
     bool (*reset)(struct bench_handle *h);
 } bench_handle;
 
+
+/* Free, realloc and reset through the handle, for inline impls whose fast
+ * path covers only some operations (inline here, so workloads inline them). */
+static inline void bench_handle_free(void *st, void *p, size_t len, size_t align)
+{
+    alloc_free(((bench_handle *)st)->a, p, len, align);
+}
+
+static inline void *bench_handle_realloc(void *st, void *p, size_t len, size_t new_len, size_t align)
+{
+    return alloc_realloc(((bench_handle *)st)->a, p, len, align, new_len);
+}
+
+static inline bool bench_handle_reset(void *st)
+{
+    bench_handle *h = (bench_handle *)st;
+    return h->reset ? h->reset(h) : false;
+}
+
 extern const bench_impl bench_impl_handle;
 extern const bench_impl bench_impl_malloc;
 

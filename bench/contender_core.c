@@ -1,7 +1,8 @@
 /*
  * contender_core.c: the handles of the foundation (page allocator, C
- * allocator), the generic handle impl every strategy contender uses, and the
- * transport-only baseline of the producer/consumer workload.
+ * allocator), the generic handle impl every strategy contender uses, the
+ * life cycle of contenders made from a descriptor, and the transport-only
+ * baseline of the producer/consumer workload.
  */
 #define _GNU_SOURCE 1
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 
 #include "alloc/c_allocator.h"
 #include "alloc/page.h"
-#include "bench.h"
+#include "contender_desc.h"
 #include "workloads.h"
 
 /* --- the handle impl: every call through the front door and the vtable ------- */
@@ -19,24 +20,54 @@ static void *h_alloc(void *st, size_t len, size_t align)
     return alloc_bytes(((bench_handle *)st)->a, len, align);
 }
 
-static void h_free(void *st, void *p, size_t len, size_t align)
-{
-    alloc_free(((bench_handle *)st)->a, p, len, align);
-}
-
-static void *h_realloc(void *st, void *p, size_t len, size_t new_len, size_t align)
-{
-    return alloc_realloc(((bench_handle *)st)->a, p, len, align, new_len);
-}
-
-static bool h_reset(void *st)
-{
-    bench_handle *h = (bench_handle *)st;
-    return h->reset ? h->reset(h) : false;
-}
-
-static const bench_ops handle_ops = {h_alloc, h_free, h_realloc, h_reset};
+static const bench_ops handle_ops = {h_alloc, bench_handle_free, bench_handle_realloc, bench_handle_reset};
 BENCH_IMPL(bench_impl_handle, "handle", &handle_ops)
+
+/* --- contenders made from a descriptor --------------------------------------- */
+
+/* Descriptor state and buffers come straight from the OS: the state pre-touched
+ * and counted out of the RSS figures (bench_scratch), a backing buffer mapped
+ * without touching it, so that only the pages a workload uses count. */
+static void *scratch_zeroed(size_t bytes) { return bench_scratch(bytes); }
+
+static void *buffer_map(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void buffer_unmap(void *p, size_t bytes) { munmap(p, bytes); }
+
+static bool desc_handle_reset(bench_handle *h) { return desc_reset(&((bench_desc_state *)(void *)h)->d); }
+
+int bench_desc_create(const descriptor *d, bench_desc_args_fn args, bool use_reset, const bench_need *need,
+                      void **state, const char **why)
+{
+    desc_memory_hooks = (desc_memory){scratch_zeroed, bench_scratch_free, buffer_map, buffer_unmap};
+    desc_args a = {0};
+    if (args && args(need, &a, why) != 0) return -1;
+    size_t bytes = sizeof(bench_desc_state) + d->state_size;
+    bench_desc_state *s = (bench_desc_state *)bench_scratch(bytes);
+    if (!s || !desc_make_at(d, &s->d, d->state_size ? s->object : NULL, &a)) {
+        bench_scratch_free(s, bytes);
+        *why = "the allocator could not be made for this need";
+        return -1;
+    }
+    s->h.a = s->d.a;
+    s->h.reset = use_reset && d->reset ? desc_handle_reset : NULL;
+    *state = s;
+    return 0;
+}
+
+void bench_desc_destroy(void *state)
+{
+    bench_desc_state *s = (bench_desc_state *)state;
+    size_t bytes = sizeof(bench_desc_state) + s->d.state_size;
+    desc_destroy(&s->d);
+    bench_scratch_free(s, bytes);
+}
+
+bool bench_desc_check(void *state) { return desc_check(&((bench_desc_state *)state)->d); }
 
 /* --- page and c ------------------------------------------------------------------ */
 

@@ -13,21 +13,17 @@ endif()
 option(ALLOC_PORTABLE_TESTS "Build the plain-C portable test suite (tests/portable)" ${ALLOC_PORTABLE_DEFAULT})
 
 if(ALLOC_PORTABLE_TESTS)
-  file(GLOB ALLOC_PORTABLE_ROWS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/conformance/rows_*.c)
-  foreach(src ${ALLOC_PORTABLE_ROWS})
-    get_filename_component(name ${src} NAME_WE)
-    string(REGEX REPLACE "^rows_([a-z0-9]+).*$" "\\1" folder ${name})
-    alloc_folder_enabled(${folder} enabled)
-    if(NOT enabled)
-      list(REMOVE_ITEM ALLOC_PORTABLE_ROWS ${src})
-    endif()
-  endforeach()
+  include(${PROJECT_SOURCE_DIR}/tests/descriptors/sources.cmake)
   add_executable(portable_tests
     tests/portable/harness.c tests/portable/conformance_checks.c tests/conformance/suite.c tests/portable/os_checks.c
-    ${ALLOC_PORTABLE_ROWS})
+    ${ALLOC_DESCRIPTOR_SOURCES})
+  if(TARGET alloc_global)
+    target_link_libraries(portable_tests PRIVATE alloc_global)
+  endif()
   target_link_libraries(portable_tests PRIVATE alloc Threads::Threads)
   target_include_directories(portable_tests PRIVATE
-    ${PROJECT_SOURCE_DIR}/tests/portable ${PROJECT_SOURCE_DIR}/tests/conformance ${ALLOC_INTERNAL_INCLUDE})
+    ${PROJECT_SOURCE_DIR}/tests/portable ${PROJECT_SOURCE_DIR}/tests/conformance ${ALLOC_DESCRIPTOR_DIR}
+    ${ALLOC_INTERNAL_INCLUDE})
   # The checks fill and verify every byte of up to 256 MiB of live blocks:
   # optimised, they take seconds rather than minutes (more so under qemu).
   # The library itself keeps the configuration's flags.

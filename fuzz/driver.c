@@ -44,7 +44,7 @@ typedef struct model {
     blk b[MAX_BLOCKS];
     size_t n;
     size_t mark_at[MAX_MARKS]; /* shadow count when each mark was taken */
-    fuzz_mark marks[MAX_MARKS];
+    desc_mark marks[MAX_MARKS];
     size_t nmarks;
     size_t bytes; /* sum of live lengths */
     unsigned next_seed;
@@ -152,10 +152,11 @@ static void check_placement(model *m, size_t self, const uint8_t *p, size_t len,
 
 static void check_state(model *m)
 {
-    if (m->t->check && !m->t->check(&m->inst)) finding(m, "invariant checker failed");
-    if (!m->t->stats) return;
+    if (m->t->check && !m->t->check(&m->inst)) finding(m, "the target's own check failed");
+    if (!desc_check(&m->inst.d)) finding(m, "invariant checker failed");
+    if (!m->inst.d.desc->stats) return;
     alloc_stats s;
-    if (!m->t->stats(&m->inst, &s)) finding(m, "stats failed");
+    if (!desc_stats(&m->inst.d, &s)) finding(m, "stats failed");
     const alloc_stats *o = &m->last;
     if (s.peak_bytes_in_use < o->peak_bytes_in_use || s.peak_bytes_reserved < o->peak_bytes_reserved ||
         s.alloc_count < o->alloc_count || s.free_count < o->free_count || s.resize_count < o->resize_count ||
@@ -186,7 +187,7 @@ static void do_alloc(model *m, reader *r)
     m->what = "alloc";
     size_t len = read_len(m, r), align = read_align(m, r);
     if (m->n == MAX_BLOCKS) return;
-    uint8_t *p = alloc_bytes(m->inst.a, len, align);
+    uint8_t *p = alloc_bytes(m->inst.d.a, len, align);
     if (!p) {
         if (!(flags_of(m) & FUZZ_MAY_FAIL)) finding(m, "alloc(%zu, %zu) failed", len, align);
         return;
@@ -212,7 +213,7 @@ static void do_free(model *m, reader *r)
     if (i < 0) return;
     blk *b = &m->b[i];
     verify(m, b, b->len, "before free");
-    alloc_free(m->inst.a, b->p, b->len, b->align);
+    alloc_free(m->inst.d.a, b->p, b->len, b->align);
     forget(m, (size_t)i);
 }
 
@@ -227,11 +228,11 @@ static void do_change(model *m, reader *r, int mode)
     verify(m, b, b->len, "before resize");
     uint8_t *q;
     if (mode == 0)
-        q = alloc_resize(m->inst.a, b->p, b->len, b->align, new_len) ? b->p : NULL;
+        q = alloc_resize(m->inst.d.a, b->p, b->len, b->align, new_len) ? b->p : NULL;
     else if (mode == 1)
-        q = alloc_remap(m->inst.a, b->p, b->len, b->align, new_len);
+        q = alloc_remap(m->inst.d.a, b->p, b->len, b->align, new_len);
     else
-        q = alloc_realloc(m->inst.a, b->p, b->len, b->align, new_len);
+        q = alloc_realloc(m->inst.d.a, b->p, b->len, b->align, new_len);
     if (!q) {
         if (mode == 2 && !(flags_of(m) & FUZZ_MAY_FAIL)) finding(m, "realloc to %zu failed", new_len);
         verify(m, b, b->len, "after a failed resize");
@@ -252,21 +253,21 @@ static void do_save(model *m)
 {
     m->what = "save";
     if (m->nmarks == MAX_MARKS) return;
-    if (m->t->save(&m->inst, &m->marks[m->nmarks])) m->mark_at[m->nmarks++] = m->n;
+    if (desc_save(&m->inst.d, &m->marks[m->nmarks])) m->mark_at[m->nmarks++] = m->n;
 }
 
 static void do_restore(model *m)
 {
     m->what = "restore";
     m->nmarks--;
-    m->t->restore(&m->inst, &m->marks[m->nmarks]);
+    desc_restore(&m->inst.d, &m->marks[m->nmarks]);
     while (m->n > m->mark_at[m->nmarks]) forget(m, m->n - 1);
 }
 
 static void do_reset(model *m)
 {
     m->what = "reset";
-    m->t->reset(&m->inst);
+    desc_reset(&m->inst.d);
     m->n = 0;
     m->bytes = 0;
     m->nmarks = 0;
@@ -294,7 +295,7 @@ size_t fuzz_run(const fuzz_target *t, const uint8_t *data, size_t size)
         case 10: do_change(&m, &r, 1); break;
         case 11: do_change(&m, &r, lifo_only ? 1 : 2); break;
         case 13:
-            if (t->save) do_save(&m);
+            if (m.inst.d.desc->save) do_save(&m);
             else do_alloc(&m, &r);
             break;
         case 14:
@@ -303,7 +304,7 @@ size_t fuzz_run(const fuzz_target *t, const uint8_t *data, size_t size)
             break;
         default:
             /* Rare: a reset needs a second byte below 32. */
-            if (t->reset && u8(&r) < 32) do_reset(&m);
+            if (m.inst.d.desc->reset && u8(&r) < 32) do_reset(&m);
             else {
                 m.what = "verify all";
                 verify_all(&m, "at a full check");
@@ -322,11 +323,11 @@ size_t fuzz_run(const fuzz_target *t, const uint8_t *data, size_t size)
     m.what = "cleanup";
     while (m.n) {
         blk *b = &m.b[m.n - 1];
-        alloc_free(m.inst.a, b->p, b->len, b->align);
+        alloc_free(m.inst.d.a, b->p, b->len, b->align);
         forget(&m, m.n - 1);
         check_state(&m);
     }
-    t->destroy(&m.inst);
+    desc_destroy(&m.inst.d);
     total_ops += m.op;
     total_inputs++;
     return m.op;

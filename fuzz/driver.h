@@ -1,9 +1,11 @@
 /*
  * driver.h: the model-based fuzz driver shared by every target.
  *
- * A target is one small file that says how to make, check and destroy one
- * allocator (and, where the strategy has them, how to reset it and take or
- * restore a savepoint). The driver decodes the fuzz input as a stream of
+ * A target is one small file that maps the input's first byte (the variant)
+ * to one configuration: a descriptor of tests/descriptors and the args it is
+ * made with. The descriptor says how to check, measure and destroy it (and,
+ * where the strategy has them, how to reset it and take or restore a
+ * savepoint). The driver decodes the fuzz input as a stream of
  * operations (alloc, free, resize, remap, realloc, reset, savepoint, restore)
  * and runs them through the allocator's handle against a shadow table of live
  * blocks. Every block is filled with its own pattern; after every operation
@@ -32,6 +34,7 @@
 
 #include "alloc/alloc.h"
 #include "alloc/stats.h"
+#include "descriptor.h"
 
 enum {
     FUZZ_LIFO = 1u << 0,          /* only the newest block may be freed or resized */
@@ -41,33 +44,26 @@ enum {
 };
 
 typedef struct fuzz_instance {
-    allocator a;
-    void *state;
+    desc_instance d;  /* made by the target from a descriptor (tests/descriptors) */
     uintptr_t extra[4];
     unsigned flags;   /* added to the target's flags for this variant (make may set it) */
     size_t max_len;   /* 0: the target's; else this variant's largest request */
     size_t max_align; /* 0: the target's; else this variant's largest alignment */
 } fuzz_instance;
 
-/* An opaque savepoint (the target decides what it holds). */
-typedef struct fuzz_mark {
-    _Alignas(16) unsigned char bytes[64]; /* a strategy's mark struct, copied in */
-} fuzz_mark;
-
 typedef struct fuzz_target {
     const char *name;
     unsigned flags;
     size_t max_align; /* largest alignment the driver asks for (capped at 4096) */
     size_t max_len;   /* largest length the driver asks for (capped at 65536) */
-    /* Builds an instance; variant (from the first input byte) picks a
-     * configuration. false: the target could not be set up (a finding). */
+    /* Picks a configuration from variant (the first input byte) and makes
+     * inst->d from its descriptor. false: the target could not be set up (a
+     * finding). Checks, stats, resets, savepoints and teardown are the
+     * descriptor's. */
     bool (*make)(fuzz_instance *inst, uint8_t variant);
-    void (*destroy)(fuzz_instance *inst);
-    bool (*check)(fuzz_instance *inst);                 /* NULL: none */
-    bool (*stats)(fuzz_instance *inst, alloc_stats *s); /* NULL: none */
-    void (*reset)(fuzz_instance *inst);                 /* NULL: no reset; frees every block */
-    bool (*save)(fuzz_instance *inst, fuzz_mark *m);    /* NULL: no savepoints */
-    void (*restore)(fuzz_instance *inst, const fuzz_mark *m);
+    /* NULL, or what the target checks besides the descriptor's checker, run
+     * before it after every operation. */
+    bool (*check)(fuzz_instance *inst);
 } fuzz_target;
 
 /* Runs one input against target. Returns the number of operations done. */

@@ -4,13 +4,10 @@
  * get chunks of their own), frees in any order, savepoints and the three
  * reset modes.
  */
-#include <string.h>
-
 #include "alloc/arena.h"
 #include "driver.h"
 
-static alloc_arena arena;
-static alloc_arena_reset_mode reset_mode;
+DESC_DECLARE(desc_arena_pages)
 
 static bool make(fuzz_instance *inst, uint8_t variant)
 {
@@ -23,56 +20,10 @@ static bool make(fuzz_instance *inst, uint8_t variant)
     }
     static const alloc_arena_reset_mode modes[] = {ALLOC_ARENA_FREE_ALL, ALLOC_ARENA_RETAIN_CAPACITY,
                                                    ALLOC_ARENA_RETAIN_LIMIT};
-    reset_mode = modes[(variant >> 2) % 3];
-    if (alloc_arena_init(&arena, &o) != 0) return false;
-    inst->a = alloc_arena_allocator(&arena);
-    return true;
-}
-
-static void destroy(fuzz_instance *inst)
-{
-    (void)inst;
-    alloc_arena_deinit(&arena);
-}
-
-static bool check(fuzz_instance *inst)
-{
-    (void)inst;
-    return alloc_arena_check(&arena);
-}
-
-static bool stats(fuzz_instance *inst, alloc_stats *s)
-{
-    (void)inst;
-    alloc_arena_stats(&arena, s);
-    return true;
-}
-
-static void reset(fuzz_instance *inst)
-{
-    (void)inst;
-    if (alloc_arena_reset(&arena, reset_mode, 8192) != 0) __builtin_trap();
-}
-
-static bool save(fuzz_instance *inst, fuzz_mark *m)
-{
-    (void)inst;
-    alloc_arena_mark k = alloc_arena_save(&arena);
-    _Static_assert(sizeof k <= sizeof m->bytes, "mark too large");
-    memcpy(m->bytes, &k, sizeof k);
-    return true;
-}
-
-static void restore(fuzz_instance *inst, const fuzz_mark *m)
-{
-    (void)inst;
-    alloc_arena_mark k;
-    memcpy(&k, m->bytes, sizeof k);
-    if (alloc_arena_rollback(&arena, k) != 0) __builtin_trap(); /* the driver only restores live marks */
+    desc_args args = {.options = &o, .reset_mode = (unsigned)modes[(variant >> 2) % 3] + 1};
+    return desc_make(&desc_arena_pages, &inst->d, &args);
 }
 
 const fuzz_target fuzz_this_target = {
-    .name = "arena", .max_align = 4096, .max_len = 65536,
-    .make = make, .destroy = destroy, .check = check, .stats = stats,
-    .reset = reset, .save = save, .restore = restore,
+    .name = "arena", .max_align = 4096, .max_len = 65536, .make = make,
 };

@@ -11,28 +11,31 @@
 #include "alloc/freelist.h"
 #include "driver.h"
 
-static alloc_freelist heap;
-static _Alignas(64) unsigned char buffer[1u << 18];
+DESC_DECLARE(desc_freelist_pages_tlsf)
+DESC_DECLARE(desc_freelist_fixed_tlsf)
 
 static bool make(fuzz_instance *inst, uint8_t variant)
 {
     static const alloc_freelist_policy policies[] = {ALLOC_FREELIST_TLSF, ALLOC_FREELIST_FIRST_FIT,
                                                      ALLOC_FREELIST_BEST_FIT};
+    enum { BUFFER = 1u << 18 };
     alloc_freelist_config c = {0};
     c.policy = policies[variant % 3];
+    desc_args args = {.options = &c};
+    const descriptor *d = &desc_freelist_pages_tlsf; /* the policy comes from c */
     inst->extra[0] = 0;
     switch ((variant / 3) % 6) {
     case 0: break; /* defaults: grows from the page allocator */
     case 1: c.region_size = 8192; c.retain_bytes = 1; break;
     case 2:
-        c.buffer = buffer + (variant & 64 ? 3 : 0); /* an unaligned buffer too */
-        c.buffer_size = sizeof buffer - 64;
+        args.skew = variant & 64 ? 3 : 0; /* an unaligned buffer too */
+        args.capacity = BUFFER - 64;
         c.no_grow = true;
+        d = &desc_freelist_fixed_tlsf;
         inst->flags |= FUZZ_MAY_FAIL;
         break;
     case 3:
-        c.buffer = buffer;
-        c.buffer_size = 4096;
+        args.capacity = 4096; /* a first buffer, then regions */
         c.region_size = 16384;
         break;
     case 4: c.region_size = 16384; c.retain_bytes = 1; break; /* large blocks from 4 KiB, purge from 16 KiB */
@@ -42,33 +45,17 @@ static bool make(fuzz_instance *inst, uint8_t variant)
         inst->extra[0] = 1; /* trim now and then */
         break;
     }
-    if (alloc_freelist_init(&heap, &c) != 0) return false;
-    inst->a = alloc_freelist_allocator(&heap);
-    return true;
+    return desc_make(d, &inst->d, &args);
 }
 
-static void destroy(fuzz_instance *inst)
+/* trim must keep every live block's contents (the driver verifies them)
+ * and leave the invariants intact (the descriptor's checker runs next). */
+static bool trim_now_and_then(fuzz_instance *inst)
 {
-    (void)inst;
-    alloc_freelist_deinit(&heap);
-}
-
-static bool check(fuzz_instance *inst)
-{
-    /* trim must keep every live block's contents (the driver verifies them)
-     * and leave the invariants intact. */
-    if (inst->extra[0] && ++inst->extra[1] % 16 == 0) alloc_freelist_trim(&heap);
-    return alloc_freelist_check(&heap);
-}
-
-static bool stats(fuzz_instance *inst, alloc_stats *s)
-{
-    (void)inst;
-    alloc_freelist_stats(&heap, s);
+    if (inst->extra[0] && ++inst->extra[1] % 16 == 0) alloc_freelist_trim(inst->d.state);
     return true;
 }
 
 const fuzz_target fuzz_this_target = {
-    .name = "freelist", .max_align = 4096, .max_len = 65536,
-    .make = make, .destroy = destroy, .check = check, .stats = stats,
+    .name = "freelist", .max_align = 4096, .max_len = 65536, .make = make, .check = trim_now_and_then,
 };

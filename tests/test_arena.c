@@ -351,16 +351,6 @@ Test(arena, over_an_arena)
 }
 
 #if ALLOC_DEBUG >= 1
-Test(arena, foreign_free_is_reported, .signal = SIGABRT)
-{
-    alloc_arena a;
-    alloc_arena_init(&a, NULL);
-    allocator h = alloc_arena_allocator(&a);
-    static unsigned char elsewhere[32];
-    cr_assert_not_null(alloc_bytes(h, 32, 8));
-    alloc_free(h, elsewhere, 32, 8);
-}
-
 Test(arena, double_free_of_a_large_block_is_reported, .signal = SIGABRT)
 {
     alloc_arena a;

@@ -294,28 +294,6 @@ Test(bump, threadsafe_handle_never_hands_out_a_byte_twice)
 /* --- debug-build misuse detection ----------------------------------------- */
 
 #if ALLOC_DEBUG >= 1
-Test(bump, foreign_free_is_reported, .signal = SIGABRT)
-{
-    _Alignas(16) unsigned char buf[128];
-    static unsigned char elsewhere[16];
-    alloc_bump b;
-    alloc_bump_init(&b, buf, sizeof buf);
-    allocator a = alloc_bump_allocator(&b);
-    cr_assert_not_null(alloc_bytes(a, 16, 8));
-    alloc_free(a, elsewhere, 16, 8);
-}
-
-Test(bump, double_free_of_last_is_reported, .signal = SIGABRT)
-{
-    _Alignas(16) unsigned char buf[128];
-    alloc_bump b;
-    alloc_bump_init(&b, buf, sizeof buf);
-    allocator a = alloc_bump_allocator(&b);
-    void *p = alloc_bytes(a, 16, 8);
-    alloc_free(a, p, 16, 8);
-    alloc_free(a, p, 16, 8);
-}
-
 Test(bump, debug_build_fills_released_bytes)
 {
     _Alignas(16) unsigned char buf[128];

@@ -486,21 +486,6 @@ Test(debug, leak_is_misuse_when_asked, .fini = stop_observing)
 
 /* --- death tests: the default handler aborts ------------------------------------------- */
 
-Test(debug_death, double_free_aborts, .signal = SIGABRT)
-{
-    allocator a = open_debug(alloc_c_allocator());
-    void *p = alloc_bytes(a, 16, 8);
-    alloc_free(a, p, 16, 8);
-    alloc_free(a, p, 16, 8);
-}
-
-Test(debug_death, foreign_free_aborts, .signal = SIGABRT)
-{
-    allocator a = open_debug(alloc_c_allocator());
-    static long not_mine[4];
-    alloc_free(a, not_mine, sizeof not_mine, 8);
-}
-
 Test(debug_death, wrong_len_aborts, .signal = SIGABRT)
 {
     allocator a = open_debug(alloc_c_allocator());

@@ -902,16 +902,6 @@ static allocator death_setup(void)
     return alloc_freelist_allocator(&death_heap);
 }
 
-Test(freelist, double_free_aborts, .signal = SIGABRT)
-{
-    allocator a = death_setup();
-    void *p = alloc_bytes(a, 64, 16);
-    void *keep = alloc_bytes(a, 64, 16);
-    (void)keep;
-    alloc_free(a, p, 64, 16);
-    alloc_free(a, p, 64, 16);
-}
-
 Test(freelist, corrupted_neighbour_tag_aborts, .signal = SIGABRT)
 {
     allocator a = death_setup();
@@ -928,13 +918,6 @@ Test(freelist, corrupted_neighbour_tag_aborts, .signal = SIGABRT)
 }
 
 #if ALLOC_DEBUG >= 1
-Test(freelist, foreign_free_aborts_in_debug, .signal = SIGABRT)
-{
-    allocator a = death_setup();
-    static _Alignas(16) char other[64];
-    alloc_free(a, other + 16, 16, 16);
-}
-
 Test(freelist, wrong_len_aborts_in_debug, .signal = SIGABRT)
 {
     allocator a = death_setup();
@@ -1049,17 +1032,6 @@ ParameterizedTest(overrun_case *c, freelist, overrun_is_reported, .signal = SIGA
 /* --- sanitizer tracking (ASan builds): bytes not handed out are poisoned ------------ */
 
 #if defined(__SANITIZE_ADDRESS__)
-Test(freelist, asan_reports_use_after_free, .signal = SIGABRT)
-{
-    allocator a = death_setup();
-    volatile char *p = alloc_bytes(a, 64, 16);
-    void *keep = alloc_bytes(a, 64, 16);
-    (void)keep;
-    p[0] = 1;
-    alloc_free(a, (void *)p, 64, 16);
-    p[0] = 2;
-}
-
 Test(freelist, asan_reports_overrun_past_len, .signal = SIGABRT)
 {
     allocator a = death_setup();

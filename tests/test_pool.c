@@ -404,20 +404,6 @@ static void *death_setup(void)
     return alloc_pool_get(&death_pool);
 }
 
-Test(pool_misuse, double_free_aborts, .signal = SIGABRT)
-{
-    void *o = death_setup();
-    alloc_pool_put(&death_pool, o);
-    alloc_pool_put(&death_pool, o);
-}
-
-Test(pool_misuse, foreign_free_aborts, .signal = SIGABRT)
-{
-    death_setup();
-    static long not_ours[8];
-    alloc_free(alloc_pool_allocator(&death_pool), not_ours, 32, 8);
-}
-
 Test(pool_misuse, interior_pointer_aborts, .signal = SIGABRT)
 {
     char *o = death_setup();
@@ -480,17 +466,6 @@ Test(pool_misuse, tolerated_misuse_changes_nothing)
 
 #if defined(__SANITIZE_ADDRESS__)
 /* The pool tells ASan which bytes are handed out: misuse inside a slab is caught. */
-Test(pool_asan, use_after_free_is_reported, .signal = SIGABRT)
-{
-    alloc_pool p;
-    cr_assert_eq(alloc_pool_init(&p, &(alloc_pool_config){.obj_size = 64}), 0);
-    volatile char *o = alloc_pool_get(&p);
-    void *other = alloc_pool_get(&p);
-    (void)other;
-    alloc_pool_put(&p, (void *)o);
-    o[20] = 1;
-}
-
 Test(pool_asan, overrun_past_requested_length_is_reported, .signal = SIGABRT)
 {
     alloc_pool p;

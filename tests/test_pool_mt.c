@@ -106,21 +106,3 @@ Test(pool_mt, handle_serves_only_what_fits)
     cr_assert(alloc_pool_mt_check(p));
     delete_pool(p);
 }
-
-#if ALLOC_DEBUG >= 1
-Test(pool_mt_misuse, double_free_aborts, .signal = SIGABRT)
-{
-    alloc_pool_mt *p = new_pool(32, 0);
-    void *o = alloc_pool_mt_get(p);
-    alloc_pool_mt_put(p, o);
-    alloc_pool_mt_put(p, o);
-}
-
-Test(pool_mt_misuse, foreign_free_aborts, .signal = SIGABRT)
-{
-    alloc_pool_mt *p = new_pool(32, 0);
-    (void)alloc_pool_mt_get(p);
-    static long not_ours[4];
-    alloc_free(alloc_pool_mt_allocator(p), not_ours, 32, 8);
-}
-#endif

@@ -351,27 +351,6 @@ static allocator death_setup(alloc_slab **out)
     return alloc_slab_allocator(*out);
 }
 
-Test(slab_misuse, double_free_aborts, .signal = SIGABRT)
-{
-    alloc_slab *s;
-    allocator a = death_setup(&s);
-    void *p = alloc_bytes(a, 64, 8);
-    void *keep = alloc_bytes(a, 64, 8);
-    (void)keep;
-    alloc_free(a, p, 64, 8);
-    alloc_free(a, p, 64, 8);
-}
-
-Test(slab_misuse, foreign_free_aborts, .signal = SIGABRT)
-{
-    alloc_slab *s;
-    allocator a = death_setup(&s);
-    void *live = alloc_bytes(a, 64, 8);
-    (void)live;
-    static long not_ours[16];
-    alloc_free(a, not_ours, 64, 8);
-}
-
 Test(slab_misuse, interior_pointer_aborts, .signal = SIGABRT)
 {
     alloc_slab *s;
@@ -382,17 +361,6 @@ Test(slab_misuse, interior_pointer_aborts, .signal = SIGABRT)
 #endif
 
 #if defined(__SANITIZE_ADDRESS__)
-Test(slab_asan, use_after_free_is_reported, .signal = SIGABRT)
-{
-    alloc_slab *s = new_slab(NULL);
-    allocator a = alloc_slab_allocator(s);
-    volatile char *o = alloc_bytes(a, 100, 8);
-    void *other = alloc_bytes(a, 100, 8);
-    (void)other;
-    alloc_free(a, (void *)o, 100, 8);
-    o[50] = 1;
-}
-
 Test(slab_asan, overrun_past_requested_length_is_reported, .signal = SIGABRT)
 {
     alloc_slab *s = new_slab(NULL);

@@ -141,16 +141,6 @@ Test(stack, out_of_order_free_aborts_in_debug_builds, .signal = SIGABRT)
     alloc_free(a, x, 16, 8);
 }
 
-Test(stack, double_free_aborts_in_debug_builds, .signal = SIGABRT)
-{
-    _Alignas(16) unsigned char buf[256];
-    alloc_stack s;
-    alloc_stack_init_buffer(&s, buf, sizeof buf);
-    allocator a = alloc_stack_allocator(&s);
-    void *x = alloc_bytes(a, 16, 8);
-    alloc_free(a, x, 16, 8);
-    alloc_free(a, x, 16, 8);
-}
 #endif
 
 Test(stack, resize_of_the_top_block_only)

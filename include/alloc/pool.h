@@ -29,7 +29,7 @@
  * with alloc_pool_get/alloc_pool_put, one indirect call through the handle);
  * alloc_pool_mt adds one compare-and-swap each, retried only under
  * contention. Debug and sanitizer builds take the checked path and cost more.
- * Measured figures live in docs/benchmarks.md (tests/test_pool_callgrind.c
+ * Measured figures live in docs/benchmarks.md (bench/callgrind_pool.c
  * holds the pool's cost in release builds to a budget).
  *
  * Through the vtable (alloc.h), a request is served iff len <= obj_size and

@@ -1,8 +1,9 @@
 /*
  * conformance.c: the Criterion runner of the shared conformance suite
- * (suite.c). Each case is a parameterized test over the row table; the
- * parameter is the row's index in the table sorted by name, so the runner and
- * its worker processes agree on it.
+ * (suite.c). Each case is a parameterized test over the rows (the
+ * descriptors); the parameter is the row's index in the table sorted by name,
+ * so the runner and its worker processes agree on it. The misuse cases are
+ * in misuse.c.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>

@@ -2,7 +2,7 @@
  * suite.c: the shared conformance suite, written once. Two runners call it:
  * the Criterion suite (conformance.c, every host build) and the portable
  * plain-C runner (tests/portable, for aarch64 under qemu-user and -m32), over
- * the same rows (rows_*.c). A failed check goes through CONF_CHECK to the
+ * the same rows (the descriptors, tests/descriptors). A failed check goes through CONF_CHECK to the
  * runner's conformance_fail, which ends the case.
  *
  * What is checked, for every row, through the allocator handle only, with the
@@ -26,34 +26,11 @@
 
 #include "suite.h"
 
-/* --- the row table (filled at load time by CONFORMANCE_ROW) ---------------- */
+/* --- the rows: the descriptors, sorted by name ----------------------------- */
 
-#define MAX_ROWS 128
-static const conformance_row *rows[MAX_ROWS];
-static size_t row_count;
-static bool rows_sorted;
+size_t conformance_row_count(void) { return desc_count(); }
 
-void conformance_register(const conformance_row *row)
-{
-    if (row_count < MAX_ROWS) rows[row_count++] = row;
-}
-
-static int compare_rows(const void *a, const void *b)
-{
-    return strcmp((*(const conformance_row *const *)a)->name, (*(const conformance_row *const *)b)->name);
-}
-
-/* Sorted by name, so that runner and worker processes agree on indices. */
-size_t conformance_row_count(void)
-{
-    if (!rows_sorted) {
-        qsort(rows, row_count, sizeof rows[0], compare_rows);
-        rows_sorted = true;
-    }
-    return row_count;
-}
-
-const conformance_row *conformance_row_at(size_t i) { return i < conformance_row_count() ? rows[i] : NULL; }
+const conformance_row *conformance_row_at(size_t i) { return desc_at(i); }
 
 size_t conformance_len_cap;
 
@@ -86,18 +63,18 @@ static fixture open_row(const conformance_row *param)
         if (scaled_row.max_len > conformance_len_cap) scaled_row.max_len = conformance_len_cap;
         if (scaled_row.max_live / 64 > conformance_len_cap) scaled_row.max_live = 64 * conformance_len_cap;
     }
-    fixture f = {&scaled_row, {{NULL, NULL}, NULL, NULL}};
-    CONF_CHECK(f.row->make(&f.inst), "%s: make failed", f.row->name);
+    fixture f = {.row = &scaled_row};
+    CONF_CHECK(desc_make(f.row, &f.inst, NULL), "%s: make failed", f.row->name);
     CONF_CHECK(f.inst.a.vtable != NULL, "%s: make gave no vtable", f.row->name);
     return f;
 }
 
 static void check(fixture *f, const char *step)
 {
-    if (f->row->check) CONF_CHECK(f->row->check(&f->inst), "%s: invariant check failed after %s", f->row->name, step);
+    CONF_CHECK(desc_check(&f->inst), "%s: invariant check failed after %s", f->row->name, step);
     if (f->row->stats) {
         alloc_stats s;
-        CONF_CHECK(f->row->stats(&f->inst, &s), "%s: stats failed after %s", f->row->name, step);
+        CONF_CHECK(desc_stats(&f->inst, &s), "%s: stats failed after %s", f->row->name, step);
         CONF_CHECK(s.bytes_in_use <= s.peak_bytes_in_use, "%s: in use above peak after %s", f->row->name, step);
         CONF_CHECK(s.bytes_reserved <= s.peak_bytes_reserved, "%s: reserved above peak after %s", f->row->name, step);
     }
@@ -106,7 +83,7 @@ static void check(fixture *f, const char *step)
 static void close_row(fixture *f)
 {
     check(f, "final");
-    f->row->destroy(&f->inst);
+    desc_destroy(&f->inst);
 }
 
 static bool has(const fixture *f, unsigned cap) { return (f->row->caps & cap) != 0; }
@@ -203,7 +180,7 @@ static bool shadow_alloc(fixture *f, shadow *s, size_t len, size_t align, uint32
     void *p = alloc_bytes(f->inst.a, len, align);
     check(f, "alloc");
     if (!p) {
-        CONF_CHECK(has(f, CONF_FIXED_CAPACITY), "%s: alloc(len %zu, align %zu) failed with %zu live blocks",
+        CONF_CHECK(has(f, DESC_FIXED_CAPACITY), "%s: alloc(len %zu, align %zu) failed with %zu live blocks",
               f->row->name, len, align, s->n);
         return false;
     }
@@ -245,7 +222,7 @@ static void shadow_change(fixture *f, shadow *s, size_t i, size_t new_len, int m
         q = alloc_realloc(f->inst.a, b->p, b->len, b->align, new_len);
     check(f, change_names[mode]);
     if (mode == 2 && !q)
-        CONF_CHECK(has(f, CONF_FIXED_CAPACITY), "%s: realloc %zu -> %zu failed", f->row->name, b->len, new_len);
+        CONF_CHECK(has(f, DESC_FIXED_CAPACITY), "%s: realloc %zu -> %zu failed", f->row->name, b->len, new_len);
     if (!q) {
         CONF_CHECK(verify(b->p, b->len, b->seed) == b->len, "%s: failed %s damaged the block", f->row->name,
               change_names[mode]);
@@ -337,7 +314,7 @@ void conformance_case_resize_never_moves(const conformance_row *param)
 static uint64_t allocs_of(fixture *f)
 {
     alloc_stats s = {0};
-    if (f->row->stats) f->row->stats(&f->inst, &s);
+    if (f->row->stats) desc_stats(&f->inst, &s);
     return s.alloc_count;
 }
 
@@ -411,7 +388,7 @@ void conformance_case_impossible_request_fails_cleanly(const conformance_row *pa
     CONF_CHECK(verify(keep, 8, 9) == 8, "%s: failed requests damaged a live block", f.row->name);
     if (f.row->stats) {
         alloc_stats s;
-        f.row->stats(&f.inst, &s);
+        desc_stats(&f.inst, &s);
         CONF_CHECK(s.failed_count >= failures, "%s: %u failed requests, %llu counted", f.row->name, failures,
               (unsigned long long)s.failed_count);
     }
@@ -457,7 +434,7 @@ static void workload(const conformance_row *param, bool lifo, int ops, uint64_t 
     while (model.n) release_one(&f, lifo);
     if (f.row->stats) {
         alloc_stats st;
-        f.row->stats(&f.inst, &st);
+        desc_stats(&f.inst, &st);
         CONF_CHECK(st.bytes_in_use == 0, "%s: %zu bytes still counted in use after freeing all", f.row->name,
               st.bytes_in_use);
     }
@@ -466,7 +443,7 @@ static void workload(const conformance_row *param, bool lifo, int ops, uint64_t 
 
 void conformance_case_random_workload(const conformance_row *param)
 {
-    if (param->caps & CONF_LIFO_ONLY) {
+    if (param->caps & DESC_LIFO_ONLY) {
         /* Any-order frees are outside a LIFO allocator's contract. */
         workload(param, true, 2000, 11);
         workload(param, true, 2000, 12);
@@ -480,7 +457,7 @@ void conformance_case_lifo_workload(const conformance_row *param) { workload(par
 void conformance_case_exhaustion(const conformance_row *param)
 {
     fixture f = open_row(param);
-    if (!has(&f, CONF_FIXED_CAPACITY)) {
+    if (!has(&f, DESC_FIXED_CAPACITY)) {
         memset(&model, 0, sizeof model);
         for (uint32_t i = 0; i < MAX_BLOCKS; i++)
             CONF_CHECK(shadow_alloc(&f, &model, min_sz(48, f.row->max_len), 8, i + 1) ||
@@ -525,14 +502,14 @@ void conformance_case_stats_add_up(const conformance_row *param)
     fixture f = open_row(param);
     if (f.row->stats) {
         alloc_stats s0, s1, s2;
-        CONF_CHECK(f.row->stats(&f.inst, &s0), "%s: stats failed", f.row->name);
+        CONF_CHECK(desc_stats(&f.inst, &s0), "%s: stats failed", f.row->name);
         void *p = alloc_bytes(f.inst.a, 40, 8);
         CONF_CHECK(p != NULL, "%s: alloc failed", f.row->name);
-        f.row->stats(&f.inst, &s1);
+        desc_stats(&f.inst, &s1);
         CONF_CHECK(s1.alloc_count == s0.alloc_count + 1, "%s: alloc not counted", f.row->name);
         CONF_CHECK(s1.bytes_in_use >= s0.bytes_in_use + 40, "%s: bytes in use did not grow", f.row->name);
         alloc_free(f.inst.a, p, 40, 8);
-        f.row->stats(&f.inst, &s2);
+        desc_stats(&f.inst, &s2);
         CONF_CHECK(s2.bytes_in_use == s0.bytes_in_use, "%s: free not subtracted", f.row->name);
         CONF_CHECK(s2.peak_bytes_in_use >= s1.bytes_in_use, "%s: peak decreased", f.row->name);
         CONF_CHECK(s2.alloc_count >= s1.alloc_count, "%s: count decreased", f.row->name);

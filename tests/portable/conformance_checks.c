@@ -1,6 +1,6 @@
 /*
  * conformance_checks.c: the shared conformance suite's checks in plain C, run
- * by the portable harness over the same rows (tests/conformance/rows_*.c) as
+ * by the portable harness over the same rows (the descriptors, tests/descriptors) as
  * the Criterion suite, on targets where Criterion is not available: aarch64
  * under qemu-user and -m32 builds.
  *

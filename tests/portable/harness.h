@@ -48,7 +48,7 @@ extern const size_t pt_os_case_count;
 extern const pt_case pt_conformance_cases[];
 extern const size_t pt_conformance_case_count;
 
-/* The conformance rows registered by tests/conformance/rows_*.c, sorted by name. */
+/* The conformance rows (the descriptors of tests/descriptors), sorted by name. */
 size_t pt_row_count(void);
 const void *pt_row(size_t i);
 const char *pt_row_name(size_t i);

@@ -4,7 +4,7 @@
  * the loop reuses one slot; to measure, build Release and run:
  *
  *   valgrind --tool=callgrind --callgrind-out-file=cg.out \
- *            --toggle-collect='pair_*' tests/test_slab_callgrind
+ *            --toggle-collect='pair_*' bench/callgrind_slab
  *   callgrind_annotate --inclusive=yes cg.out | grep pair_
  *
  * Ir / PAIRS is the cost of one alloc + free pair through the handle,

@@ -4,12 +4,12 @@
  * loop behaves (LIFO reuse of one slot); to measure, build Release and run:
  *
  *   valgrind --tool=callgrind --callgrind-out-file=cg.out \
- *            --toggle-collect='pair_*' tests/test_pool_callgrind
+ *            --toggle-collect='pair_*' bench/callgrind_pool
  *   callgrind_annotate cg.out | grep pair_
  *
  * Each pair_* function runs PAIRS alloc + free pairs; Ir / PAIRS is the cost
  * of one pair including its loop overhead (2-3 instructions). The figures are
- * quoted in include/alloc/pool.h (tests/test_slab_callgrind.c does the same
+ * quoted in include/alloc/pool.h (bench/callgrind_slab.c does the same
  * for the size-class pools).
  */
 #include <stdio.h>
