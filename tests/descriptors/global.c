@@ -34,9 +34,6 @@ DESCRIPTOR(desc_global, {
     .name = "global",
     .caps = DESC_THREAD_SAFE | DESC_INEXACT_STATS | DESC_DETECTS_DOUBLE_FREE | DESC_DETECTS_FOREIGN_FREE,
     .max_align = (size_t)1 << 16,
-    /* Blocks above 256 KiB are left out: after one of about 1 MiB is moved
-     * by remap or realloc through the handle, alloc_global_check fails today
-     * (a finding reported to the adapter's owner). */
-    .max_len = (size_t)256 << 10, .max_live = (size_t)256 << 20,
+    .max_len = (size_t)64 << 20, .max_live = (size_t)256 << 20,
     .make = make, .check = check, .stats = stats,
 })
