@@ -164,6 +164,20 @@ typedef enum alloc_freelist_policy {
  * frees never make a system call; alloc_freelist_trim purges all free pages. */
 #define ALLOC_FREELIST_PURGE_MIN ((size_t)64 << 10)
 
+/* The small-block cache (TLSF policy): a freed block of at most this many
+ * bytes (block size: a request of up to 4 KiB) may wait in a LIFO list of
+ * blocks of exactly its size instead of going back to the size classes; an
+ * alloc of that exact block size takes it back first. */
+#define ALLOC_FREELIST_CACHE_MAX_BLOCK ((size_t)4112)
+/* One list per block size up to ALLOC_FREELIST_CACHE_MAX_BLOCK (granules). */
+#define ALLOC_FREELIST_CACHE_CLASSES (ALLOC_FREELIST_CACHE_MAX_BLOCK / 16 + 1)
+/* Most blocks one list holds; most blocks the cache holds in all. */
+#define ALLOC_FREELIST_CACHE_DEPTH 16
+#define ALLOC_FREELIST_CACHE_BLOCKS 1024
+/* Most bytes (block sizes) the cache holds: the smaller of this and 1/32 of
+ * the bytes the heap has reserved. */
+#define ALLOC_FREELIST_CACHE_BYTES ((size_t)1 << 20)
+
 /* Smallest grown region when the config's region_size is 0: 256 KiB. */
 #define ALLOC_FREELIST_DEFAULT_REGION_SIZE ((size_t)256 << 10)
 
@@ -187,6 +201,9 @@ typedef struct alloc_freelist_config {
      * bytes. 0: one region_size. Any value below the region size (1, say)
      * keeps none. */
     size_t retain_bytes;
+    /* true: no small-block cache; every free merges at once (TLSF exactly as
+     * published). The list policies never cache. */
+    bool no_cache;
 } alloc_freelist_config;
 
 struct alloc_freelist_region;
@@ -214,6 +231,11 @@ typedef struct alloc_freelist {
     size_t used_block_bytes;  /* sum of the sizes of used blocks */
     uintptr_t lo, hi;         /* lowest and highest address any region has covered */
     size_t purged_bytes;      /* bytes of free pages given back to the OS so far (never decreases) */
+    size_t cached_blocks;     /* blocks waiting in the small-block cache */
+    size_t cached_bytes;      /* sum of their sizes */
+    size_t cache_cap;         /* blocks the cache may hold (0: no cache, list policies) */
+    unsigned char cache_count[ALLOC_FREELIST_CACHE_CLASSES];
+    void *cache[ALLOC_FREELIST_CACHE_CLASSES]; /* LIFO list heads by block size / 16 */
     alloc_stats stats;
 } alloc_freelist;
 
@@ -228,6 +250,8 @@ typedef struct alloc_freelist_info {
     size_t region_count;      /* regions, the caller's buffer included */
     size_t retained_bytes;    /* bytes of empty grown regions kept for reuse */
     size_t purged_bytes;      /* bytes of free pages given back to the OS so far (never decreases) */
+    size_t cached_blocks;     /* freed blocks waiting in the small-block cache (not in free_blocks) */
+    size_t cached_bytes;      /* sum of their sizes, headers included (not in free_bytes) */
     double fragmentation;     /* 1 - largest_free / free_bytes; 0 when nothing is free */
 } alloc_freelist_info;
 

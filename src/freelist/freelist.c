@@ -112,7 +112,12 @@
 /* On a free block: the reserved tail of a large block's own region, kept on
  * no list so that other requests do not take the room the block grows into. */
 #define F_UNLISTED ((size_t)8)
+/* On a block that is not free: it waits in the small-block cache. The same
+ * bit as F_UNLISTED, which only free blocks carry. */
+#define F_CACHED F_UNLISTED
 #define F_MASK (GRAN - 1)
+#define CACHE_MAX_BLOCK ALLOC_FREELIST_CACHE_MAX_BLOCK
+#define CACHE_CLASSES ALLOC_FREELIST_CACHE_CLASSES
 
 /* The tag's copy byte. On 64-bit targets the top byte of every header holds a
  * copy of its low byte (flags and the lowest size bits): an overrun of a few
@@ -139,6 +144,8 @@ _Static_assert(sizeof(size_t) == sizeof(void *), "block links share words with s
 _Static_assert(GRAN > HDR && GRAN % HDR == 0, "payloads must be granule-aligned after a header");
 _Static_assert(MIN_BLOCK % GRAN == 0 && MIN_BLOCK >= HDR + 2 * sizeof(void *) + HDR, "free block must fit");
 _Static_assert(SMALL_LIMIT == 512, "class mapping assumes 512-byte small limit");
+_Static_assert(CACHE_CLASSES == CACHE_MAX_BLOCK / GRAN + 1, "one cache list per block size up to the largest");
+_Static_assert(ALLOC_FREELIST_CACHE_DEPTH < 256, "cache_count is a byte");
 
 typedef struct alloc_freelist_region {
     struct alloc_freelist_region *next, *prev;
@@ -537,6 +544,8 @@ static size_t trim_tail(alloc_freelist *h, char *b, size_t size, size_t need, bo
     return need;
 }
 
+static void cache_flush(alloc_freelist *h);
+static void give(alloc_freelist *h, char *b);
 static char *carve(alloc_freelist *h, char *b, size_t need, size_t align);
 
 /* A used block of at least need bytes whose payload is aligned to align, or
@@ -549,6 +558,11 @@ static char *take(alloc_freelist *h, size_t need, size_t align)
         if (h->policy == ALLOC_FREELIST_TLSF) search = need + align + MIN_BLOCK;
     }
     char *b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
+    if (!b && h->cached_blocks) {
+        /* Pressure: what waits in the cache may merge into a fit. */
+        cache_flush(h);
+        b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
+    }
     if (!b) {
         if (!grow(h, need, align, 0)) return NULL;
         b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
@@ -623,7 +637,7 @@ static char *carve(alloc_freelist *h, char *b, size_t need, size_t align)
  * follows or writes it: its copy byte, "previous is free" clear when b is
  * used (b_free false), a zero size only on a sentinel, a size that stays
  * inside the heap, and for a free block a footer that agrees. Every build. */
-ALLOC_INLINE size_t next_tag(const alloc_freelist *h, const char *b, size_t size, bool b_free)
+ALLOC_INLINE size_t next_tag_bounds(const alloc_freelist *h, const char *b, size_t size, bool b_free)
 {
     const char *n = b + size;
     ALLOC_CHECK(in_heap(h, n, HDR), "freelist: block %p has a damaged size (%zu) that leaves the heap", (const void *)b,
@@ -640,8 +654,17 @@ ALLOC_INLINE size_t next_tag(const alloc_freelist *h, const char *b, size_t size
     }
     ALLOC_CHECK(ns >= MIN_BLOCK && !(hn & F_FIRST), "freelist: tag after %p (%zx) is damaged (size or flags "
                 "impossible there)", (const void *)b, hn);
-    /* Only a free neighbour's size is followed (to merge it): bound it and
-     * check its footer. A used neighbour's size is never used here. */
+    return hn;
+}
+
+/* next_tag_bounds, and a free neighbour's own size bounded and its footer
+ * checked: what merging with it trusts. A used neighbour's size is never
+ * followed here. */
+ALLOC_INLINE size_t next_tag(const alloc_freelist *h, const char *b, size_t size, bool b_free)
+{
+    size_t hn = next_tag_bounds(h, b, size, b_free);
+    const char *n = b + size;
+    size_t ns = size_of(hn);
     if (hn & F_FREE)
         ALLOC_CHECK(in_heap(h, n, ns + HDR) && word_get(n + ns - HDR) == ns,
                     "freelist: free block %p after %p has a damaged size or a footer disagreeing with its tag %zx",
@@ -661,6 +684,68 @@ ALLOC_INLINE char *prev_free_block(const alloc_freelist *h, char *b)
     ALLOC_CHECK((hp & F_FREE) && !(hp & F_PREV_FREE) && size_of(hp) == psize,
                 "freelist: footer before %p (%zu) disagrees with its block's tag %zx", (void *)b, psize, hp);
     return prev;
+}
+
+/* --- the small-block cache ------------------------------------------------------------
+ * A freed block of at most CACHE_MAX_BLOCK bytes may wait, still tagged as
+ * not free (F_CACHED), on a LIFO list of blocks of exactly its size, its
+ * payload's first word the link; an alloc of that exact block size takes the
+ * head back: no class search, no split, no merge. Bounded: at most
+ * ALLOC_FREELIST_CACHE_DEPTH blocks a list, cache_cap blocks and
+ * min(ALLOC_FREELIST_CACHE_BYTES, reserved / 32) bytes in all; a search
+ * that fails flushes it (give every block back) before the heap grows or
+ * gives up, so a request never fails because memory waits in the cache. */
+
+/* Caches used block b (tag hb, size bytes, its own tag already checked)
+ * instead of freeing it. false, nothing changed: not small, or no room. */
+ALLOC_INLINE bool cache_put(alloc_freelist *h, char *b, size_t hb, size_t size)
+{
+    if (size > CACHE_MAX_BLOCK || h->cached_blocks >= h->cache_cap) return false;
+    size_t c = size / GRAN;
+    if (h->cache_count[c] >= ALLOC_FREELIST_CACHE_DEPTH) return false;
+    size_t limit = h->stats.bytes_reserved / 32;
+    if (h->cached_bytes + size > (limit < ALLOC_FREELIST_CACHE_BYTES ? limit : ALLOC_FREELIST_CACHE_BYTES))
+        return false;
+    /* Its size decides the list, and will be trusted when it is flushed:
+     * check it against the tag that follows, as a free would. */
+    ALLOC_CHECK(size >= MIN_BLOCK, "freelist: block %p has a damaged tag %zx", (void *)b, hb);
+    (void)next_tag_bounds(h, b, size, false);
+    word_set(b, hb | flag_bits(F_CACHED));
+    set_next(b, h->cache[c]);
+    h->cache[c] = b;
+    h->cache_count[c]++;
+    h->cached_blocks++;
+    h->cached_bytes += size;
+    return true;
+}
+
+/* Takes the newest cached block of exactly size bytes (<= CACHE_MAX_BLOCK),
+ * checked before it is trusted, or NULL. */
+ALLOC_INLINE char *cache_get(alloc_freelist *h, size_t size)
+{
+    size_t c = size / GRAN;
+    char *b = h->cache[c];
+    if (!b) return NULL;
+    size_t hb = tag(b);
+    char *n = link_next(b);
+    ALLOC_CHECK((hb & (F_FREE | F_CACHED)) == F_CACHED && size_of(hb) == size && (!n || plausible_block(h, n)),
+                "freelist: cached block %p has a damaged tag %zx or link %p", (void *)b, hb, (void *)n);
+    h->cache[c] = n;
+    h->cache_count[c]--;
+    h->cached_blocks--;
+    h->cached_bytes -= size;
+    word_set(b, hb & ~flag_bits(F_CACHED));
+    return b;
+}
+
+/* Frees every cached block into the size classes (merging as free does).
+ * O(cached blocks): at most cache_cap. */
+static void cache_flush(alloc_freelist *h)
+{
+    for (size_t c = 0; c < CACHE_CLASSES && h->cached_blocks; c++) {
+        char *b;
+        while ((b = cache_get(h, c * GRAN)) != NULL) give(h, b);
+    }
 }
 
 /* Whether a free block spans its whole region. */
@@ -750,7 +835,7 @@ static bool validate_live(const alloc_freelist *h, const void *mem, size_t len, 
     }
     char *b = block_of(mem);
     size_t hb = tag(b);
-    if (hb & F_FREE) {
+    if (hb & (F_FREE | F_CACHED)) {
         alloc_report_misuse("freelist: %s of %p, which is already free (double free; called from %s)", op, mem,
                             alloc_describe_addr(ret_addr, site, sizeof site));
         return false;
@@ -803,7 +888,9 @@ static inline void *alloc_common(alloc_freelist *h, size_t len, size_t align, bo
         alloc_stats_note_failed(&h->stats);
         return NULL;
     }
-    char *b = take(h, block_need(len), align);
+    size_t need = block_need(len);
+    char *b = need <= CACHE_MAX_BLOCK && align <= GRAN ? cache_get(h, need) : NULL;
+    if (!b) b = take(h, need, align);
     if (!b) {
         alloc_stats_note_failed(&h->stats);
         return NULL;
@@ -833,8 +920,9 @@ static void release_block(alloc_freelist *h, char *p, size_t len, size_t counted
     char *b = block_of(p);
     ALLOC_TRACK_NOACCESS(p, len);
     ALLOC_TRACK_POOL_FREE(h, p);
-    debug_fill(p, size_of(hdr(b)) - HDR, ALLOC_FILL_FREED);
-    give(h, b);
+    size_t hb = hdr(b);
+    debug_fill(p, size_of(hb) - HDR, ALLOC_FILL_FREED);
+    if (!cache_put(h, b, hb, size_of(hb))) give(h, b);
     alloc_stats_note_free(&h->stats, counted);
 }
 
@@ -846,7 +934,7 @@ static void fl_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t re
             alloc_stats_note_misuse(&h->stats);
             return;
         }
-    } else if (tag(block_of(mem)) & F_FREE) {
+    } else if (tag(block_of(mem)) & (F_FREE | F_CACHED)) {
         char site[ALLOC_SITE_BUF];
         alloc_report_misuse("freelist: free of %p, which is already free (double free; called from %s)", mem,
                             alloc_describe_addr(ret_addr, site, sizeof site));
@@ -1142,6 +1230,8 @@ int alloc_freelist_init(alloc_freelist *heap, const alloc_freelist_config *confi
     heap->large_block = heap->region_size / 4 < ALLOC_FREELIST_LARGE_BLOCK ? heap->region_size / 4
                                                                             : ALLOC_FREELIST_LARGE_BLOCK;
     heap->purge_min = heap->region_size < ALLOC_FREELIST_PURGE_MIN ? heap->region_size : ALLOC_FREELIST_PURGE_MIN;
+    /* The list policies stay the textbook algorithms: no cache. */
+    heap->cache_cap = c.policy == ALLOC_FREELIST_TLSF && !c.no_cache ? ALLOC_FREELIST_CACHE_BLOCKS : 0;
     ALLOC_TRACK_POOL_CREATE(heap);
     if (c.buffer) {
         region *r = region_setup(heap, c.buffer, c.buffer_size, c.buffer, c.buffer_size, false);
@@ -1198,7 +1288,7 @@ void alloc_freelist_free_unsized(alloc_freelist *heap, void *ptr, uintptr_t ret_
         return;
     }
     size_t hb = tag(block_of(ptr));
-    if (hb & F_FREE) {
+    if (hb & (F_FREE | F_CACHED)) {
         char site[ALLOC_SITE_BUF];
         alloc_report_misuse("freelist: free of %p, which is already free (double free; called from %s)", ptr,
                             alloc_describe_addr(ret_addr, site, sizeof site));
@@ -1242,6 +1332,7 @@ static void purge_all(alloc_freelist *h)
 size_t alloc_freelist_trim(alloc_freelist *heap)
 {
     size_t given = 0;
+    cache_flush(heap);
     region *r = heap->regions;
     while (r) {
         region *next = r->next;
@@ -1280,7 +1371,7 @@ bool alloc_freelist_walk(const alloc_freelist *heap, alloc_freelist_walker walke
             size_t hb = hdr(b);
             size_t size = size_of(hb);
             if (size == 0) return true; /* corrupt: never loop forever (the checker reports it) */
-            if (!walker(payload_of(b), size - HDR, !(hb & F_FREE), user)) return false;
+            if (!walker(payload_of(b), size - HDR, !(hb & (F_FREE | F_CACHED)), user)) return false;
             b += size;
         }
     }
@@ -1291,7 +1382,7 @@ bool alloc_freelist_check(const alloc_freelist *heap)
 {
     const alloc_freelist *h = heap;
     size_t free_blocks = 0, free_bytes = 0, used_blocks = 0, used_bytes = 0, regions = 0, reserved = 0,
-           retained = 0, unlisted = 0;
+           retained = 0, unlisted = 0, cached = 0, cached_bytes = 0;
     for (region *r = h->regions; r; r = r->next) {
         if (++regions > h->region_count) return false;
         if (r->next && r->next->prev != r) return false;
@@ -1321,7 +1412,10 @@ bool alloc_freelist_check(const alloc_freelist *heap)
                 free_blocks++;
                 free_bytes += size;
             } else {
-                if (hb & F_UNLISTED) return false;
+                if (hb & F_CACHED) {
+                    cached++;
+                    cached_bytes += size;
+                }
                 used_blocks++;
                 used_bytes += size;
             }
@@ -1338,7 +1432,23 @@ bool alloc_freelist_check(const alloc_freelist *heap)
         used_blocks != h->used_blocks || used_bytes != h->used_block_bytes || retained != h->retained_bytes)
         return false;
     if (reserved != h->stats.bytes_reserved) return false;
-    if (h->used_blocks != h->stats.alloc_count - h->stats.free_count) return false;
+    if (cached != h->cached_blocks || cached_bytes != h->cached_bytes || cached > h->cache_cap) return false;
+    if (h->used_blocks - h->cached_blocks != h->stats.alloc_count - h->stats.free_count) return false;
+    /* The cache: each list ends after exactly its count of blocks of its
+     * size, each flagged; as many in all as the walk found flagged, so every
+     * cached block is on exactly one list. */
+    size_t listed_cached = 0;
+    for (size_t c = 0; c < CACHE_CLASSES; c++) {
+        const char *e = h->cache[c];
+        for (size_t k = 0; k < h->cache_count[c]; k++, e = link_next(e)) {
+            if (!e || !region_containing(h, e)) return false;
+            size_t he = hdr(e);
+            if ((he & (F_FREE | F_CACHED)) != F_CACHED || size_of(he) != c * GRAN) return false;
+        }
+        if (e || h->cache_count[c] > ALLOC_FREELIST_CACHE_DEPTH) return false;
+        listed_cached += h->cache_count[c];
+    }
+    if (listed_cached != cached) return false;
     if (h->stats.bytes_in_use > used_bytes) return false;
     if (!alloc_stats_consistent(&h->stats)) return false;
 
@@ -1404,11 +1514,13 @@ void alloc_freelist_heap_info(const alloc_freelist *heap, alloc_freelist_info *o
         .free_bytes = h->free_bytes,
         .largest_free = largest,
         .free_blocks = h->free_blocks,
-        .used_blocks = h->used_blocks,
-        .overhead_bytes = h->used_block_bytes - h->stats.bytes_in_use,
+        .used_blocks = h->used_blocks - h->cached_blocks,
+        .overhead_bytes = h->used_block_bytes - h->cached_bytes - h->stats.bytes_in_use,
         .region_count = h->region_count,
         .retained_bytes = h->retained_bytes,
         .purged_bytes = h->purged_bytes,
+        .cached_blocks = h->cached_blocks,
+        .cached_bytes = h->cached_bytes,
         .fragmentation = h->free_bytes ? 1.0 - (double)largest / (double)h->free_bytes : 0.0,
     };
 }
