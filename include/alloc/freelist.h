@@ -16,7 +16,9 @@
  *                             class boundary (good fit), so a block may be
  *                             refused although one free block of the
  *                             request's own class would fit; the head of that
- *                             class is tried as well (still O(1)).
+ *                             class is tried as well (still O(1)). In front
+ *                             of the classes sits a small-block cache (below;
+ *                             no_cache turns it off).
  *   ALLOC_FREELIST_FIRST_FIT  one address-ordered list of free blocks; alloc
  *                             takes the lowest-addressed block that fits.
  *                             alloc O(free blocks), free O(free blocks) when
@@ -34,6 +36,28 @@
  * (per pair, per workload, from one benchmark run) live in
  * docs/benchmarks.md.
  *
+ * The small-block cache (TLSF only). A freed block of at most
+ * ALLOC_FREELIST_CACHE_MAX_BLOCK bytes (any request up to 4 KiB) does not
+ * merge at once: it waits, still tagged as taken, on a LIFO list of blocks of
+ * exactly its size, and the next alloc of that block size (alignment up to
+ * 16) takes it back without searching, splitting or merging. Both are O(1)
+ * and far cheaper than the class path. The cache is bounded: at most
+ * ALLOC_FREELIST_CACHE_DEPTH blocks of one size, ALLOC_FREELIST_CACHE_BLOCKS
+ * blocks and min(ALLOC_FREELIST_CACHE_BYTES, reserved bytes / 32) bytes in
+ * all; a free past a bound takes the class path. A search that finds no
+ * block flushes the cache (frees every cached block into the classes,
+ * merging) and searches again before the heap grows or alloc fails: that
+ * alloc costs O(ALLOC_FREELIST_CACHE_BLOCKS) more, a constant, and only a
+ * heap that is full or about to grow pays it. So a request never fails, and a
+ * heap never grows, because memory waits in the cache. alloc_freelist_trim
+ * flushes it too. Memory accounting: stats (bytes_in_use, free_count) count a
+ * cached block as freed; alloc_freelist_info counts it in cached_blocks and
+ * cached_bytes, neither in used_blocks nor in free_bytes; the walker reports
+ * it as not in use. Until it is flushed a cached block does not merge with
+ * its neighbours, so up to the byte bound above may be free memory that only
+ * a request of its exact size can use, and a region holding one is not empty
+ * (is not given back) until then.
+ *
  * Space. Each allocation costs one header word (8 bytes on 64-bit targets)
  * plus the rounding of len + 8 up to a multiple of 16: the block is
  * max(32, roundup16(len + 8)) bytes, so the overhead is 8 bytes when
@@ -42,8 +66,9 @@
  * bytes more when the rest is too small to split off as a free block.
  * Payloads are 16-byte aligned. A region costs ALLOC_FREELIST_REGION_OVERHEAD
  * bytes (its descriptor and an end sentinel) plus up to 15 bytes of alignment
- * of the caller's buffer. The alloc_freelist state itself is about 15 KiB (the
- * TLSF class table: 56 x 32 list heads) and lives in the caller's memory.
+ * of the caller's buffer. The alloc_freelist state itself is about 17 KiB (the
+ * TLSF class table: 56 x 32 list heads, and 258 cache lists) and lives in the
+ * caller's memory.
  *
  * Alignment: any power of two. Above 16 the block is found with room for the
  * alignment and the leading gap is split off as a free block (it is not
@@ -72,7 +97,8 @@
  *           its size, from min(ALLOC_FREELIST_LARGE_BLOCK, region_size / 4)
  *           on), a copy of len bytes, the old block freed. NULL (block
  *           untouched) iff none of these fits.
- *   free    coalesces with free neighbours; may give an emptied region back.
+ *   free    caches a small block (see above), or coalesces with free
+ *           neighbours; may give an emptied region back.
  *
  * Regions: a grown region whose blocks are all free again is kept while the
  * empty regions kept add up to at most retain_bytes (hysteresis: a loop that
@@ -80,14 +106,17 @@
  * is given back to the backing allocator otherwise. alloc_freelist_trim gives
  * back every empty grown region. The caller's buffer is never given back.
  *
- * Errors and checks. alloc returns NULL, changing nothing, when no free block
- * fits and the heap cannot grow. Every build checks the free bit on free
- * (double free is reported as misuse) and validates every tag it is about to
+ * Errors and checks. alloc returns NULL, changing nothing but a flushed cache,
+ * when no free block fits and the heap cannot grow. Every build checks the
+ * free and cached bits on free (a second free of a block, cached or merged,
+ * is reported as misuse) and validates every tag it is about to
  * trust before it writes anything through it: the freed block's own tag, the
  * next block's tag (its copy byte, see below; a zero size only on a region's
  * end sentinel; a size that stays inside the heap; a free neighbour's footer),
  * the previous free block's footer and tag, and both list links of every free
- * block taken off a list (each must point back; "safe unlinking"). A damaged
+ * block taken off a list (each must point back; "safe unlinking"), and a
+ * cached block's tag (cached, its list's size) and link (inside the heap)
+ * before an alloc takes it. A damaged
  * tag is reported as corruption (alloc_report_corruption: message, then
  * abort), never followed. On 64-bit targets the top byte of each header is a
  * copy of its low byte, so an overrun of 1 to 7 bytes past a block is seen
@@ -321,11 +350,12 @@ ALLOC_API void alloc_freelist_free_unsized(alloc_freelist *heap, void *ptr, uint
 ALLOC_API bool alloc_freelist_owns(const alloc_freelist *heap, const void *ptr);
 
 /*
- * Gives every empty grown region back to the backing allocator, whatever
- * retain_bytes says, and (heaps over the page allocator) purges the whole
+ * Flushes the small-block cache (every cached block merges into the
+ * classes), gives every empty grown region back to the backing allocator,
+ * whatever retain_bytes says, and (heaps over the page allocator) purges the whole
  * pages inside every remaining free block, whatever its size. Returns the
  * number of region bytes given back (purged pages are counted in
- * alloc_freelist_info.purged_bytes). O(regions + free blocks).
+ * alloc_freelist_info.purged_bytes). O(regions + free blocks + cached blocks).
  */
 ALLOC_API size_t alloc_freelist_trim(alloc_freelist *heap);
 
@@ -338,13 +368,17 @@ ALLOC_API size_t alloc_freelist_trim(alloc_freelist *heap);
  * policies: the address-ordered list, strictly increasing) except the
  * reserved tail right after a large block in its own region, which is on no
  * list, every header's copy byte agrees (64-bit targets), links are mutual,
- * and the counters and stats add up. Returns true iff all hold; does
+ * every block flagged as cached is on the cache list of its size exactly
+ * once (each list as long as its count, at most the depth), and the
+ * counters and stats add up (cached blocks in their own counts). The cache is
+ * checked, not flushed: the checker changes nothing. Returns true iff all hold; does
  * not abort or report. O(blocks). Not thread-safe.
  */
 ALLOC_API bool alloc_freelist_check(const alloc_freelist *heap);
 
 /* Callback of alloc_freelist_walk: one block, its payload address, the bytes
- * usable there, whether it is allocated. Return false to stop the walk. */
+ * usable there, whether it is allocated (a block in the small-block cache is
+ * not). Return false to stop the walk. */
 typedef bool (*alloc_freelist_walker)(void *payload, size_t usable, bool used, void *user);
 
 /*

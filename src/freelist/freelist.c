@@ -61,6 +61,27 @@
  * bytes; per region a 48-byte descriptor at its start and an 8-byte sentinel
  * at its end. Debug level 2 runs the invariant checker after every operation.
  *
+ * The small-block cache (TLSF): most programs free and retake blocks of the
+ * same few sizes, and for those the class path (search, unlink, split; on
+ * free, two neighbour checks, up to two merges, relink) is most of the cost.
+ * So a freed block of at most 4 KiB + 16 bytes first tries a LIFO list of
+ * blocks of exactly its size (258 lists indexed by size / 16, the link in the
+ * payload's first word); it keeps its header, with F_CACHED set, so its
+ * neighbours see it as taken and never merge with it, and an alloc of that
+ * block size pops it: a few loads and stores each way and no neighbour
+ * touched (the idea of the "quick lists" of Weinstock and Wulf, 1988, and of
+ * the per-size caches in front of many general heaps). What keeps it O(1)
+ * and keeps the heap's memory use: each list holds at most 16 blocks, the
+ * cache at most 1,024 blocks and min(1 MiB, reserved / 32) bytes (beyond
+ * that a free takes the class path); a search that finds nothing flushes the
+ * whole cache into the classes before the heap grows or fails (a constant
+ * bound, paid only by a full or growing heap); trim flushes it. A cached
+ * block counts as freed for the stats and in cached_blocks/cached_bytes for
+ * the checker, which finds every flagged block on the list of its size.
+ * Double free stays detected in every build (F_FREE or F_CACHED on free),
+ * the tag and link of a cached block are checked before an alloc trusts
+ * them, and its payload stays poisoned while it waits.
+ *
  * Growth without copying: a block alone in its owned region grows by
  * extending the region (backing resize in place, or remap: mremap for pages,
  * so the pages move and nothing is copied), by at least half its length each
@@ -686,15 +707,7 @@ ALLOC_INLINE char *prev_free_block(const alloc_freelist *h, char *b)
     return prev;
 }
 
-/* --- the small-block cache ------------------------------------------------------------
- * A freed block of at most CACHE_MAX_BLOCK bytes may wait, still tagged as
- * not free (F_CACHED), on a LIFO list of blocks of exactly its size, its
- * payload's first word the link; an alloc of that exact block size takes the
- * head back: no class search, no split, no merge. Bounded: at most
- * ALLOC_FREELIST_CACHE_DEPTH blocks a list, cache_cap blocks and
- * min(ALLOC_FREELIST_CACHE_BYTES, reserved / 32) bytes in all; a search
- * that fails flushes it (give every block back) before the heap grows or
- * gives up, so a request never fails because memory waits in the cache. */
+/* --- the small-block cache (see the essay at the top) ----------------------------------- */
 
 /* Caches used block b (tag hb, size bytes, its own tag already checked)
  * instead of freeing it. false, nothing changed: not small, or no room. */
