@@ -44,7 +44,12 @@
  * and far cheaper than the class path. The cache is bounded: at most
  * ALLOC_FREELIST_CACHE_DEPTH blocks of one size, ALLOC_FREELIST_CACHE_BLOCKS
  * blocks and min(ALLOC_FREELIST_CACHE_BYTES, reserved bytes / 32) bytes in
- * all; a free past a bound takes the class path. A search that finds no
+ * all; a free past a bound takes the class path, and so does every free
+ * while a growing heap is mostly free space (more than retain_bytes free and
+ * more than twice what is in use; the first such free flushes the cache). An
+ * aging hand flushes a list no alloc has taken from since its last visit
+ * (one list per 64 blocks cached; at most ALLOC_FREELIST_CACHE_DEPTH frees).
+ * A search that finds no
  * block flushes the cache (frees every cached block into the classes,
  * merging) and searches again before the heap grows or alloc fails: that
  * alloc costs O(ALLOC_FREELIST_CACHE_BLOCKS) more, a constant, and only a
@@ -205,7 +210,7 @@ typedef enum alloc_freelist_policy {
 #define ALLOC_FREELIST_CACHE_BLOCKS 1024
 /* Most bytes (block sizes) the cache holds: the smaller of this and 1/32 of
  * the bytes the heap has reserved. */
-#define ALLOC_FREELIST_CACHE_BYTES ((size_t)1 << 20)
+#define ALLOC_FREELIST_CACHE_BYTES ((size_t)256 << 10)
 
 /* Smallest grown region when the config's region_size is 0: 256 KiB. */
 #define ALLOC_FREELIST_DEFAULT_REGION_SIZE ((size_t)256 << 10)
@@ -263,7 +268,10 @@ typedef struct alloc_freelist {
     size_t cached_blocks;     /* blocks waiting in the small-block cache */
     size_t cached_bytes;      /* sum of their sizes */
     size_t cache_cap;         /* blocks the cache may hold (0: no cache, list policies) */
+    size_t cache_puts;        /* blocks ever cached (paces the aging hand) */
+    size_t cache_hand;        /* the list the aging hand visits next */
     unsigned char cache_count[ALLOC_FREELIST_CACHE_CLASSES];
+    unsigned char cache_hit[ALLOC_FREELIST_CACHE_CLASSES]; /* taken from since the hand last passed */
     void *cache[ALLOC_FREELIST_CACHE_CLASSES]; /* LIFO list heads by block size / 16 */
     alloc_stats stats;
 } alloc_freelist;

@@ -72,10 +72,17 @@
  * touched (the idea of the "quick lists" of Weinstock and Wulf, 1988, and of
  * the per-size caches in front of many general heaps). What keeps it O(1)
  * and keeps the heap's memory use: each list holds at most 16 blocks, the
- * cache at most 1,024 blocks and min(1 MiB, reserved / 32) bytes (beyond
+ * cache at most 1,024 blocks and min(256 KiB, reserved / 32) bytes (beyond
  * that a free takes the class path); a search that finds nothing flushes the
  * whole cache into the classes before the heap grows or fails (a constant
- * bound, paid only by a full or growing heap); trim flushes it. A cached
+ * bound, paid only by a full or growing heap); trim flushes it. Two more
+ * rules keep cached blocks from holding memory the heap would otherwise give
+ * back or merge: a growing heap that is mostly free space skips the cache and
+ * flushes it (otherwise cached blocks keep emptied regions alive), and an
+ * aging hand (CLOCK) flushes a list no alloc has taken from during a whole
+ * sweep (sizes the program stopped asking for). The byte bound is kept small
+ * on purpose: a larger cache catches more frees but holds more memory out
+ * of the classes. A cached
  * block counts as freed for the stats and in cached_blocks/cached_bytes for
  * the checker, which finds every flagged block on the list of its size.
  * Double free stays detected in every build (F_FREE or F_CACHED on free),
@@ -139,6 +146,8 @@
 #define F_MASK (GRAN - 1)
 #define CACHE_MAX_BLOCK ALLOC_FREELIST_CACHE_MAX_BLOCK
 #define CACHE_CLASSES ALLOC_FREELIST_CACHE_CLASSES
+/* Blocks cached between two steps of the aging hand (a power of two). */
+#define CACHE_AGE_EVERY ((size_t)64)
 
 /* The tag's copy byte. On 64-bit targets the top byte of every header holds a
  * copy of its low byte (flags and the lowest size bits): an overrun of a few
@@ -566,6 +575,7 @@ static size_t trim_tail(alloc_freelist *h, char *b, size_t size, size_t need, bo
 }
 
 static void cache_flush(alloc_freelist *h);
+static void cache_age(alloc_freelist *h);
 static void give(alloc_freelist *h, char *b);
 static char *carve(alloc_freelist *h, char *b, size_t need, size_t align);
 
@@ -709,11 +719,22 @@ ALLOC_INLINE char *prev_free_block(const alloc_freelist *h, char *b)
 
 /* --- the small-block cache (see the essay at the top) ----------------------------------- */
 
+/* Whether a growing heap is mostly free space (more than retain_bytes free,
+ * and more than twice what is in use): then cached blocks would only keep
+ * regions that could go back (and their pages) resident, so frees skip the
+ * cache and the first of them flushes it. */
+static inline bool mostly_free(const alloc_freelist *h)
+{
+    return h->free_bytes > h->retain_bytes && h->can_grow &&
+           h->free_bytes / 2 > h->used_block_bytes - h->cached_bytes;
+}
+
 /* Caches used block b (tag hb, size bytes, its own tag already checked)
- * instead of freeing it. false, nothing changed: not small, or no room. */
+ * instead of freeing it. false, nothing changed: not small, no room, or the
+ * heap is mostly free. */
 ALLOC_INLINE bool cache_put(alloc_freelist *h, char *b, size_t hb, size_t size)
 {
-    if (size > CACHE_MAX_BLOCK || h->cached_blocks >= h->cache_cap) return false;
+    if (size > CACHE_MAX_BLOCK || h->cached_blocks >= h->cache_cap || mostly_free(h)) return false;
     size_t c = size / GRAN;
     if (h->cache_count[c] >= ALLOC_FREELIST_CACHE_DEPTH) return false;
     size_t limit = h->stats.bytes_reserved / 32;
@@ -729,6 +750,7 @@ ALLOC_INLINE bool cache_put(alloc_freelist *h, char *b, size_t hb, size_t size)
     h->cache_count[c]++;
     h->cached_blocks++;
     h->cached_bytes += size;
+    if (ALLOC_UNLIKELY((++h->cache_puts & (CACHE_AGE_EVERY - 1)) == 0)) cache_age(h);
     return true;
 }
 
@@ -745,6 +767,7 @@ ALLOC_INLINE char *cache_get(alloc_freelist *h, size_t size)
                 "freelist: cached block %p has a damaged tag %zx or link %p", (void *)b, hb, (void *)n);
     h->cache[c] = n;
     h->cache_count[c]--;
+    h->cache_hit[c] = 1;
     h->cached_blocks--;
     h->cached_bytes -= size;
     word_set(b, hb & ~flag_bits(F_CACHED));
@@ -759,6 +782,24 @@ static void cache_flush(alloc_freelist *h)
         char *b;
         while ((b = cache_get(h, c * GRAN)) != NULL) give(h, b);
     }
+}
+
+/* The aging hand (a CLOCK sweep over the lists, one list per
+ * CACHE_AGE_EVERY blocks cached): a list no alloc has taken from since the
+ * hand last passed is flushed, so blocks of sizes the program no longer asks
+ * for do not sit in the heap for good, cutting free space apart. At most
+ * ALLOC_FREELIST_CACHE_DEPTH frees. */
+static ALLOC_NOINLINE void cache_age(alloc_freelist *h)
+{
+    size_t c = h->cache_hand;
+    h->cache_hand = c + 1 < CACHE_CLASSES ? c + 1 : 0;
+    if (h->cache_hit[c]) {
+        h->cache_hit[c] = 0;
+        return;
+    }
+    char *b;
+    while ((b = cache_get(h, c * GRAN)) != NULL) give(h, b);
+    h->cache_hit[c] = 0;
 }
 
 /* Whether a free block spans its whole region. */
@@ -935,7 +976,10 @@ static void release_block(alloc_freelist *h, char *p, size_t len, size_t counted
     ALLOC_TRACK_POOL_FREE(h, p);
     size_t hb = hdr(b);
     debug_fill(p, size_of(hb) - HDR, ALLOC_FILL_FREED);
-    if (!cache_put(h, b, hb, size_of(hb))) give(h, b);
+    if (!cache_put(h, b, hb, size_of(hb))) {
+        give(h, b);
+        if (ALLOC_UNLIKELY(h->cached_blocks != 0) && mostly_free(h)) cache_flush(h);
+    }
     alloc_stats_note_free(&h->stats, counted);
 }
 
@@ -1445,7 +1489,9 @@ bool alloc_freelist_check(const alloc_freelist *heap)
         used_blocks != h->used_blocks || used_bytes != h->used_block_bytes || retained != h->retained_bytes)
         return false;
     if (reserved != h->stats.bytes_reserved) return false;
-    if (cached != h->cached_blocks || cached_bytes != h->cached_bytes || cached > h->cache_cap) return false;
+    if (cached != h->cached_blocks || cached_bytes != h->cached_bytes || cached > h->cache_cap ||
+        h->cache_hand >= CACHE_CLASSES)
+        return false;
     if (h->used_blocks - h->cached_blocks != h->stats.alloc_count - h->stats.free_count) return false;
     /* The cache: each list ends after exactly its count of blocks of its
      * size, each flagged; as many in all as the walk found flagged, so every
