@@ -207,10 +207,10 @@ typedef enum alloc_freelist_policy {
 #define ALLOC_FREELIST_CACHE_CLASSES (ALLOC_FREELIST_CACHE_MAX_BLOCK / 16 + 1)
 /* Most blocks one list holds; most blocks the cache holds in all. */
 #define ALLOC_FREELIST_CACHE_DEPTH 16
-#define ALLOC_FREELIST_CACHE_BLOCKS 1024
+#define ALLOC_FREELIST_CACHE_BLOCKS 2048
 /* Most bytes (block sizes) the cache holds: the smaller of this and 1/32 of
  * the bytes the heap has reserved. */
-#define ALLOC_FREELIST_CACHE_BYTES ((size_t)256 << 10)
+#define ALLOC_FREELIST_CACHE_BYTES ((size_t)4 << 20)
 
 /* Smallest grown region when the config's region_size is 0: 256 KiB. */
 #define ALLOC_FREELIST_DEFAULT_REGION_SIZE ((size_t)256 << 10)

@@ -72,7 +72,7 @@
  * touched (the idea of the "quick lists" of Weinstock and Wulf, 1988, and of
  * the per-size caches in front of many general heaps). What keeps it O(1)
  * and keeps the heap's memory use: each list holds at most 16 blocks, the
- * cache at most 1,024 blocks and min(256 KiB, reserved / 32) bytes (beyond
+ * cache at most 2,048 blocks and min(4 MiB, reserved / 32) bytes (beyond
  * that a free takes the class path); a search that finds nothing flushes the
  * whole cache into the classes before the heap grows or fails (a constant
  * bound, paid only by a full or growing heap); trim flushes it. Two more
@@ -80,9 +80,10 @@
  * back or merge: a growing heap that is mostly free space skips the cache and
  * flushes it (otherwise cached blocks keep emptied regions alive), and an
  * aging hand (CLOCK) flushes a list no alloc has taken from during a whole
- * sweep (sizes the program stopped asking for). The byte bound is kept small
- * on purpose: a larger cache catches more frees but holds more memory out
- * of the classes. A cached
+ * sweep (sizes the program stopped asking for). The bounds are a trade: a
+ * cache too small to catch most frees of a program churning many sizes only
+ * delays their merges to a time when the blocks' memory is cold again (no
+ * gain); a few MiB, at most 1/32 of the heap, catches most of them. A cached
  * block counts as freed for the stats and in cached_blocks/cached_bytes for
  * the checker, which finds every flagged block on the list of its size.
  * Double free stays detected in every build (F_FREE or F_CACHED on free),
