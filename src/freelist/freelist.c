@@ -73,9 +73,10 @@
  * the per-size caches in front of many general heaps). What keeps it O(1)
  * and keeps the heap's memory use: each list holds at most 16 blocks, the
  * cache at most 2,048 blocks and min(4 MiB, reserved / 32) bytes (beyond
- * that a free takes the class path); a search that finds nothing flushes the
- * whole cache into the classes before the heap grows or fails (a constant
- * bound, paid only by a full or growing heap); trim flushes it. Two more
+ * that a free takes the class path); a search that finds nothing in a heap
+ * that cannot grow flushes the whole cache into the classes before it fails
+ * (a constant bound, paid only by a full heap; a growing heap grows instead,
+ * which bounds the latency of its allocs); trim flushes it. Two more
  * rules keep cached blocks from holding memory the heap would otherwise give
  * back or merge: a growing heap that is mostly free space skips the cache and
  * flushes it (otherwise cached blocks keep emptied regions alive), and an
@@ -590,15 +591,19 @@ static char *take(alloc_freelist *h, size_t need, size_t align)
         if (h->policy == ALLOC_FREELIST_TLSF) search = need + align + MIN_BLOCK;
     }
     char *b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
-    if (!b && h->cached_blocks) {
-        /* Pressure: what waits in the cache may merge into a fit. */
-        cache_flush(h);
-        b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
-    }
     if (!b) {
-        if (!grow(h, need, align, 0)) return NULL;
-        b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
-        ALLOC_CHECK(b != NULL, "freelist: no block of %zu bytes in a region grown for it", need);
+        /* A growing heap grows (one backing call) rather than flush the
+         * cache (up to cache_cap merges in one alloc): the memory the cache
+         * holds is bounded by a fraction of the heap. When it cannot grow,
+         * what waits in the cache may merge into a fit. */
+        if (grow(h, need, align, 0)) {
+            b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
+            ALLOC_CHECK(b != NULL, "freelist: no block of %zu bytes in a region grown for it", need);
+        } else if (h->cached_blocks) {
+            cache_flush(h);
+            b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
+        }
+        if (!b) return NULL;
     }
     return carve(h, b, need, align);
 }
