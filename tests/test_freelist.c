@@ -1062,9 +1062,8 @@ static void poke(void *p, size_t v);
 Test(freelist, damaged_cache_link_is_reported, .signal = SIGABRT)
 {
     allocator a = death_setup();
-    char *p = alloc_bytes(a, 40, 16);
-    char *keep = alloc_bytes(a, 40, 16);
-    (void)keep;
+    char *blocks[2] = {alloc_bytes(a, 40, 16), alloc_bytes(a, 40, 16)};
+    char *p = blocks[0];
     alloc_free(a, p, 40, 16);
     cr_assert_eq(info(&death_heap).cached_blocks, 1);
     /* A write after free over the cached block's link. */

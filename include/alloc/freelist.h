@@ -49,15 +49,15 @@
  * more than twice what is in use; the first such free flushes the cache). An
  * aging hand flushes a list no alloc has taken from since its last visit
  * (one list per 64 blocks cached; at most ALLOC_FREELIST_CACHE_DEPTH frees).
- * A search that finds no
- * block in a heap that cannot grow (fixed, or its backing allocator refuses)
- * flushes the cache (frees every cached block into the classes, merging) and
- * searches again before alloc fails: that alloc costs
- * O(ALLOC_FREELIST_CACHE_BLOCKS) more, a constant, and only a full heap pays
- * it, so a request never fails because memory waits in the cache. A growing
- * heap grows instead (one backing call, not thousands of merges in one
- * alloc): the cache may cost it up to the byte bound above in extra
- * reserve. alloc_freelist_trim flushes it too. Memory accounting: stats (bytes_in_use, free_count) count a
+ * A search that finds no block in a heap that cannot grow (fixed, or its
+ * backing allocator refuses) flushes the cache (frees every cached block
+ * into the classes, merging) and searches again before alloc fails: that
+ * alloc costs O(ALLOC_FREELIST_CACHE_BLOCKS) more, a constant, and only a
+ * full heap pays it, so a request never fails because memory waits in the
+ * cache. A growing heap grows instead (one backing call, not thousands of
+ * merges in one alloc): the cache may cost it up to the byte bound above in
+ * extra reserve. alloc_freelist_trim flushes it too. Memory accounting:
+ * stats (bytes_in_use, free_count) count a
  * cached block as freed; alloc_freelist_info counts it in cached_blocks and
  * cached_bytes, neither in used_blocks nor in free_bytes; the walker reports
  * it as not in use. Until it is flushed a cached block does not merge with
