@@ -674,7 +674,7 @@ static char *carve(alloc_freelist *h, char *b, size_t need, size_t align)
  * follows or writes it: its copy byte, "previous is free" clear when b is
  * used (b_free false), a zero size only on a sentinel, a size that stays
  * inside the heap, and for a free block a footer that agrees. Every build. */
-ALLOC_INLINE size_t next_tag_bounds(const alloc_freelist *h, const char *b, size_t size, bool b_free)
+ALLOC_INLINE size_t next_tag(const alloc_freelist *h, const char *b, size_t size, bool b_free)
 {
     const char *n = b + size;
     ALLOC_CHECK(in_heap(h, n, HDR), "freelist: block %p has a damaged size (%zu) that leaves the heap", (const void *)b,
@@ -691,17 +691,8 @@ ALLOC_INLINE size_t next_tag_bounds(const alloc_freelist *h, const char *b, size
     }
     ALLOC_CHECK(ns >= MIN_BLOCK && !(hn & F_FIRST), "freelist: tag after %p (%zx) is damaged (size or flags "
                 "impossible there)", (const void *)b, hn);
-    return hn;
-}
-
-/* next_tag_bounds, and a free neighbour's own size bounded and its footer
- * checked: what merging with it trusts. A used neighbour's size is never
- * followed here. */
-ALLOC_INLINE size_t next_tag(const alloc_freelist *h, const char *b, size_t size, bool b_free)
-{
-    size_t hn = next_tag_bounds(h, b, size, b_free);
-    const char *n = b + size;
-    size_t ns = size_of(hn);
+    /* Only a free neighbour's size is followed (to merge it): bound it and
+     * check its footer. A used neighbour's size is never used here. */
     if (hn & F_FREE)
         ALLOC_CHECK(in_heap(h, n, ns + HDR) && word_get(n + ns - HDR) == ns,
                     "freelist: free block %p after %p has a damaged size or a footer disagreeing with its tag %zx",
@@ -747,9 +738,10 @@ ALLOC_INLINE bool cache_put(alloc_freelist *h, char *b, size_t hb, size_t size)
     if (h->cached_bytes + size > (limit < ALLOC_FREELIST_CACHE_BYTES ? limit : ALLOC_FREELIST_CACHE_BYTES))
         return false;
     /* Its size decides the list, and will be trusted when it is flushed:
-     * check it against the tag that follows, as a free would. */
+     * check it and the tag that follows, as a free would (an overrun that
+     * leaves a plausible tag saying "free" fails the footer check). */
     ALLOC_CHECK(size >= MIN_BLOCK, "freelist: block %p has a damaged tag %zx", (void *)b, hb);
-    (void)next_tag_bounds(h, b, size, false);
+    (void)next_tag(h, b, size, false);
     word_set(b, hb | flag_bits(F_CACHED));
     set_next(b, h->cache[c]);
     h->cache[c] = b;
