@@ -63,6 +63,7 @@ enum bench_workload {
     WL_REALLOC_MANY,  /* 1,000 buffers grown +64 B each, interleaved, to 256 KiB */
     WL_PHASE,         /* 1 GiB of 64 B blocks, 1 GiB of 1-4 KiB, 4,096 x 256 KiB; each freed */
     WL_DRIFT,         /* 10 M operations, ~50 MB live, mean size drifting 32 B -> 32 KiB */
+    WL_CHURN_100K,    /* 100k live blocks of 16 B-4 KiB, random replace; per-operation latency */
     WL_COUNT
 };
 
@@ -121,11 +122,17 @@ typedef struct bench_params {
     size_t phase_big_n;    /* phase: blocks of 256 KiB in the third */
     size_t drift_ops;      /* drift: allocations + frees */
     size_t drift_live;     /* drift: bytes kept live */
+    size_t churn100k_live; /* churn-100k: live blocks (fit one 256 MiB heap) */
+    size_t churn100k_ops;  /* churn-100k: replacements per pass */
     double decay_ns;       /* wait before sampling RSS after everything is freed (see workloads.h) */
     double budget_ns;      /* this workload's budget in wall time (set by the child from budget_s); 0 = none */
 } bench_params;
 
 void bench_params_init(bench_params *p, double scale, uint64_t seed);
+
+/* churn-100k: passes that replay its replacements with every operation timed
+ * (an operation's latency is its least time over them). */
+#define WL_LAT_PASSES 3
 
 /* --- what a workload asks of a contender's fresh state --------------------- */
 

@@ -68,6 +68,10 @@ static bench_need need_of(int w, const bench_params *p)
         n = (bench_need){4096, 4096 * p->churn_live, p->churn_live,
                          4096 * (p->churn_live + (w == WL_LATENCY ? p->latency_ops : p->churn_ops)), 0, 8, false};
         break;
+    case WL_CHURN_100K:
+        n = (bench_need){4096, 4096 * p->churn100k_live, p->churn100k_live,
+                         4096 * (p->churn100k_live + p->churn100k_ops) * (1 + WL_LAT_PASSES), 0, 8, false};
+        break;
     case WL_CHURN_64K:
         n = (bench_need){65536, 65536 * p->churn64_live, p->churn64_live, 65536 * (p->churn64_live + p->churn_ops),
                          0, 8, false};

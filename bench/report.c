@@ -87,6 +87,9 @@ void report_summarise(report_result *r)
 
 static const char *status_name(report_status s);
 
+/* Workloads that time single operations. */
+static bool has_latency(int w) { return w == WL_LATENCY || w == WL_CHURN_100K; }
+
 /* The figure compared across contenders: ns/op, or instructions/op under callgrind. */
 static double metric(const report_run *run, const report_result *r)
 {
@@ -206,6 +209,7 @@ typedef enum {
     T_RSS_PER_LIVE, /* peak RSS / peak live bytes <= limit */
     T_PEAK_VS,      /* peak RSS / baseline's peak RSS <= limit */
     T_END_VS,       /* RSS after all is freed / baseline's <= limit */
+    T_TAIL,         /* slowest single operation / median operation <= limit */
 } target_kind;
 
 typedef struct target {
@@ -230,6 +234,8 @@ static const target targets[] = {
     {"freelist", WL_CHURN_64K, T_SPEEDUP, "jemalloc", 1.0 / 1.3, "free list within 1.3x of jemalloc on churn-64k"},
     {"freelist", WL_CHURN_4K, T_RSS_PER_LIVE, NULL, 1.15, "free list RSS/live at most 1.15 on churn-4k"},
     {"freelist", WL_CHURN_64K, T_RSS_PER_LIVE, NULL, 1.15, "free list RSS/live at most 1.15 on churn-64k"},
+    {"freelist-fixed", WL_CHURN_100K, T_RSS_PER_LIVE, NULL, 1.15, "free list (fixed heap) RSS/live at most 1.15 on churn-100k"},
+    {"freelist-fixed", WL_CHURN_100K, T_TAIL, NULL, 20.0, "free list (fixed heap): slowest operation / median below 20 on churn-100k"},
     {"page", WL_REALLOC_DOUBLE, T_SPEEDUP, "jemalloc", 5.0, "page allocator realloc growth at least 5x faster than jemalloc (doubling)"},
     {"page", WL_REALLOC_STEP, T_SPEEDUP, "jemalloc", 5.0, "page allocator realloc growth at least 5x faster than jemalloc (+16 B)"},
     {"alloc-malloc", WL_PHASE, T_PEAK_VS, "glibc", 1.0, "alloc's malloc: phase peak RSS at most glibc's"},
@@ -306,6 +312,11 @@ static void write_targets(FILE *f, const report_run *run)
             }
         } else if (r->status == REPORT_OVER) {
             snprintf(meas, sizeof meas, "over budget");
+        } else if (t->kind == T_TAIL) {
+            double tail = r->lat[0] > 0 ? r->lat[3] / r->lat[0] : 0;
+            snprintf(need, sizeof need, "< %.0f", t->limit);
+            snprintf(meas, sizeof meas, "%.1f", tail);
+            verdict = tail > 0 && tail < t->limit ? "met" : "MISSED";
         } else if (t->kind == T_RSS_PER_LIVE) {
             snprintf(need, sizeof need, "<= %.2f", t->limit);
             snprintf(meas, sizeof meas, "%.2f", r->rss_per_live);
@@ -454,7 +465,7 @@ static void write_json(FILE *f, const report_run *run)
                 }
                 fprintf(f, "]");
             }
-            if (r->workload == WL_LATENCY) {
+            if (has_latency(r->workload)) {
                 fprintf(f, ", \"latency_ns\": {\"p50\": ");
                 json_num(f, r->lat[0]);
                 fprintf(f, ", \"p99\": ");
@@ -480,7 +491,7 @@ static void write_json(FILE *f, const report_run *run)
                 fprintf(f, ", \"live\": ");
                 json_num(f, s->live_peak);
             }
-            if (r->workload == WL_LATENCY) {
+            if (has_latency(r->workload)) {
                 fprintf(f, ", \"lat\": [");
                 for (int q = 0; q < 4; q++) {
                     if (q) fprintf(f, ", ");
@@ -682,7 +693,7 @@ static void write_choice(FILE *f, const report_run *run)
 /* Resident memory over live bytes, for the workloads that measure it. */
 static void write_memory(FILE *f, const report_run *run, const bench_contender **cs, size_t nc)
 {
-    const int mem_w[] = {WL_BATCH_FIFO, WL_CHURN_4K, WL_CHURN_64K, WL_LARGE, WL_REALLOC_MANY, WL_PHASE, WL_DRIFT};
+    const int mem_w[] = {WL_BATCH_FIFO, WL_CHURN_4K, WL_CHURN_64K, WL_CHURN_100K, WL_LARGE, WL_REALLOC_MANY, WL_PHASE, WL_DRIFT};
     const size_t nw = sizeof mem_w / sizeof mem_w[0];
     bool any = false;
     for (size_t k = 0; k < nw; k++) any |= workload_in_run(run, mem_w[k]);
@@ -843,16 +854,21 @@ static void write_markdown(FILE *f, const report_run *run, bool plots)
 
     write_targets(f, run);
 
-    if (!run->callgrind && workload_in_run(run, WL_LATENCY)) {
-        fprintf(f, "## Latency of single operations on churn-4k (allocs and frees together)\n\n");
-        fprintf(f, "| contender | p50 | p99 | p99.9 | max | timer overhead |\n|---|---:|---:|---:|---:|---:|\n");
+    for (int w = 0; w < WL_COUNT; w++) {
+        if (run->callgrind || !has_latency(w) || !workload_in_run(run, w)) continue;
+        fprintf(f, "## Latency of single operations on %s (allocs and frees together)\n\n", bench_workloads[w].name);
+        if (w == WL_CHURN_100K)
+            fprintf(f, "Each operation's time is the least over %d replays of the same sequence.\n\n", WL_LAT_PASSES);
+        fprintf(f, "| contender | p50 | p99 | p99.9 | max | max / p50 | timer overhead |\n"
+                   "|---|---:|---:|---:|---:|---:|---:|\n");
         for (size_t c = 0; c < nc; c++) {
-            const report_result *r = find(run, cs[c]->name, WL_LATENCY);
+            const report_result *r = find(run, cs[c]->name, w);
             if (!r || r->status != REPORT_OK) continue;
             char q[5][32];
             for (int k = 0; k < 4; k++) fmt_time(q[k], sizeof q[k], r->lat[k]);
             fmt_time(q[4], sizeof q[4], r->timer_ns);
-            fprintf(f, "| %s | %s | %s | %s | %s | %s |\n", cs[c]->name, q[0], q[1], q[2], q[3], q[4]);
+            fprintf(f, "| %s | %s | %s | %s | %s | %.1f | %s |\n", cs[c]->name, q[0], q[1], q[2], q[3],
+                    r->lat[0] > 0 ? r->lat[3] / r->lat[0] : 0.0, q[4]);
         }
         fprintf(f, "\n");
     }

@@ -70,6 +70,9 @@ const bench_workload_info bench_workloads[WL_COUNT] = {
                   .shows = "10 M operations, ~50 MB live, mean size drifting 32 B -> 32 KiB",
                   .pattern = "a size mix that drifts over time (servers)", .budget_s = 60,
                   .progress_unit = "operations", .max_reps = 1},
+    WL_ROW(WL_CHURN_100K, "churn-100k", "replacement (free+alloc)",
+           "100k live blocks of 16 B-4 KiB, 5 M random replacements; each alloc and free timed in 3 more passes",
+           NULL),
 };
 
 static size_t scaled(size_t full, double scale, size_t min)
@@ -125,6 +128,10 @@ void bench_params_init(bench_params *p, double scale, uint64_t seed)
     p->phase_big_n = scaled(4096, scale, 4);
     p->drift_ops = scaled(10000000, scale, 20000);
     p->drift_live = scaled(50000000, scale, (size_t)1 << 20);
+    /* The shape O(1) heaps are compared in: about 200 MiB live, so a heap
+     * fixed in one 256 MiB buffer serves it. */
+    p->churn100k_live = scaled(100000, scale, 64);
+    p->churn100k_ops = scaled(5000000, scale, 200);
     /* 1 s: after it mimalloc (purge delay 10 ms) and an allocator with
      * jemalloc-like decay have had time to act; quick runs wait 10 ms so the
      * path is exercised without slowing the smoke test. */

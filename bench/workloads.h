@@ -255,6 +255,35 @@ WL_INLINE int wl_batch(const bench_ops *ops, void *st, const bench_params *p, be
     return rc;
 }
 
+/* Fills slots [0, live) of a churn's live set with blocks of the table's
+ * sizes (not timed). Returns how many it got (fewer: *rc = -ENOMEM). */
+WL_INLINE size_t wl_churn_fill(const bench_ops *ops, void *st, const wl_tables *t, void **ptrs, uint32_t *lens,
+                               size_t live, int *rc)
+{
+    size_t filled = 0;
+    for (; filled < live; filled++) {
+        uint32_t len = t->sizes[filled & (WL_TABLE - 1)];
+        void *b = ops->alloc(st, len, 8);
+        if (!b) {
+            *rc = -ENOMEM;
+            break;
+        }
+        wl_touch(b, len, wl_tag(filled) ^ len);
+        ptrs[filled] = b;
+        lens[filled] = len;
+    }
+    return filled;
+}
+
+/* Gives a churn's live set back (not timed): by reset where the contender
+ * has one, else block by block. */
+WL_INLINE void wl_churn_release(const bench_ops *ops, void *st, void **ptrs, const uint32_t *lens, size_t filled)
+{
+    if (ops->reset(st)) return;
+    for (size_t i = 0; i < filled; i++)
+        if (ptrs[i]) ops->free(st, ptrs[i], lens[i], 8);
+}
+
 /* churn and latency: a live set of `live` slots, `nops` random replacements. */
 WL_INLINE int wl_churn(const bench_ops *ops, void *st, const bench_params *p, bench_sample *out,
                        size_t max_len, bool timed_each)
@@ -274,18 +303,7 @@ WL_INLINE int wl_churn(const bench_ops *ops, void *st, const bench_params *p, be
     }
     uint64_t sum = 0;
     /* The fill is not timed: churn measures the steady state. */
-    size_t filled = 0;
-    for (; filled < live; filled++) {
-        uint32_t len = t.sizes[filled & (WL_TABLE - 1)];
-        void *b = ops->alloc(st, len, 8);
-        if (!b) {
-            rc = -ENOMEM;
-            break;
-        }
-        wl_touch(b, len, wl_tag(filled) ^ len);
-        ptrs[filled] = b;
-        lens[filled] = len;
-    }
+    size_t filled = wl_churn_fill(ops, st, &t, ptrs, lens, live, &rc);
     size_t done = 0;
     double t0 = 0, t1 = 0, live_bytes = 0, rss1 = 0;
     if (rc == 0) {
@@ -328,10 +346,7 @@ WL_INLINE int wl_churn(const bench_ops *ops, void *st, const bench_params *p, be
         for (size_t i = 0; i < live; i++) live_bytes += lens[i];
     }
     /* Give the live set back (not timed). */
-    if (!ops->reset(st)) {
-        for (size_t i = 0; i < filled; i++)
-            if (ptrs[i]) ops->free(st, ptrs[i], lens[i], 8);
-    }
+    wl_churn_release(ops, st, ptrs, lens, filled);
     out->ns = t1 - t0;
     out->ops = timed_each ? 2 * done : done;
     out->rss_peak = rss1;
@@ -340,6 +355,85 @@ WL_INLINE int wl_churn(const bench_ops *ops, void *st, const bench_params *p, be
     if (timed_each && rc == 0) wl_latency_summary(ticks, 2 * done, out);
 out_tables:
     if (ticks) bench_scratch_free(ticks, 2 * nops * sizeof(uint32_t));
+    if (idx) bench_scratch_free(idx, nops * sizeof(uint32_t));
+    if (lens) bench_scratch_free(lens, live * sizeof(uint32_t));
+    if (ptrs) bench_scratch_free(ptrs, live * sizeof(void *));
+    wl_tables_free(&t);
+    return rc;
+}
+
+/* churn-100k: the shape the O(1) heaps are compared in (100k live blocks of
+ * 16 B-4 KiB, about 200 MiB: one 256 MiB heap holds them). Pass 0 is timed
+ * as a whole (ns per replacement; RSS / live at its end). Then
+ * WL_LAT_PASSES passes replay the same fill and replacements with the
+ * time-stamp counter read around every free and alloc, and an operation's
+ * latency is the least of its times over those passes: an interrupt or a
+ * preemption lands on one pass, not on the same operation of every pass, so
+ * the maximum shows the allocator's worst operation, not the machine's. */
+WL_INLINE int wl_churn_passes(const bench_ops *ops, void *st, const bench_params *p, bench_sample *out)
+{
+    size_t live = p->churn100k_live, nops = p->churn100k_ops;
+    int passes = bench_under_valgrind() ? 0 : WL_LAT_PASSES;
+    wl_tables t;
+    if (wl_tables_make(&t, p->seed, 16, 4096, 1, 1) != 0) return -ENOMEM;
+    void **ptrs = (void **)bench_scratch(live * sizeof(void *));
+    uint32_t *lens = (uint32_t *)bench_scratch(live * sizeof(uint32_t));
+    uint32_t *idx = wl_indices(nops, live, p->seed ^ 0xC4021);
+    uint32_t *lat = (uint32_t *)bench_scratch(2 * nops * sizeof(uint32_t));
+    int rc = 0;
+    uint64_t sum = 0;
+    double t0 = 0, t1 = 0;
+    if (!ptrs || !lens || !idx || !lat) rc = -ENOMEM;
+    for (int pass = 0; pass <= passes && rc == 0; pass++) {
+        size_t filled = wl_churn_fill(ops, st, &t, ptrs, lens, live, &rc);
+        size_t si = live;
+        if (pass == 0) {
+            bench_measure_begin();
+            t0 = bench_now_ns();
+        }
+        for (size_t i = 0; i < nops && rc == 0; i++) {
+            size_t k = idx[i];
+            uint32_t len = t.sizes[si++ & (WL_TABLE - 1)];
+            if (!wl_verify(ptrs[k], wl_tag(k) ^ lens[k], &sum)) {
+                rc = -EFAULT;
+                break;
+            }
+            void *b;
+            if (pass == 0) {
+                ops->free(st, ptrs[k], lens[k], 8);
+                b = ops->alloc(st, len, 8);
+            } else {
+                uint64_t a = wl_ticks();
+                ops->free(st, ptrs[k], lens[k], 8);
+                uint64_t m = wl_ticks();
+                b = ops->alloc(st, len, 8);
+                uint64_t z = wl_ticks();
+                uint32_t df = (uint32_t)(m - a), da = (uint32_t)(z - m);
+                if (pass == 1 || df < lat[2 * i]) lat[2 * i] = df;
+                if (pass == 1 || da < lat[2 * i + 1]) lat[2 * i + 1] = da;
+            }
+            ptrs[k] = b;
+            if (!b) {
+                rc = -ENOMEM;
+                break;
+            }
+            WL_ESCAPE(b);
+            wl_touch(b, len, wl_tag(k) ^ len);
+            lens[k] = len;
+        }
+        if (pass == 0) {
+            t1 = bench_now_ns();
+            bench_measure_end();
+            out->rss_peak = bench_rss_growth();
+            for (size_t i = 0; i < live; i++) out->live_peak += lens[i];
+        }
+        wl_churn_release(ops, st, ptrs, lens, filled);
+    }
+    out->ns = t1 - t0;
+    out->ops = nops;
+    out->checksum = sum;
+    if (rc == 0 && passes > 0) wl_latency_summary(lat, 2 * nops, out);
+    if (lat) bench_scratch_free(lat, 2 * nops * sizeof(uint32_t));
     if (idx) bench_scratch_free(idx, nops * sizeof(uint32_t));
     if (lens) bench_scratch_free(lens, live * sizeof(uint32_t));
     if (ptrs) bench_scratch_free(ptrs, live * sizeof(void *));
@@ -802,6 +896,10 @@ WL_INLINE void *wl_consumer(const bench_ops *ops, void *argp)
     }                                                                                                    \
     static int ident##_phase(void *st, const bench_params *p, bench_sample *o) { return wl_phase(opsp, st, p, o); } \
     static int ident##_drift(void *st, const bench_params *p, bench_sample *o) { return wl_drift(opsp, st, p, o); } \
+    static int ident##_churn100k(void *st, const bench_params *p, bench_sample *o)                       \
+    {                                                                                                    \
+        return wl_churn_passes(opsp, st, p, o);                                                          \
+    }                                                                                                    \
     static bool ident##_reset(void *st) { return (opsp)->reset(st); }                                    \
     const bench_impl ident = {label,                                                                     \
                               ident##_reset,                                                             \
@@ -821,6 +919,7 @@ WL_INLINE void *wl_consumer(const bench_ops *ops, void *argp)
                                   [WL_REALLOC_MANY] = ident##_rmany,                                     \
                                   [WL_PHASE] = ident##_phase,                                            \
                                   [WL_DRIFT] = ident##_drift,                                            \
+                                  [WL_CHURN_100K] = ident##_churn100k,                                   \
                               }};
 
 #endif /* ALLOC_BENCH_WORKLOADS_H */

@@ -6,7 +6,10 @@
  * fuzzer's requests (at most 64 KiB) reach every growth path: blocks moved
  * into regions of their own, regions extended by mremap (moving), unlisted
  * tails, growing backwards, purging free pages; one variant also runs
- * alloc_freelist_trim before every 16th check.
+ * alloc_freelist_trim before every 16th check. TLSF heaps run with the
+ * small-block cache (freed blocks of up to 4 KiB wait for a request of their
+ * exact size; a failing search and trim flush it; the checker counts every
+ * cached block), except when the variant's top bit asks for no_cache.
  */
 #include "alloc/freelist.h"
 #include "driver.h"
@@ -23,6 +26,7 @@ static bool make(fuzz_instance *inst, uint8_t variant)
     c.policy = policies[variant % 3];
     desc_args args = {.options = &c};
     const descriptor *d = &desc_freelist_pages_tlsf; /* the policy comes from c */
+    c.no_cache = (variant & 128) != 0;
     inst->extra[0] = 0;
     switch ((variant / 3) % 6) {
     case 0: break; /* defaults: grows from the page allocator */

@@ -24,11 +24,20 @@ static const alloc_freelist_policy policies[] = {ALLOC_FREELIST_TLSF, ALLOC_FREE
 
 static _Alignas(16) unsigned char buffer[1 << 20];
 
-static void fixed_heap(alloc_freelist *h, alloc_freelist_policy policy, size_t size)
+/* A heap fixed in the buffer. cached: with the small-block cache (the
+ * default); the tests of merging, splitting and placement turn it off so that
+ * a free reaches the size classes at once. */
+static void fixed_heap_with(alloc_freelist *h, alloc_freelist_policy policy, size_t size, bool cached)
 {
-    alloc_freelist_config c = {.policy = policy, .buffer = buffer, .buffer_size = size, .no_grow = true};
+    alloc_freelist_config c = {
+        .policy = policy, .buffer = buffer, .buffer_size = size, .no_grow = true, .no_cache = !cached};
     cr_assert_eq(alloc_freelist_init(h, &c), 0);
     cr_assert(alloc_freelist_check(h));
+}
+
+static void fixed_heap(alloc_freelist *h, alloc_freelist_policy policy, size_t size)
+{
+    fixed_heap_with(h, policy, size, false);
 }
 
 static alloc_freelist_info info(const alloc_freelist *h)
@@ -808,7 +817,7 @@ static void random_workload(alloc_freelist_policy policy, bool fixed, uint64_t s
     rng = seed;
     alloc_freelist h;
     if (fixed) {
-        fixed_heap(&h, policy, 256 << 10);
+        fixed_heap_with(&h, policy, 256 << 10, true);
     } else {
         alloc_freelist_config c = {.policy = policy, .region_size = 32 << 10};
         cr_assert_eq(alloc_freelist_init(&h, &c), 0);
@@ -880,6 +889,11 @@ static void random_workload(alloc_freelist_policy policy, bool fixed, uint64_t s
     alloc_freelist_info in = info(&h);
     cr_assert_eq(in.used_blocks, 0);
     cr_assert_eq(in.base.bytes_in_use, 0);
+    /* trim flushes the cache: then everything merges. */
+    alloc_freelist_trim(&h);
+    CHECK(&h);
+    in = info(&h);
+    cr_assert_eq(in.cached_blocks, 0);
     if (fixed) cr_assert_eq(in.free_blocks, 1, "everything coalesced back");
     else cr_assert_leq(in.base.bytes_reserved, (size_t)32 << 10, "regions went back");
     alloc_freelist_deinit(&h);
@@ -892,14 +906,160 @@ Test(freelist, random_first_fit_pages) { random_workload(ALLOC_FREELIST_FIRST_FI
 Test(freelist, random_best_fit_fixed) { random_workload(ALLOC_FREELIST_BEST_FIT, true, 5); }
 Test(freelist, random_best_fit_pages) { random_workload(ALLOC_FREELIST_BEST_FIT, false, 6); }
 
+/* --- the small-block cache ------------------------------------------------------- */
+
+Test(freelist, cache_hands_back_the_exact_block)
+{
+    alloc_freelist h;
+    fixed_heap_with(&h, ALLOC_FREELIST_TLSF, 64 << 10, true);
+    allocator a = alloc_freelist_allocator(&h);
+    char *p = alloc_bytes(a, 40, 16); /* a 48-byte block */
+    char *q = alloc_bytes(a, 40, 16);
+    size_t free_before = info(&h).free_bytes;
+    alloc_free(a, p, 40, 16);
+    CHECK(&h);
+    alloc_freelist_info in = info(&h);
+    cr_assert_eq(in.cached_blocks, 1);
+    cr_assert_eq(in.cached_bytes, 48);
+    cr_assert_eq(in.free_bytes, free_before, "a cached block is not counted as free space");
+    cr_assert_eq(in.used_blocks, 1);
+    cr_assert_eq(in.base.bytes_in_use, 40);
+    walk_count w = {0};
+    cr_assert(alloc_freelist_walk(&h, count_blocks, &w));
+    cr_assert_eq(w.used, 1, "the walker reports a cached block as not in use");
+    cr_assert_eq(w.free, 2);
+    /* Another request of the same block size takes it back; another size
+     * does not. */
+    char *r = alloc_bytes(a, 33, 16);
+    cr_assert_eq(r, p);
+    cr_assert_eq(info(&h).cached_blocks, 0);
+    CHECK(&h);
+    alloc_free(a, r, 33, 16);
+    char *s = alloc_bytes(a, 100, 16);
+    cr_assert_neq(s, p);
+    cr_assert_eq(info(&h).cached_blocks, 1);
+    CHECK(&h);
+    alloc_free(a, s, 100, 16);
+    alloc_free(a, q, 40, 16);
+    cr_assert_eq(alloc_freelist_trim(&h), 0);
+    CHECK(&h);
+    in = info(&h);
+    cr_assert_eq(in.cached_blocks, 0, "trim flushes the cache");
+    cr_assert_eq(in.free_blocks, 1, "and the flushed blocks merge");
+    alloc_freelist_deinit(&h);
+}
+
+Test(freelist, cache_is_bounded)
+{
+    alloc_freelist h;
+    fixed_heap_with(&h, ALLOC_FREELIST_TLSF, sizeof buffer, true);
+    allocator a = alloc_freelist_allocator(&h);
+    enum { N = 300 };
+    static char *ps[N];
+    for (int i = 0; i < 40; i++) ps[i] = alloc_bytes(a, 100, 16);
+    for (int i = 0; i < 40; i++) alloc_free(a, ps[i], 100, 16);
+    CHECK(&h);
+    cr_assert_eq(info(&h).cached_blocks, ALLOC_FREELIST_CACHE_DEPTH, "one size: one list, at most its depth");
+    alloc_freelist_trim(&h);
+    for (int i = 0; i < N; i++) cr_assert_not_null(ps[i] = alloc_bytes(a, 16 + (size_t)(i * 7919) % 4000, 16));
+    for (int i = 0; i < N; i++) alloc_free(a, ps[i], 16 + (size_t)(i * 7919) % 4000, 16);
+    CHECK(&h);
+    alloc_freelist_info in = info(&h);
+    size_t limit = in.base.bytes_reserved / 32;
+    if (limit > ALLOC_FREELIST_CACHE_BYTES) limit = ALLOC_FREELIST_CACHE_BYTES;
+    cr_assert_gt(in.cached_blocks, 0);
+    cr_assert_leq(in.cached_blocks, ALLOC_FREELIST_CACHE_BLOCKS);
+    cr_assert_leq(in.cached_bytes, limit);
+    for (size_t c = 0; c < ALLOC_FREELIST_CACHE_CLASSES; c++) cr_assert_leq(h.cache_count[c], ALLOC_FREELIST_CACHE_DEPTH);
+    /* Blocks above the largest cached size go straight back. */
+    char *big = alloc_bytes(a, 8000, 16);
+    size_t cached = info(&h).cached_blocks;
+    alloc_free(a, big, 8000, 16);
+    cr_assert_eq(info(&h).cached_blocks, cached);
+    alloc_freelist_deinit(&h);
+}
+
+Test(freelist, cache_flushes_before_a_request_fails)
+{
+    alloc_freelist h;
+    fixed_heap_with(&h, ALLOC_FREELIST_TLSF, 64 << 10, true);
+    allocator a = alloc_freelist_allocator(&h);
+    static char *ps[1024];
+    size_t n = 0;
+    while (n < 1024 && (ps[n] = alloc_bytes(a, 64, 16)) != NULL) n++;
+    cr_assert_gt(n, 256);
+    /* Cache blocks spread over the whole heap first, then free the rest:
+     * the cached blocks cut the free space into pieces of a few KiB. */
+    size_t step = n / ALLOC_FREELIST_CACHE_DEPTH;
+    for (size_t i = 0; i < n; i += step) {
+        alloc_free(a, ps[i], 64, 16);
+        ps[i] = NULL;
+    }
+    cr_assert_gt(info(&h).cached_blocks, 1);
+    for (size_t i = 0; i < n; i++)
+        if (ps[i]) alloc_free(a, ps[i], 64, 16);
+    CHECK(&h);
+    cr_assert_gt(info(&h).free_blocks, 1);
+    char *big = alloc_bytes(a, 48 << 10, 16);
+    cr_assert_not_null(big, "the cache was not flushed under pressure");
+    cr_assert_eq(info(&h).cached_blocks, 0);
+    CHECK(&h);
+    alloc_free(a, big, 48 << 10, 16);
+    CHECK(&h);
+    alloc_freelist_deinit(&h);
+}
+
+Test(freelist, list_policies_and_no_cache_never_cache)
+{
+    for (size_t pi = 0; pi < NPOLICIES; pi++) {
+        alloc_freelist h;
+        fixed_heap_with(&h, policies[pi], 64 << 10, policies[pi] != ALLOC_FREELIST_TLSF);
+        allocator a = alloc_freelist_allocator(&h);
+        void *p = alloc_bytes(a, 40, 16);
+        void *q = alloc_bytes(a, 40, 16);
+        alloc_free(a, p, 40, 16);
+        cr_assert_eq(info(&h).cached_blocks, 0);
+        cr_assert_eq(info(&h).free_blocks, 2);
+        alloc_free(a, q, 40, 16);
+        CHECK(&h);
+        alloc_freelist_deinit(&h);
+    }
+}
+
 /* --- misuse and corruption ------------------------------------------------------- */
 
 static alloc_freelist death_heap;
 
 static allocator death_setup(void)
 {
-    fixed_heap(&death_heap, ALLOC_FREELIST_TLSF, 64 << 10);
+    fixed_heap_with(&death_heap, ALLOC_FREELIST_TLSF, 64 << 10, true);
     return alloc_freelist_allocator(&death_heap);
+}
+
+Test(freelist, double_unsized_free_of_a_cached_block_aborts, .signal = SIGABRT)
+{
+    (void)death_setup();
+    void *p = alloc_freelist_alloc_usable(&death_heap, 40, 16);
+    void *keep = alloc_freelist_alloc_usable(&death_heap, 40, 16);
+    (void)keep;
+    alloc_freelist_free_unsized(&death_heap, p, 0);
+    cr_assert_eq(info(&death_heap).cached_blocks, 1);
+    alloc_freelist_free_unsized(&death_heap, p, 0);
+}
+
+static void poke(void *p, size_t v);
+
+Test(freelist, damaged_cache_link_is_reported, .signal = SIGABRT)
+{
+    allocator a = death_setup();
+    char *blocks[2] = {alloc_bytes(a, 40, 16), alloc_bytes(a, 40, 16)};
+    char *p = blocks[0];
+    alloc_free(a, p, 40, 16);
+    cr_assert_eq(info(&death_heap).cached_blocks, 1);
+    /* A write after free over the cached block's link. */
+    poke(p, (size_t)0x1235);
+    char *r = alloc_bytes(a, 40, 16);
+    cr_assert_fail("a damaged link was followed (%p)", (void *)r);
 }
 
 Test(freelist, corrupted_neighbour_tag_aborts, .signal = SIGABRT)
@@ -980,7 +1140,7 @@ typedef struct overrun_case {
     size_t len;      /* the overrun block */
     size_t k;        /* bytes written past its usable end */
     unsigned char fill;
-    bool next_free;  /* the neighbour is free (k > 8 reaches its links) */
+    int next;        /* the neighbour: 0 used, 1 free (k > 8 reaches its links), 2 cached (its link) */
 } overrun_case;
 
 static void corruption_only(const char *message, void *user)
@@ -992,7 +1152,7 @@ static void corruption_only(const char *message, void *user)
 
 ParameterizedTestParameters(freelist, overrun_is_reported)
 {
-    static overrun_case cases[4 * 4 * 3 * 2];
+    static overrun_case cases[4 * 4 * 3 * 3];
     static const size_t lens[] = {24, 100, 4000, 256 << 10};
     static const size_t ks[] = {1, 8, 16, 32};
     static const unsigned char fills[] = {0x00, 0x41, 0xFF};
@@ -1000,7 +1160,7 @@ ParameterizedTestParameters(freelist, overrun_is_reported)
     for (size_t l = 0; l < 4; l++)
         for (size_t k = 0; k < 4; k++)
             for (size_t f = 0; f < 3; f++)
-                for (int nf = 0; nf < 2; nf++) cases[n++] = (overrun_case){lens[l], ks[k], fills[f], nf != 0};
+                for (int nx = 0; nx < 3; nx++) cases[n++] = (overrun_case){lens[l], ks[k], fills[f], nx};
     return cr_make_param_array(overrun_case, cases, n);
 }
 
@@ -1009,7 +1169,7 @@ ParameterizedTest(overrun_case *c, freelist, overrun_is_reported, .signal = SIGA
     alloc_set_misuse_handler(corruption_only, NULL);
     /* The malloc adapter's configuration: 8 MiB regions from pages. */
     alloc_freelist h;
-    alloc_freelist_config cfg = {.region_size = 8u << 20, .retain_bytes = 32u << 20};
+    alloc_freelist_config cfg = {.region_size = 8u << 20, .retain_bytes = 32u << 20, .no_cache = c->next == 1};
     cr_assert_eq(alloc_freelist_init(&h, &cfg), 0);
     allocator a = alloc_freelist_allocator(&h);
     char *p = alloc_bytes(a, c->len, 16);
@@ -1017,14 +1177,14 @@ ParameterizedTest(overrun_case *c, freelist, overrun_is_reported, .signal = SIGA
     char *guard = alloc_bytes(a, 64, 16);
     cr_assert(p && q && guard);
     cr_assert_eq(q, p + alloc_freelist_usable_size(&h, p) + ALLOC_FREELIST_HEADER, "q is not p's neighbour");
-    if (c->next_free) alloc_free(a, q, 64, 16);
+    if (c->next) alloc_free(a, q, 64, 16);
     char *end = p + alloc_freelist_usable_size(&h, p);
     /* Open the bytes for ASan and Memcheck, which would otherwise stop the
      * process at the overrun itself: what is tested is the heap's check. */
     ALLOC_TRACK_DEFINED(end, c->k);
     memset(end, c->fill, c->k);
     alloc_free(a, p, c->len, 16);
-    if (!c->next_free) alloc_free(a, q, 64, 16);
+    if (!c->next) alloc_free(a, q, 64, 16);
     alloc_free(a, guard, 64, 16);
     alloc_freelist_deinit(&h);
 }
@@ -1113,4 +1273,27 @@ Test(freelist, checker_detects_broken_invariants)
     alloc_free(a, y, 100, 16);
     CHECK(&h);
     alloc_freelist_deinit(&h);
+    /* The cache: a count, a byte total or a flag that disagrees. */
+    alloc_freelist hc;
+    fixed_heap_with(&hc, ALLOC_FREELIST_TLSF, 64 << 10, true);
+    allocator ac = alloc_freelist_allocator(&hc);
+    char *cx = alloc_bytes(ac, 40, 16);
+    char *cy = alloc_bytes(ac, 40, 16);
+    alloc_free(ac, cx, 40, 16);
+    CHECK(&hc);
+    hc.cache_count[3]++;
+    cr_assert(!alloc_freelist_check(&hc), "cache list count not noticed");
+    hc.cache_count[3]--;
+    hc.cached_bytes += 16;
+    cr_assert(!alloc_freelist_check(&hc), "cached byte count not noticed");
+    hc.cached_bytes -= 16;
+    char *ctag = cx - ALLOC_FREELIST_HEADER;
+    size_t ct = peek(ctag);
+    poke(ctag, ct & ~(size_t)8 & ~((size_t)8 << 56));
+    cr_assert(!alloc_freelist_check(&hc), "cached block without its flag not noticed");
+    poke(ctag, ct);
+    CHECK(&hc);
+    alloc_free(ac, cy, 40, 16);
+    CHECK(&hc);
+    alloc_freelist_deinit(&hc);
 }

@@ -16,7 +16,9 @@
  *                             class boundary (good fit), so a block may be
  *                             refused although one free block of the
  *                             request's own class would fit; the head of that
- *                             class is tried as well (still O(1)).
+ *                             class is tried as well (still O(1)). In front
+ *                             of the classes sits a small-block cache (below;
+ *                             no_cache turns it off).
  *   ALLOC_FREELIST_FIRST_FIT  one address-ordered list of free blocks; alloc
  *                             takes the lowest-addressed block that fits.
  *                             alloc O(free blocks), free O(free blocks) when
@@ -34,6 +36,35 @@
  * (per pair, per workload, from one benchmark run) live in
  * docs/benchmarks.md.
  *
+ * The small-block cache (TLSF only). A freed block of at most
+ * ALLOC_FREELIST_CACHE_MAX_BLOCK bytes (any request up to 4 KiB) does not
+ * merge at once: it waits, still tagged as taken, on a LIFO list of blocks of
+ * exactly its size, and the next alloc of that block size (alignment up to
+ * 16) takes it back without searching, splitting or merging. Both are O(1)
+ * and far cheaper than the class path. The cache is bounded: at most
+ * ALLOC_FREELIST_CACHE_DEPTH blocks of one size, ALLOC_FREELIST_CACHE_BLOCKS
+ * blocks and min(ALLOC_FREELIST_CACHE_BYTES, reserved bytes / 32) bytes in
+ * all; a free past a bound takes the class path, and so does every free
+ * while a growing heap is mostly free space (more than retain_bytes free and
+ * more than twice what is in use; the first such free flushes the cache). An
+ * aging hand flushes a list no alloc has taken from since its last visit
+ * (one list per 64 blocks cached; at most ALLOC_FREELIST_CACHE_DEPTH frees).
+ * A search that finds no block in a heap that cannot grow (fixed, or its
+ * backing allocator refuses) flushes the cache (frees every cached block
+ * into the classes, merging) and searches again before alloc fails: that
+ * alloc costs O(ALLOC_FREELIST_CACHE_BLOCKS) more, a constant, and only a
+ * full heap pays it, so a request never fails because memory waits in the
+ * cache. A growing heap grows instead (one backing call, not thousands of
+ * merges in one alloc): the cache may cost it up to the byte bound above in
+ * extra reserve. alloc_freelist_trim flushes it too. Memory accounting:
+ * stats (bytes_in_use, free_count) count a
+ * cached block as freed; alloc_freelist_info counts it in cached_blocks and
+ * cached_bytes, neither in used_blocks nor in free_bytes; the walker reports
+ * it as not in use. Until it is flushed a cached block does not merge with
+ * its neighbours, so up to the byte bound above may be free memory that only
+ * a request of its exact size can use, and a region holding one is not empty
+ * (is not given back) until then.
+ *
  * Space. Each allocation costs one header word (8 bytes on 64-bit targets)
  * plus the rounding of len + 8 up to a multiple of 16: the block is
  * max(32, roundup16(len + 8)) bytes, so the overhead is 8 bytes when
@@ -42,8 +73,9 @@
  * bytes more when the rest is too small to split off as a free block.
  * Payloads are 16-byte aligned. A region costs ALLOC_FREELIST_REGION_OVERHEAD
  * bytes (its descriptor and an end sentinel) plus up to 15 bytes of alignment
- * of the caller's buffer. The alloc_freelist state itself is about 15 KiB (the
- * TLSF class table: 56 x 32 list heads) and lives in the caller's memory.
+ * of the caller's buffer. The alloc_freelist state itself is about 17 KiB (the
+ * TLSF class table: 56 x 32 list heads, and 258 cache lists) and lives in the
+ * caller's memory.
  *
  * Alignment: any power of two. Above 16 the block is found with room for the
  * alignment and the leading gap is split off as a free block (it is not
@@ -72,7 +104,8 @@
  *           its size, from min(ALLOC_FREELIST_LARGE_BLOCK, region_size / 4)
  *           on), a copy of len bytes, the old block freed. NULL (block
  *           untouched) iff none of these fits.
- *   free    coalesces with free neighbours; may give an emptied region back.
+ *   free    caches a small block (see above), or coalesces with free
+ *           neighbours; may give an emptied region back.
  *
  * Regions: a grown region whose blocks are all free again is kept while the
  * empty regions kept add up to at most retain_bytes (hysteresis: a loop that
@@ -80,14 +113,17 @@
  * is given back to the backing allocator otherwise. alloc_freelist_trim gives
  * back every empty grown region. The caller's buffer is never given back.
  *
- * Errors and checks. alloc returns NULL, changing nothing, when no free block
- * fits and the heap cannot grow. Every build checks the free bit on free
- * (double free is reported as misuse) and validates every tag it is about to
+ * Errors and checks. alloc returns NULL, changing nothing but a flushed cache,
+ * when no free block fits and the heap cannot grow. Every build checks the
+ * free and cached bits on free (a second free of a block, cached or merged,
+ * is reported as misuse) and validates every tag it is about to
  * trust before it writes anything through it: the freed block's own tag, the
  * next block's tag (its copy byte, see below; a zero size only on a region's
  * end sentinel; a size that stays inside the heap; a free neighbour's footer),
  * the previous free block's footer and tag, and both list links of every free
- * block taken off a list (each must point back; "safe unlinking"). A damaged
+ * block taken off a list (each must point back; "safe unlinking"), and a
+ * cached block's tag (cached, its list's size) and link (inside the heap)
+ * before an alloc takes it. A damaged
  * tag is reported as corruption (alloc_report_corruption: message, then
  * abort), never followed. On 64-bit targets the top byte of each header is a
  * copy of its low byte, so an overrun of 1 to 7 bytes past a block is seen
@@ -164,6 +200,20 @@ typedef enum alloc_freelist_policy {
  * frees never make a system call; alloc_freelist_trim purges all free pages. */
 #define ALLOC_FREELIST_PURGE_MIN ((size_t)64 << 10)
 
+/* The small-block cache (TLSF policy): a freed block of at most this many
+ * bytes (block size: a request of up to 4 KiB) may wait in a LIFO list of
+ * blocks of exactly its size instead of going back to the size classes; an
+ * alloc of that exact block size takes it back first. */
+#define ALLOC_FREELIST_CACHE_MAX_BLOCK ((size_t)4112)
+/* One list per block size up to ALLOC_FREELIST_CACHE_MAX_BLOCK (granules). */
+#define ALLOC_FREELIST_CACHE_CLASSES (ALLOC_FREELIST_CACHE_MAX_BLOCK / 16 + 1)
+/* Most blocks one list holds; most blocks the cache holds in all. */
+#define ALLOC_FREELIST_CACHE_DEPTH 16
+#define ALLOC_FREELIST_CACHE_BLOCKS 2048
+/* Most bytes (block sizes) the cache holds: the smaller of this and 1/32 of
+ * the bytes the heap has reserved. */
+#define ALLOC_FREELIST_CACHE_BYTES ((size_t)4 << 20)
+
 /* Smallest grown region when the config's region_size is 0: 256 KiB. */
 #define ALLOC_FREELIST_DEFAULT_REGION_SIZE ((size_t)256 << 10)
 
@@ -187,6 +237,9 @@ typedef struct alloc_freelist_config {
      * bytes. 0: one region_size. Any value below the region size (1, say)
      * keeps none. */
     size_t retain_bytes;
+    /* true: no small-block cache; every free merges at once (TLSF exactly as
+     * published). The list policies never cache. */
+    bool no_cache;
 } alloc_freelist_config;
 
 struct alloc_freelist_region;
@@ -214,6 +267,14 @@ typedef struct alloc_freelist {
     size_t used_block_bytes;  /* sum of the sizes of used blocks */
     uintptr_t lo, hi;         /* lowest and highest address any region has covered */
     size_t purged_bytes;      /* bytes of free pages given back to the OS so far (never decreases) */
+    size_t cached_blocks;     /* blocks waiting in the small-block cache */
+    size_t cached_bytes;      /* sum of their sizes */
+    size_t cache_cap;         /* blocks the cache may hold (0: no cache, list policies) */
+    size_t cache_puts;        /* blocks ever cached (paces the aging hand) */
+    size_t cache_hand;        /* the list the aging hand visits next */
+    unsigned char cache_count[ALLOC_FREELIST_CACHE_CLASSES];
+    unsigned char cache_hit[ALLOC_FREELIST_CACHE_CLASSES]; /* taken from since the hand last passed */
+    void *cache[ALLOC_FREELIST_CACHE_CLASSES]; /* LIFO list heads by block size / 16 */
     alloc_stats stats;
 } alloc_freelist;
 
@@ -228,6 +289,8 @@ typedef struct alloc_freelist_info {
     size_t region_count;      /* regions, the caller's buffer included */
     size_t retained_bytes;    /* bytes of empty grown regions kept for reuse */
     size_t purged_bytes;      /* bytes of free pages given back to the OS so far (never decreases) */
+    size_t cached_blocks;     /* freed blocks waiting in the small-block cache (not in free_blocks) */
+    size_t cached_bytes;      /* sum of their sizes, headers included (not in free_bytes) */
     double fragmentation;     /* 1 - largest_free / free_bytes; 0 when nothing is free */
 } alloc_freelist_info;
 
@@ -297,11 +360,12 @@ ALLOC_API void alloc_freelist_free_unsized(alloc_freelist *heap, void *ptr, uint
 ALLOC_API bool alloc_freelist_owns(const alloc_freelist *heap, const void *ptr);
 
 /*
- * Gives every empty grown region back to the backing allocator, whatever
- * retain_bytes says, and (heaps over the page allocator) purges the whole
+ * Flushes the small-block cache (every cached block merges into the
+ * classes), gives every empty grown region back to the backing allocator,
+ * whatever retain_bytes says, and (heaps over the page allocator) purges the whole
  * pages inside every remaining free block, whatever its size. Returns the
  * number of region bytes given back (purged pages are counted in
- * alloc_freelist_info.purged_bytes). O(regions + free blocks).
+ * alloc_freelist_info.purged_bytes). O(regions + free blocks + cached blocks).
  */
 ALLOC_API size_t alloc_freelist_trim(alloc_freelist *heap);
 
@@ -314,14 +378,17 @@ ALLOC_API size_t alloc_freelist_trim(alloc_freelist *heap);
  * policies: the address-ordered list, strictly increasing) except the
  * reserved tail right after a large block in its own region, which is on no
  * list, every header's copy byte agrees (64-bit targets), links are mutual,
- * and the counters and stats add up. Returns true iff all hold; does
+ * every block flagged as cached is on the cache list of its size exactly
+ * once (each list as long as its count, at most the depth), and the
+ * counters and stats add up (cached blocks in their own counts). The cache is
+ * checked, not flushed: the checker changes nothing. Returns true iff all hold; does
  * not abort or report. O(blocks). Not thread-safe.
  */
 ALLOC_API bool alloc_freelist_check(const alloc_freelist *heap);
 
 /* Callback of alloc_freelist_walk (an alloc_walker): one block, its payload
- * address, the bytes usable there, whether it is allocated. Return false to
- * stop the walk. */
+ * address, the bytes usable there, whether it is allocated (a block in the
+ * small-block cache is not). Return false to stop the walk. */
 typedef alloc_walker alloc_freelist_walker;
 
 /*

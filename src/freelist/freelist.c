@@ -61,6 +61,36 @@
  * bytes; per region a 48-byte descriptor at its start and an 8-byte sentinel
  * at its end. Debug level 2 runs the invariant checker after every operation.
  *
+ * The small-block cache (TLSF): most programs free and retake blocks of the
+ * same few sizes, and for those the class path (search, unlink, split; on
+ * free, two neighbour checks, up to two merges, relink) is most of the cost.
+ * So a freed block of at most 4 KiB + 16 bytes first tries a LIFO list of
+ * blocks of exactly its size (258 lists indexed by size / 16, the link in the
+ * payload's first word); it keeps its header, with F_CACHED set, so its
+ * neighbours see it as taken and never merge with it, and an alloc of that
+ * block size pops it: a few loads and stores each way and no neighbour
+ * touched (the idea of the "quick lists" of Weinstock and Wulf, 1988, and of
+ * the per-size caches in front of many general heaps). What keeps it O(1)
+ * and keeps the heap's memory use: each list holds at most 16 blocks, the
+ * cache at most 2,048 blocks and min(4 MiB, reserved / 32) bytes (beyond
+ * that a free takes the class path); a search that finds nothing in a heap
+ * that cannot grow flushes the whole cache into the classes before it fails
+ * (a constant bound, paid only by a full heap; a growing heap grows instead,
+ * which bounds the latency of its allocs); trim flushes it. Two more
+ * rules keep cached blocks from holding memory the heap would otherwise give
+ * back or merge: a growing heap that is mostly free space skips the cache and
+ * flushes it (otherwise cached blocks keep emptied regions alive), and an
+ * aging hand (CLOCK) flushes a list no alloc has taken from during a whole
+ * sweep (sizes the program stopped asking for). The bounds are a trade: a
+ * cache too small to catch most frees of a program churning many sizes only
+ * delays their merges to a time when the blocks' memory is cold again (no
+ * gain); a few MiB, at most 1/32 of the heap, catches most of them. A cached
+ * block counts as freed for the stats and in cached_blocks/cached_bytes for
+ * the checker, which finds every flagged block on the list of its size.
+ * Double free stays detected in every build (F_FREE or F_CACHED on free),
+ * the tag and link of a cached block are checked before an alloc trusts
+ * them, and its payload stays poisoned while it waits.
+ *
  * Growth without copying: a block alone in its owned region grows by
  * extending the region (backing resize in place, or remap: mremap for pages,
  * so the pages move and nothing is copied), by at least half its length each
@@ -112,7 +142,14 @@
 /* On a free block: the reserved tail of a large block's own region, kept on
  * no list so that other requests do not take the room the block grows into. */
 #define F_UNLISTED ((size_t)8)
+/* On a block that is not free: it waits in the small-block cache. The same
+ * bit as F_UNLISTED, which only free blocks carry. */
+#define F_CACHED F_UNLISTED
 #define F_MASK (GRAN - 1)
+#define CACHE_MAX_BLOCK ALLOC_FREELIST_CACHE_MAX_BLOCK
+#define CACHE_CLASSES ALLOC_FREELIST_CACHE_CLASSES
+/* Blocks cached between two steps of the aging hand (a power of two). */
+#define CACHE_AGE_EVERY ((size_t)64)
 
 /* The tag's copy byte. On 64-bit targets the top byte of every header holds a
  * copy of its low byte (flags and the lowest size bits): an overrun of a few
@@ -139,6 +176,8 @@ _Static_assert(sizeof(size_t) == sizeof(void *), "block links share words with s
 _Static_assert(GRAN > HDR && GRAN % HDR == 0, "payloads must be granule-aligned after a header");
 _Static_assert(MIN_BLOCK % GRAN == 0 && MIN_BLOCK >= HDR + 2 * sizeof(void *) + HDR, "free block must fit");
 _Static_assert(SMALL_LIMIT == 512, "class mapping assumes 512-byte small limit");
+_Static_assert(CACHE_CLASSES == CACHE_MAX_BLOCK / GRAN + 1, "one cache list per block size up to the largest");
+_Static_assert(ALLOC_FREELIST_CACHE_DEPTH < 256, "cache_count is a byte");
 
 typedef struct alloc_freelist_region {
     struct alloc_freelist_region *next, *prev;
@@ -537,6 +576,9 @@ static size_t trim_tail(alloc_freelist *h, char *b, size_t size, size_t need, bo
     return need;
 }
 
+static void cache_flush(alloc_freelist *h);
+static void cache_age(alloc_freelist *h);
+static void give(alloc_freelist *h, char *b);
 static char *carve(alloc_freelist *h, char *b, size_t need, size_t align);
 
 /* A used block of at least need bytes whose payload is aligned to align, or
@@ -550,9 +592,18 @@ static char *take(alloc_freelist *h, size_t need, size_t align)
     }
     char *b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
     if (!b) {
-        if (!grow(h, need, align, 0)) return NULL;
-        b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
-        ALLOC_CHECK(b != NULL, "freelist: no block of %zu bytes in a region grown for it", need);
+        /* A growing heap grows (one backing call) rather than flush the
+         * cache (up to cache_cap merges in one alloc): the memory the cache
+         * holds is bounded by a fraction of the heap. When it cannot grow,
+         * what waits in the cache may merge into a fit. */
+        if (grow(h, need, align, 0)) {
+            b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
+            ALLOC_CHECK(b != NULL, "freelist: no block of %zu bytes in a region grown for it", need);
+        } else if (h->cached_blocks) {
+            cache_flush(h);
+            b = h->policy == ALLOC_FREELIST_TLSF ? find_tlsf(h, search) : find_list(h, need, align);
+        }
+        if (!b) return NULL;
     }
     return carve(h, b, need, align);
 }
@@ -663,6 +714,92 @@ ALLOC_INLINE char *prev_free_block(const alloc_freelist *h, char *b)
     return prev;
 }
 
+/* --- the small-block cache (see the essay at the top) ----------------------------------- */
+
+/* Whether a growing heap is mostly free space (more than retain_bytes free,
+ * and more than twice what is in use): then cached blocks would only keep
+ * regions that could go back (and their pages) resident, so frees skip the
+ * cache and the first of them flushes it. */
+static inline bool mostly_free(const alloc_freelist *h)
+{
+    return h->free_bytes > h->retain_bytes && h->can_grow &&
+           h->free_bytes / 2 > h->used_block_bytes - h->cached_bytes;
+}
+
+/* Caches used block b (tag hb, size bytes, its own tag already checked)
+ * instead of freeing it. false, nothing changed: not small, no room, or the
+ * heap is mostly free. */
+ALLOC_INLINE bool cache_put(alloc_freelist *h, char *b, size_t hb, size_t size)
+{
+    if (size > CACHE_MAX_BLOCK || h->cached_blocks >= h->cache_cap || mostly_free(h)) return false;
+    size_t c = size / GRAN;
+    if (h->cache_count[c] >= ALLOC_FREELIST_CACHE_DEPTH) return false;
+    size_t limit = h->stats.bytes_reserved / 32;
+    if (h->cached_bytes + size > (limit < ALLOC_FREELIST_CACHE_BYTES ? limit : ALLOC_FREELIST_CACHE_BYTES))
+        return false;
+    /* Its size decides the list, and will be trusted when it is flushed:
+     * check it and the tag that follows, as a free would (an overrun that
+     * leaves a plausible tag saying "free" fails the footer check). */
+    ALLOC_CHECK(size >= MIN_BLOCK, "freelist: block %p has a damaged tag %zx", (void *)b, hb);
+    (void)next_tag(h, b, size, false);
+    word_set(b, hb | flag_bits(F_CACHED));
+    set_next(b, h->cache[c]);
+    h->cache[c] = b;
+    h->cache_count[c]++;
+    h->cached_blocks++;
+    h->cached_bytes += size;
+    if (ALLOC_UNLIKELY((++h->cache_puts & (CACHE_AGE_EVERY - 1)) == 0)) cache_age(h);
+    return true;
+}
+
+/* Takes the newest cached block of exactly size bytes (<= CACHE_MAX_BLOCK),
+ * checked before it is trusted, or NULL. */
+ALLOC_INLINE char *cache_get(alloc_freelist *h, size_t size)
+{
+    size_t c = size / GRAN;
+    char *b = h->cache[c];
+    if (!b) return NULL;
+    size_t hb = tag(b);
+    char *n = link_next(b);
+    ALLOC_CHECK((hb & (F_FREE | F_CACHED)) == F_CACHED && size_of(hb) == size && (!n || plausible_block(h, n)),
+                "freelist: cached block %p has a damaged tag %zx or link %p", (void *)b, hb, (void *)n);
+    h->cache[c] = n;
+    h->cache_count[c]--;
+    h->cache_hit[c] = 1;
+    h->cached_blocks--;
+    h->cached_bytes -= size;
+    word_set(b, hb & ~flag_bits(F_CACHED));
+    return b;
+}
+
+/* Frees every cached block into the size classes (merging as free does).
+ * O(cached blocks): at most cache_cap. */
+static void cache_flush(alloc_freelist *h)
+{
+    for (size_t c = 0; c < CACHE_CLASSES && h->cached_blocks; c++) {
+        char *b;
+        while ((b = cache_get(h, c * GRAN)) != NULL) give(h, b);
+    }
+}
+
+/* The aging hand (a CLOCK sweep over the lists, one list per
+ * CACHE_AGE_EVERY blocks cached): a list no alloc has taken from since the
+ * hand last passed is flushed, so blocks of sizes the program no longer asks
+ * for do not sit in the heap for good, cutting free space apart. At most
+ * ALLOC_FREELIST_CACHE_DEPTH frees. */
+static ALLOC_NOINLINE void cache_age(alloc_freelist *h)
+{
+    size_t c = h->cache_hand;
+    h->cache_hand = c + 1 < CACHE_CLASSES ? c + 1 : 0;
+    if (h->cache_hit[c]) {
+        h->cache_hit[c] = 0;
+        return;
+    }
+    char *b;
+    while ((b = cache_get(h, c * GRAN)) != NULL) give(h, b);
+    h->cache_hit[c] = 0;
+}
+
 /* Whether a free block spans its whole region. */
 static inline bool spans_region(char *b, size_t hb)
 {
@@ -750,7 +887,7 @@ static bool validate_live(const alloc_freelist *h, const void *mem, size_t len, 
     }
     char *b = block_of(mem);
     size_t hb = tag(b);
-    if (hb & F_FREE) {
+    if (hb & (F_FREE | F_CACHED)) {
         alloc_report_misuse("freelist: %s of %p, which is already free (double free; called from %s)", op, mem,
                             alloc_describe_addr(ret_addr, site, sizeof site));
         return false;
@@ -803,7 +940,9 @@ static inline void *alloc_common(alloc_freelist *h, size_t len, size_t align, bo
         alloc_stats_note_failed(&h->stats);
         return NULL;
     }
-    char *b = take(h, block_need(len), align);
+    size_t need = block_need(len);
+    char *b = need <= CACHE_MAX_BLOCK && align <= GRAN ? cache_get(h, need) : NULL;
+    if (!b) b = take(h, need, align);
     if (!b) {
         alloc_stats_note_failed(&h->stats);
         return NULL;
@@ -833,8 +972,12 @@ static void release_block(alloc_freelist *h, char *p, size_t len, size_t counted
     char *b = block_of(p);
     ALLOC_TRACK_NOACCESS(p, len);
     ALLOC_TRACK_POOL_FREE(h, p);
-    debug_fill(p, size_of(hdr(b)) - HDR, ALLOC_FILL_FREED);
-    give(h, b);
+    size_t hb = hdr(b);
+    debug_fill(p, size_of(hb) - HDR, ALLOC_FILL_FREED);
+    if (!cache_put(h, b, hb, size_of(hb))) {
+        give(h, b);
+        if (ALLOC_UNLIKELY(h->cached_blocks != 0) && mostly_free(h)) cache_flush(h);
+    }
     alloc_stats_note_free(&h->stats, counted);
 }
 
@@ -846,7 +989,7 @@ static void fl_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t re
             alloc_stats_note_misuse(&h->stats);
             return;
         }
-    } else if (tag(block_of(mem)) & F_FREE) {
+    } else if (tag(block_of(mem)) & (F_FREE | F_CACHED)) {
         char site[ALLOC_SITE_BUF];
         alloc_report_misuse("freelist: free of %p, which is already free (double free; called from %s)", mem,
                             alloc_describe_addr(ret_addr, site, sizeof site));
@@ -1142,6 +1285,8 @@ int alloc_freelist_init(alloc_freelist *heap, const alloc_freelist_config *confi
     heap->large_block = heap->region_size / 4 < ALLOC_FREELIST_LARGE_BLOCK ? heap->region_size / 4
                                                                             : ALLOC_FREELIST_LARGE_BLOCK;
     heap->purge_min = heap->region_size < ALLOC_FREELIST_PURGE_MIN ? heap->region_size : ALLOC_FREELIST_PURGE_MIN;
+    /* The list policies stay the textbook algorithms: no cache. */
+    heap->cache_cap = c.policy == ALLOC_FREELIST_TLSF && !c.no_cache ? ALLOC_FREELIST_CACHE_BLOCKS : 0;
     ALLOC_TRACK_POOL_CREATE(heap);
     if (c.buffer) {
         region *r = region_setup(heap, c.buffer, c.buffer_size, c.buffer, c.buffer_size, false);
@@ -1198,7 +1343,7 @@ void alloc_freelist_free_unsized(alloc_freelist *heap, void *ptr, uintptr_t ret_
         return;
     }
     size_t hb = tag(block_of(ptr));
-    if (hb & F_FREE) {
+    if (hb & (F_FREE | F_CACHED)) {
         char site[ALLOC_SITE_BUF];
         alloc_report_misuse("freelist: free of %p, which is already free (double free; called from %s)", ptr,
                             alloc_describe_addr(ret_addr, site, sizeof site));
@@ -1242,6 +1387,7 @@ static void purge_all(alloc_freelist *h)
 size_t alloc_freelist_trim(alloc_freelist *heap)
 {
     size_t given = 0;
+    cache_flush(heap);
     region *r = heap->regions;
     while (r) {
         region *next = r->next;
@@ -1280,7 +1426,7 @@ bool alloc_freelist_walk(const alloc_freelist *heap, alloc_freelist_walker walke
             size_t hb = hdr(b);
             size_t size = size_of(hb);
             if (size == 0) return true; /* corrupt: never loop forever (the checker reports it) */
-            if (!walker(payload_of(b), size - HDR, !(hb & F_FREE), user)) return false;
+            if (!walker(payload_of(b), size - HDR, !(hb & (F_FREE | F_CACHED)), user)) return false;
             b += size;
         }
     }
@@ -1291,7 +1437,7 @@ bool alloc_freelist_check(const alloc_freelist *heap)
 {
     const alloc_freelist *h = heap;
     size_t free_blocks = 0, free_bytes = 0, used_blocks = 0, used_bytes = 0, regions = 0, reserved = 0,
-           retained = 0, unlisted = 0;
+           retained = 0, unlisted = 0, cached = 0, cached_bytes = 0;
     for (region *r = h->regions; r; r = r->next) {
         if (++regions > h->region_count) return false;
         if (r->next && r->next->prev != r) return false;
@@ -1321,7 +1467,10 @@ bool alloc_freelist_check(const alloc_freelist *heap)
                 free_blocks++;
                 free_bytes += size;
             } else {
-                if (hb & F_UNLISTED) return false;
+                if (hb & F_CACHED) {
+                    cached++;
+                    cached_bytes += size;
+                }
                 used_blocks++;
                 used_bytes += size;
             }
@@ -1338,7 +1487,25 @@ bool alloc_freelist_check(const alloc_freelist *heap)
         used_blocks != h->used_blocks || used_bytes != h->used_block_bytes || retained != h->retained_bytes)
         return false;
     if (reserved != h->stats.bytes_reserved) return false;
-    if (h->used_blocks != h->stats.alloc_count - h->stats.free_count) return false;
+    if (cached != h->cached_blocks || cached_bytes != h->cached_bytes || cached > h->cache_cap ||
+        h->cache_hand >= CACHE_CLASSES)
+        return false;
+    if (h->used_blocks - h->cached_blocks != h->stats.alloc_count - h->stats.free_count) return false;
+    /* The cache: each list ends after exactly its count of blocks of its
+     * size, each flagged; as many in all as the walk found flagged, so every
+     * cached block is on exactly one list. */
+    size_t listed_cached = 0;
+    for (size_t c = 0; c < CACHE_CLASSES; c++) {
+        const char *e = h->cache[c];
+        for (size_t k = 0; k < h->cache_count[c]; k++, e = link_next(e)) {
+            if (!e || !region_containing(h, e)) return false;
+            size_t he = hdr(e);
+            if ((he & (F_FREE | F_CACHED)) != F_CACHED || size_of(he) != c * GRAN) return false;
+        }
+        if (e || h->cache_count[c] > ALLOC_FREELIST_CACHE_DEPTH) return false;
+        listed_cached += h->cache_count[c];
+    }
+    if (listed_cached != cached) return false;
     if (h->stats.bytes_in_use > used_bytes) return false;
     if (!alloc_stats_consistent(&h->stats)) return false;
 
@@ -1404,11 +1571,13 @@ void alloc_freelist_heap_info(const alloc_freelist *heap, alloc_freelist_info *o
         .free_bytes = h->free_bytes,
         .largest_free = largest,
         .free_blocks = h->free_blocks,
-        .used_blocks = h->used_blocks,
-        .overhead_bytes = h->used_block_bytes - h->stats.bytes_in_use,
+        .used_blocks = h->used_blocks - h->cached_blocks,
+        .overhead_bytes = h->used_block_bytes - h->cached_bytes - h->stats.bytes_in_use,
         .region_count = h->region_count,
         .retained_bytes = h->retained_bytes,
         .purged_bytes = h->purged_bytes,
+        .cached_blocks = h->cached_blocks,
+        .cached_bytes = h->cached_bytes,
         .fragmentation = h->free_bytes ? 1.0 - (double)largest / (double)h->free_bytes : 0.0,
     };
 }
