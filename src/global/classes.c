@@ -232,7 +232,7 @@ static uint32_t central_take(unsigned cls, uint32_t want, void **list)
     central *c = &classes[cls];
     size_t size = class_size(cls);
     uint32_t got = 0;
-    pthread_mutex_lock(&c->lock);
+    engine_lock(&c->lock);
     while (got < want) {
         span *s = c->partial;
         if (!s && !(s = class_span_new(c, cls))) break;
@@ -268,7 +268,7 @@ static uint32_t central_take(unsigned cls, uint32_t want, void **list)
         atomic_store_explicit(&s->carved, carved, memory_order_release);
         if (!span_has_block(s)) partial_unlink(c, s);
     }
-    pthread_mutex_unlock(&c->lock);
+    engine_unlock(&c->lock);
     return got;
 }
 
@@ -280,7 +280,7 @@ static void central_give(unsigned cls, void *head, void *tail, uint32_t n)
     central *c = &classes[cls];
     span *release[8];
     unsigned nrelease = 0;
-    pthread_mutex_lock(&c->lock);
+    engine_lock(&c->lock);
     void *p = head;
     for (uint32_t i = 0; i < n; i++) {
         void *next = link_get(p);
@@ -305,7 +305,7 @@ static void central_give(unsigned cls, void *head, void *tail, uint32_t n)
         }
         p = next;
     }
-    pthread_mutex_unlock(&c->lock);
+    engine_unlock(&c->lock);
     for (unsigned k = 0; k < nrelease; k++) heap_release(release[k]);
 }
 
@@ -315,14 +315,14 @@ static void classes_release_empty(void)
     for (unsigned cls = 0; cls < NCLASS; cls++) {
         central *c = &classes[cls];
         span *empty = NULL;
-        pthread_mutex_lock(&c->lock);
+        engine_lock(&c->lock);
         for (span *s = c->partial; s; s = s->next)
             if (s->used == 0) {
                 empty = s;
                 break;
             }
         if (empty) partial_unlink(c, empty);
-        pthread_mutex_unlock(&c->lock);
+        engine_unlock(&c->lock);
         if (empty) heap_release(empty);
     }
 }
@@ -343,7 +343,7 @@ static bool central_check(unsigned cls)
 {
     central *c = &classes[cls];
     bool ok = true;
-    pthread_mutex_lock(&c->lock);
+    engine_lock(&c->lock);
     for (span *s = c->partial; s && ok; s = s->next) {
         ok = s->kind == SPAN_CLASS && s->cls == cls && span_has_block(s) && (!s->next || s->next->prev == s);
         uint32_t nfree = 0, carved = span_carved(s);
@@ -354,7 +354,7 @@ static bool central_check(unsigned cls)
         }
         ok = ok && nfree == s->nfree && nfree + (s->capacity - carved) + s->used == s->capacity;
     }
-    pthread_mutex_unlock(&c->lock);
+    engine_unlock(&c->lock);
     return ok;
 }
 

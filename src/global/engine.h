@@ -92,6 +92,34 @@ static inline size_t block_offset(uint32_t meta) { return (size_t)1 << META_OFF(
 /* The freed tag of a class block at p (see classes.c). */
 static inline uintptr_t freed_tag(const void *p) { return (uintptr_t)p ^ (uintptr_t)secret; }
 
+/* --- locks ------------------------------------------------------------------------ */
+
+/*
+ * Every lock of the engine is taken through these. Between a fork's prepare
+ * handler (which takes them all) and its parent or child handler, the forking
+ * thread holds every lock, and other fork handlers run in that window: glibc
+ * runs prepare handlers in reverse order of registration and the others in
+ * order, so a library that registered its handlers before the adapter (any
+ * library whose constructor ran first) calls malloc in them while the
+ * adapter's locks are held. The forking thread then skips its own lock calls:
+ * no other thread can be inside the engine (each waits on a lock it holds,
+ * or, in the child, no longer exists), so the thread is alone with the state,
+ * as it would be under the locks.
+ */
+static ALLOC_GLOBAL_TLS bool fork_holds_all;
+
+static inline void engine_lock(pthread_mutex_t *m)
+{
+    if (ALLOC_UNLIKELY(fork_holds_all)) return;
+    pthread_mutex_lock(m);
+}
+
+static inline void engine_unlock(pthread_mutex_t *m)
+{
+    if (ALLOC_UNLIKELY(fork_holds_all)) return;
+    pthread_mutex_unlock(m);
+}
+
 /* --- counters ------------------------------------------------------------------ */
 
 typedef struct counters {

@@ -322,9 +322,9 @@ static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
             source *s = &sources[src];
             char *base = (char *)p - offset;
             ALLOC_TRACK_DEFINED(hdr_of(p), HDR); /* the header moves with the block */
-            if (s->locked) pthread_mutex_lock(&s->lock);
+            if (s->locked) engine_lock(&s->lock);
             char *moved = alloc_remap_at(s->a, base, r.len + offset, offset, len + offset, ret_addr);
-            if (s->locked) pthread_mutex_unlock(&s->lock);
+            if (s->locked) engine_unlock(&s->lock);
             if (moved) {
                 void *user = moved + offset;
                 ALLOC_TRACK_FREELIKE(p);

@@ -219,11 +219,12 @@ void alloc_global_fork_prepare(void)
      * interrupted init_slow): no lock has been used yet. Single-threaded: see
      * the essay. Otherwise wait for another thread's initialisation (it does
      * not block) and take everything. */
-    bool lock = !in_init && !process_single_threaded() &&
+    bool lock = !in_init && !fork_holds_all && !process_single_threaded() &&
                 atomic_load_explicit(&init_state, memory_order_acquire) != INIT_NONE;
     if (lock) {
         ensure_init();
         lock_everything();
+        fork_holds_all = true; /* see engine_lock */
     }
     fork_locked_bits = fork_locked_bits << 1 | (lock ? 1u : 0u);
 }
@@ -237,7 +238,10 @@ static bool pop_fork_locked(void)
 
 void alloc_global_fork_parent(void)
 {
-    if (pop_fork_locked()) unlock_everything();
+    if (pop_fork_locked()) {
+        fork_holds_all = false;
+        unlock_everything();
+    }
 }
 
 void alloc_global_fork_child(void)
@@ -247,6 +251,7 @@ void alloc_global_fork_child(void)
      * in a child forked from a signal handler. */
     if (tc_self) tc_self->tid = alloc_os_thread_id();
     if (!locked) return;
+    fork_holds_all = false;
     unlock_everything();
     /* Only the forking thread survives: the other threads' cached blocks go
      * back to the classes and their records are reused. */

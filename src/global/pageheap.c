@@ -385,17 +385,17 @@ static bool heap_grow(size_t units)
  * span (bitmap_words > 0) comes with a zeroed bitmap of that many words. */
 static span *heap_take(size_t units, uint8_t kind, size_t bitmap_words)
 {
-    pthread_mutex_lock(&heap_lock);
+    engine_lock(&heap_lock);
     uint64_t *bits = NULL;
     if (bitmap_words && !(bits = bitmap_new_locked(bitmap_words))) {
-        pthread_mutex_unlock(&heap_lock);
+        engine_unlock(&heap_lock);
         return NULL;
     }
     span *s = heap_find(units);
     if (!s && heap_grow(units)) s = heap_find(units);
     if (!s) {
         if (bits) bitmap_delete_locked(bits, bitmap_words);
-        pthread_mutex_unlock(&heap_lock);
+        engine_unlock(&heap_lock);
         return NULL;
     }
     heap_remove(s);
@@ -414,26 +414,26 @@ static span *heap_take(size_t units, uint8_t kind, size_t bitmap_words)
     s->bits = bits;
     pagemap_set_all(s);
     heap_decay(false);
-    pthread_mutex_unlock(&heap_lock);
+    engine_unlock(&heap_lock);
     return s;
 }
 
 static void heap_release(span *s)
 {
     ALLOC_TRACK_NOACCESS(s->start, s->units * UNIT);
-    pthread_mutex_lock(&heap_lock);
+    engine_lock(&heap_lock);
     heap_release_locked(s);
-    pthread_mutex_unlock(&heap_lock);
+    engine_unlock(&heap_lock);
 }
 
 /* Purges every dirty free span; returns the bytes purged. */
 static size_t heap_trim(void)
 {
-    pthread_mutex_lock(&heap_lock);
+    engine_lock(&heap_lock);
     uint64_t before = atomic_load(&heap_purged_bytes);
     heap_decay(true);
     uint64_t after = atomic_load(&heap_purged_bytes);
-    pthread_mutex_unlock(&heap_lock);
+    engine_unlock(&heap_lock);
     return (size_t)(after - before);
 }
 
@@ -443,7 +443,7 @@ static bool heap_check(void)
 {
     bool ok = true;
     size_t free_bytes = 0, dirty = 0;
-    pthread_mutex_lock(&heap_lock);
+    engine_lock(&heap_lock);
     for (unsigned b = 0; b <= HEAP_BUCKETS && ok; b++) {
         bool bit = (heap_nonempty[b / 64] >> (b % 64)) & 1u;
         ok = bit == (heap_lists[b] != NULL);
@@ -458,7 +458,7 @@ static bool heap_check(void)
         }
     }
     ok = ok && free_bytes == heap_free_bytes && dirty == heap_dirty_bytes && free_bytes <= heap_mapped;
-    pthread_mutex_unlock(&heap_lock);
+    engine_unlock(&heap_lock);
     return ok;
 }
 
@@ -486,7 +486,7 @@ static bool heap_vt_resize(void *ctx, void *mem, size_t len, size_t align, size_
     if (!s || s->kind != SPAN_LARGE || new_len > HEAP_LARGE_MAX) return false;
     if (want == s->units) return true;
     bool ok = false;
-    pthread_mutex_lock(&heap_lock);
+    engine_lock(&heap_lock);
     if (want < s->units) {
         span *tail = desc_new();
         if (tail) {
@@ -518,7 +518,7 @@ static bool heap_vt_resize(void *ctx, void *mem, size_t len, size_t align, size_
             ok = true;
         }
     }
-    pthread_mutex_unlock(&heap_lock);
+    engine_unlock(&heap_lock);
     return ok;
 }
 
@@ -542,14 +542,14 @@ static const alloc_vtable heap_vtable = {heap_vt_alloc, heap_vt_resize, heap_vt_
 static void heap_counts(size_t *mapped, size_t *free_bytes, size_t *dirty, size_t *free_spans)
 {
     size_t n = 0;
-    pthread_mutex_lock(&heap_lock);
+    engine_lock(&heap_lock);
     for (unsigned b = 0; b <= HEAP_BUCKETS; b++)
         for (span *s = heap_lists[b]; s; s = s->next) n++;
     *mapped = heap_mapped;
     *free_bytes = heap_free_bytes;
     *dirty = heap_dirty_bytes;
     *free_spans = n;
-    pthread_mutex_unlock(&heap_lock);
+    engine_unlock(&heap_lock);
 }
 
 int alloc_global_set_decay(long delay_ms, size_t retain_bytes)

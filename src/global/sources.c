@@ -105,9 +105,9 @@ static void *direct_alloc(unsigned src, size_t len, size_t align, bool zero, uin
      * pointer were its end would point into the next span, which free looks
      * up by address (at alignment 64 KiB, a heap span of one unit). */
     if (len < HDR) len = HDR;
-    if (s->locked) pthread_mutex_lock(&s->lock);
+    if (s->locked) engine_lock(&s->lock);
     char *base = alloc_bytes_at(s->a, len + offset, offset, ret_addr);
-    if (s->locked) pthread_mutex_unlock(&s->lock);
+    if (s->locked) engine_unlock(&s->lock);
     if (!base) return NULL;
     void *user = base + offset;
     if (src != SRC_HEAP) note_direct_reserve(len + offset); /* heap chunks are counted as mapped */
@@ -147,9 +147,9 @@ static void direct_free(void *user, const hdr *h, uintptr_t ret_addr)
     ALLOC_TRACK_UNDEFINED(live, HDR);
     int saved = errno; /* free never changes errno, whatever the source does */
     freed_ring_note(user);
-    if (s->locked) pthread_mutex_lock(&s->lock);
+    if (s->locked) engine_lock(&s->lock);
     alloc_free_at(s->a, (char *)user - offset, h->len + offset, offset, ret_addr);
-    if (s->locked) pthread_mutex_unlock(&s->lock);
+    if (s->locked) engine_unlock(&s->lock);
     if (META_SOURCE(h->meta) != SRC_HEAP)
         atomic_fetch_sub_explicit(&direct_bytes, h->len + offset, memory_order_relaxed);
     if (META_SOURCE(h->meta) == SRC_PAGE) {
@@ -189,9 +189,9 @@ static int select_by_name(const char *name)
 {
     for (unsigned i = 0; i < SRC_FIRST_INSTALLED; i++) {
         if (!source_compiled[i] || strcmp(sources[i].name, name) != 0) continue;
-        pthread_mutex_lock(&install_lock);
+        engine_lock(&install_lock);
         bool ok = setup_fixed_source(i);
-        pthread_mutex_unlock(&install_lock);
+        engine_unlock(&install_lock);
         if (!ok) return -ENOENT;
         set_active_source(i);
         return 0;
@@ -208,10 +208,10 @@ int alloc_global_select(const char *name)
 int alloc_global_install(allocator a, unsigned flags)
 {
     ensure_init();
-    pthread_mutex_lock(&install_lock);
+    engine_lock(&install_lock);
     unsigned n = atomic_load(&source_count);
     if (n >= SRC_FIRST_INSTALLED + ALLOC_GLOBAL_MAX_INSTALLED || n >= NSOURCES) {
-        pthread_mutex_unlock(&install_lock);
+        engine_unlock(&install_lock);
         return -ENOSPC;
     }
     source *s = &sources[n];
@@ -222,7 +222,7 @@ int alloc_global_install(allocator a, unsigned flags)
     s->name = "installed";
     atomic_store(&source_count, n + 1);
     set_active_source(n);
-    pthread_mutex_unlock(&install_lock);
+    engine_unlock(&install_lock);
     return 0;
 }
 

@@ -29,7 +29,7 @@ static void add_counters(alloc_stats *s, size_t *add, size_t *sub, counters *c)
 static size_t sum_counters(alloc_stats *s)
 {
     size_t add = 0, sub = 0;
-    pthread_mutex_lock(&registry_lock);
+    engine_lock(&registry_lock);
     for (tcache *t = records_all; t; t = t->next_all) {
         add_counters(s, &add, &sub, &t->c);
         for (unsigned cls = 0; cls < NCLASS; cls++) {
@@ -43,7 +43,7 @@ static size_t sum_counters(alloc_stats *s)
     }
     add_counters(s, &add, &sub, &retired);
     add_counters(s, &add, &sub, &shared_counters);
-    pthread_mutex_unlock(&registry_lock);
+    engine_unlock(&registry_lock);
     /* Frees counted before the matching alloc was read can make this dip below
      * zero for a moment under concurrency: clamp. */
     size_t in_use = add >= sub ? add - sub : 0;

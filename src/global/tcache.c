@@ -170,9 +170,9 @@ static void records_retire(tcache *batch)
         tcache *t = batch;
         batch = t->next_free;
         record_flush_verified(t);
-        pthread_mutex_lock(&registry_lock);
+        engine_lock(&registry_lock);
         record_release_locked(t);
-        pthread_mutex_unlock(&registry_lock);
+        engine_unlock(&registry_lock);
     }
 }
 
@@ -199,7 +199,7 @@ static void thread_setup(void)
     ensure_exit_key();
     long tid = alloc_os_thread_id();
     tcache *doomed = NULL;
-    pthread_mutex_lock(&registry_lock);
+    engine_lock(&registry_lock);
     /* Owners this thread proves dead: the same TLS block, or the same id. */
     for (tcache *t = records_all; t; t = t->next_all)
         if (t->state == REC_LIVE && (t->tls_slot == (const void *)&tc_self || (tid > 0 && t->tid == tid)))
@@ -221,7 +221,7 @@ static void thread_setup(void)
         mine->next_free = NULL;
         records_live++;
     }
-    pthread_mutex_unlock(&registry_lock);
+    engine_unlock(&registry_lock);
     records_retire(doomed);
     if (!mine) {
         tc_state = TC_DEAD; /* no memory for a record: this thread uses the classes directly */
@@ -264,9 +264,9 @@ static void thread_exit(void *arg)
     /* Later mallocs from other destructors of this thread go to the classes. */
     tc_self = NULL;
     tc_state = TC_DEAD;
-    pthread_mutex_lock(&registry_lock);
+    engine_lock(&registry_lock);
     record_release_locked(t);
-    pthread_mutex_unlock(&registry_lock);
+    engine_unlock(&registry_lock);
 }
 
 void alloc_global_thread_flush(void) { cache_flush_all(); }
@@ -275,9 +275,9 @@ size_t alloc_global_trim_threads(void)
 {
     ensure_init();
     tcache *doomed = NULL;
-    pthread_mutex_lock(&registry_lock);
+    engine_lock(&registry_lock);
     records_probe_locked(tc_self, &doomed);
-    pthread_mutex_unlock(&registry_lock);
+    engine_unlock(&registry_lock);
     size_t n = 0;
     for (tcache *t = doomed; t; t = t->next_free) n++;
     records_retire(doomed);
@@ -291,10 +291,10 @@ static void records_after_fork_child(void)
 {
     tcache *doomed = NULL;
     tcache *self = tc_self;
-    pthread_mutex_lock(&registry_lock);
+    engine_lock(&registry_lock);
     for (tcache *t = records_all; t; t = t->next_all)
         if (t->state == REC_LIVE && t != self) record_doom_locked(t, &doomed);
-    pthread_mutex_unlock(&registry_lock);
+    engine_unlock(&registry_lock);
     records_retire(doomed);
 }
 
@@ -315,7 +315,7 @@ static bool registry_check(void)
 {
     size_t live = 0, steps = 0;
     bool ok = true;
-    pthread_mutex_lock(&registry_lock);
+    engine_lock(&registry_lock);
     for (tcache *t = records_all; t && ok; t = t->next_all) {
         if (++steps > ((size_t)1 << 24)) ok = false; /* a cycle */
         if (t->state == REC_LIVE) live++;
@@ -325,7 +325,7 @@ static bool registry_check(void)
         for (unsigned cls = 0; cls < NCLASS && ok; cls++) ok = !t->bins[cls].head && !t->bins[cls].count;
     }
     ok = ok && live == records_live;
-    pthread_mutex_unlock(&registry_lock);
+    engine_unlock(&registry_lock);
     return ok;
 }
 

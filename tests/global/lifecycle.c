@@ -31,6 +31,9 @@
  *   fork-exiting-threads  300 forks while threads that allocate are created
  *                  and exit: a fork inside a thread's exit flush must not give
  *                  the child one block twice
+ *   atfork-malloc  fork handlers that malloc, registered before the adapter's
+ *                  (lifecycle_lib.c): they run while its prepare holds every
+ *                  lock, and must not deadlock; 100 forks with threads busy
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -376,6 +379,40 @@ static void mode_fork_threads(void)
     check_heap("after forks with threads");
 }
 
+/* --- fork handlers that allocate ---------------------------------------------------------- */
+
+/* lifecycle_lib.c registered fork handlers that malloc and free before the
+ * adapter registered its own; threads keep allocating while the main thread
+ * forks. Every fork must complete (a hang fails through ctest's timeout),
+ * every handler must have run, and each child must find a sound heap. */
+int lifecycle_lib_atfork_calls(void);
+
+static void mode_atfork_malloc(void)
+{
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, busy_thread, (void *)(uintptr_t)(i + 1));
+    int forks = 0;
+    for (int i = 0; i < 100; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            churn(7, 64, 32 << 10);
+            if (lifecycle_lib_atfork_calls() < 2) _exit(4); /* prepare and child ran */
+            if (alloc_check && !alloc_check()) _exit(3);
+            _exit(failures ? 2 : 0);
+        }
+        int status = 0;
+        if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            FAIL("fork child %d failed (status %d)", i, status);
+        else
+            forks++;
+    }
+    atomic_store(&stop_threads, true);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    if (lifecycle_lib_atfork_calls() < 2 * forks) FAIL("the library's fork handlers ran %d times for %d forks",
+                                                       lifecycle_lib_atfork_calls(), forks);
+    check_heap("after forks whose handlers allocate");
+}
+
 /* --- fork while threads exit ---------------------------------------------------------- */
 
 /* Threads that allocate and exit, one after another, from three spawners,
@@ -453,6 +490,8 @@ int main(int argc, char **argv)
         mode_signal_fork(false);
     else if (strcmp(mode, "signal-fork-nested") == 0)
         mode_signal_fork(true);
+    else if (strcmp(mode, "atfork-malloc") == 0)
+        mode_atfork_malloc();
     else if (strcmp(mode, "fork-threads") == 0)
         mode_fork_threads();
     else if (strcmp(mode, "fork-exiting-threads") == 0)

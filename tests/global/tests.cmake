@@ -38,7 +38,7 @@ add_test(NAME global_stress_engine COMMAND global_stress_engine 4 4000 WORKING_D
 # preload library and linked in, and the thread modes over the engine's own
 # names (what the sanitizer builds check). Each mode's timeout turns a hang
 # into a failure.
-set(lifecycle_thread_modes ctor-thread key-destructor detached short-lived fork-threads fork-exiting-threads)
+set(lifecycle_thread_modes ctor-thread key-destructor detached short-lived fork-threads fork-exiting-threads atfork-malloc)
 set(lifecycle_modes ${lifecycle_thread_modes} signal-fork signal-fork-nested)
 add_library(global_lifecycle_lib_engine SHARED ${dir}/lifecycle_lib.c)
 target_compile_definitions(global_lifecycle_lib_engine PRIVATE ALLOC_STRESS_ENGINE=1)
