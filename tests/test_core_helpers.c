@@ -217,6 +217,15 @@ Test(diag, format_subset)
     cr_assert_str_eq(buf, "-2147483648");
 }
 
+Test(diag, format_field_widths)
+{
+    char buf[128];
+    size_t n = alloc_format(buf, sizeof buf, "[%10zu][%4d][%3x][%2u][%5lld]", (size_t)135168, -42, 0xbeefu, 12345u,
+                            -7LL);
+    cr_assert_str_eq(buf, "[    135168][ -42][beef][12345][   -7]");
+    cr_assert_eq(n, strlen(buf));
+}
+
 static char seen[256];
 static int seen_count;
 static void record(const char *message, void *user)

@@ -55,7 +55,8 @@ ALLOC_API ALLOC_NORETURN void alloc_report_corruption(const char *fmt, ...)
 /*
  * A small formatter that needs no libc (it is used inside allocators, where
  * calling printf could recurse into malloc). Understands %s, %c, %d, %i, %u,
- * %x, %p and %%, with the length modifiers z, l, ll; no widths or precision.
+ * %x, %p and %%, with the length modifiers z, l, ll, and a field width for
+ * numbers (right-aligned with spaces, as "%10zu"); no flags or precision.
  * Always NUL-terminates when cap > 0; returns the length it would have written.
  */
 ALLOC_API size_t alloc_format(char *buf, size_t cap, const char *fmt, ...)

@@ -41,7 +41,8 @@ static void put_str(out_buf *o, const char *s)
     while (*s) put_char(o, *s++);
 }
 
-static void put_unsigned(out_buf *o, unsigned long long v, unsigned base)
+/* v in base, right-aligned in width characters (with sign, if negative). */
+static void put_number(out_buf *o, unsigned long long v, unsigned base, bool negative, int width)
 {
     char digits[24];
     int n = 0;
@@ -50,8 +51,12 @@ static void put_unsigned(out_buf *o, unsigned long long v, unsigned base)
         digits[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
         v /= base;
     } while (v);
+    for (int pad = width - n - (negative ? 1 : 0); pad > 0; pad--) put_char(o, ' ');
+    if (negative) put_char(o, '-');
     while (n) put_char(o, digits[--n]);
 }
+
+static void put_unsigned(out_buf *o, unsigned long long v, unsigned base) { put_number(o, v, base, false, 0); }
 
 size_t alloc_format_va(char *buf, size_t cap, const char *fmt, va_list ap)
 {
@@ -62,6 +67,8 @@ size_t alloc_format_va(char *buf, size_t cap, const char *fmt, va_list ap)
             continue;
         }
         f++;
+        int width = 0; /* a field width: numbers are right-aligned in it */
+        while (*f >= '0' && *f <= '9' && width < 64) width = width * 10 + (*f++ - '0');
         int longness = 0; /* 0 int, 1 long, 2 long long, 3 size_t */
         if (*f == 'z') {
             longness = 3;
@@ -84,11 +91,8 @@ size_t alloc_format_va(char *buf, size_t cap, const char *fmt, va_list ap)
                           : longness == 3 ? (long long)va_arg(ap, size_t)
                                           : va_arg(ap, int);
             unsigned long long mag = (unsigned long long)v;
-            if (v < 0) {
-                put_char(&o, '-');
-                mag = 0ULL - mag;
-            }
-            put_unsigned(&o, mag, 10);
+            if (v < 0) mag = 0ULL - mag;
+            put_number(&o, mag, 10, v < 0, width);
             break;
         }
         case 'u':
@@ -97,7 +101,7 @@ size_t alloc_format_va(char *buf, size_t cap, const char *fmt, va_list ap)
                                    : longness == 1 ? va_arg(ap, unsigned long)
                                    : longness == 3 ? va_arg(ap, size_t)
                                                    : va_arg(ap, unsigned);
-            put_unsigned(&o, v, *f == 'x' ? 16u : 10u);
+            put_number(&o, v, *f == 'x' ? 16u : 10u, false, width);
             break;
         }
         case 'p':

@@ -261,9 +261,9 @@ void malloc_stats(void)
     alloc_global_info(&h);
     char buf[512];
     size_t n = alloc_format(buf, sizeof buf,
-                            "Arena 0:\nsystem bytes     = %zu\nin use bytes     = %zu\n"
-                            "Total (incl. mmap):\nsystem bytes     = %zu\nin use bytes     = %zu\n"
-                            "max mmap regions = %zu\nmax mmap bytes   = %zu\n",
+                            "Arena 0:\nsystem bytes     = %10zu\nin use bytes     = %10zu\n"
+                            "Total (incl. mmap):\nsystem bytes     = %10zu\nin use bytes     = %10zu\n"
+                            "max mmap regions = %10zu\nmax mmap bytes   = %10zu\n",
                             h.heap_mapped, h.in_use - h.mapped_block_in_use, h.heap_mapped + h.mapped_block_bytes, h.in_use,
                             h.mapped_blocks, h.mapped_block_bytes);
     alloc_os_write_stderr(buf, n < sizeof buf ? n : sizeof buf - 1);
