@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "../core/internal.h"
+#include "../os/host.h"
 #include "alloc/global.h"
 #include "alloc/os.h"
 #include "alloc/page.h"
@@ -54,6 +55,9 @@
 
 typedef struct hdr {
     size_t len;
+#if SIZE_MAX == UINT32_MAX
+    uint32_t pad; /* 16 bytes on 32-bit systems too: user pointers stay 16-aligned */
+#endif
     uint32_t meta;
     uint32_t tag;
 } hdr;
