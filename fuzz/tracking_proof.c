@@ -38,31 +38,37 @@
 #if ALLOC_PROOF_HAVE_SLAB
 #include "alloc/slab.h"
 #endif
+#if ALLOC_PROOF_HAVE_GLOBAL
+#include "alloc/global.h"
+#endif
 
 #define LEN 40 /* not a multiple of 16: rounding slack must not hide an overrun */
 
-static int commit(allocator a, const char *error)
+static int commit_len(allocator a, const char *error, size_t len);
+static int commit(allocator a, const char *error) { return commit_len(a, error, LEN); }
+
+static int commit_len(allocator a, const char *error, size_t len)
 {
     /* A neighbour allocated first keeps the block inside the allocator's
      * memory after its free, and the block is the newest, so freeing it is
      * legal for LIFO strategies too. */
-    void *keep = alloc_bytes(a, LEN, 8);
-    volatile unsigned char *p = alloc_bytes(a, LEN, 8);
+    void *keep = alloc_bytes(a, len, 8);
+    volatile unsigned char *p = alloc_bytes(a, len, 8);
     if (!keep || !p) {
         fprintf(stderr, "allocation failed\n");
         return 2;
     }
-    memset((void *)p, 1, LEN);
+    memset((void *)p, 1, len);
     if (strcmp(error, "overrun") == 0) {
-        p[LEN] = 7; /* one past the end */
-        alloc_free(a, (void *)p, LEN, 8);
+        p[len] = 7; /* one past the end */
+        alloc_free(a, (void *)p, len, 8);
     } else if (strcmp(error, "uaf") == 0) {
-        alloc_free(a, (void *)p, LEN, 8);
-        p[LEN / 2] = 9; /* write after free */
+        alloc_free(a, (void *)p, len, 8);
+        p[len / 2] = 9; /* write after free */
     } else {
         return 2;
     }
-    alloc_free(a, keep, LEN, 8);
+    alloc_free(a, keep, len, 8);
     printf("NOT DETECTED\n");
     return 0;
 }
@@ -132,6 +138,16 @@ int main(int argc, char **argv)
         static alloc_slab sl;
         if (alloc_slab_init(&sl, NULL) != 0) return 2;
         return commit(alloc_slab_allocator(&sl), error);
+    }
+#endif
+#if ALLOC_PROOF_HAVE_GLOBAL
+    if (strcmp(which, "global") == 0) {
+        /* The malloc adapter's handle, with a block of its page heap: its
+         * small blocks are open to the tools up to their size class (what
+         * malloc_usable_size promises), so an overrun into the rounding
+         * slack of one is legal; past a large block's requested length the
+         * span's or page's rest is closed. */
+        return commit_len(alloc_global_allocator(), error, 300000);
     }
 #endif
     fprintf(stderr, "unknown allocator: %s\n", which);

@@ -72,7 +72,7 @@ fi
 
 # The proof: errors inside each strategy's memory must be reported.
 proof=build/valgrind/fuzz/tracking_proof
-for which in bump arena stack pool pool_mt slab freelist debug; do
+for which in bump arena stack pool pool_mt slab freelist debug global; do
   [ -d "src/${which%_mt}" ] || continue
   for error in uaf overrun; do
     out=$(valgrind --error-exitcode=99 "$proof" "$which" "$error" 2>&1) && rc=0 || rc=$?

@@ -330,6 +330,7 @@ static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
                 ALLOC_TRACK_FREELIKE(p);
                 hdr_write(user, len, r.h.meta);
                 ALLOC_TRACK_MALLOCLIKE(user, len);
+                track_direct_slack(src, user, len, offset);
                 ALLOC_TRACK_DEFINED(user, r.len < len ? r.len : len); /* the contents moved along */
                 if (src != SRC_HEAP) {
                     note_direct_reserve(len + offset);

@@ -96,6 +96,22 @@ static void note_direct_in_use(size_t add, size_t sub)
     if (add > sub) raise_peak(&peak_in_use, now + atomic_load_explicit(&class_in_use_seen, memory_order_relaxed));
 }
 
+/* The tools' view of the bytes after a direct block of the page heap or of a
+ * mapping of its own, up to the end of its span or page: no access, so that
+ * memcheck and ASan see an overrun past the requested length. (Other sources
+ * round as they see fit, and say so themselves.) */
+static inline void track_direct_slack(unsigned src, char *user, size_t len, size_t offset)
+{
+#if ALLOC_TRACK_ENABLED
+    size_t round = src == SRC_HEAP ? UNIT : src == SRC_PAGE ? alloc_os_page_size() : 0;
+    if (!round) return;
+    size_t end = alloc_align_up(len + offset, round);
+    ALLOC_TRACK_NOACCESS(user + len, end - (len + offset));
+#else
+    (void)src, (void)user, (void)len, (void)offset;
+#endif
+}
+
 static void *direct_alloc(unsigned src, size_t len, size_t align, bool zero, uintptr_t ret_addr)
 {
     source *s = &sources[src];
@@ -117,6 +133,7 @@ static void *direct_alloc(unsigned src, size_t len, size_t align, bool zero, uin
     }
     hdr_write(user, len, (uint32_t)(src << 8) | (log2_of(offset) << 12));
     ALLOC_TRACK_MALLOCLIKE(user, len);
+    track_direct_slack(src, user, len, offset);
     if (zero) {
         if (s->fresh_zero)
             ALLOC_TRACK_DEFINED(user, len); /* zero already, tell the tools */
