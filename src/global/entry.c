@@ -322,6 +322,7 @@ static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
             source *s = &sources[src];
             char *base = (char *)p - offset;
             ALLOC_TRACK_DEFINED(hdr_of(p), HDR); /* the header moves with the block */
+            track_direct_slack(src, p, r.len, offset, false);
             if (s->locked) engine_lock(&s->lock);
             char *moved = alloc_remap_at(s->a, base, r.len + offset, offset, len + offset, ret_addr);
             if (s->locked) engine_unlock(&s->lock);
@@ -330,7 +331,7 @@ static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
                 ALLOC_TRACK_FREELIKE(p);
                 hdr_write(user, len, r.h.meta);
                 ALLOC_TRACK_MALLOCLIKE(user, len);
-                track_direct_slack(src, user, len, offset);
+                track_direct_slack(src, user, len, offset, true);
                 ALLOC_TRACK_DEFINED(user, r.len < len ? r.len : len); /* the contents moved along */
                 if (src != SRC_HEAP) {
                     note_direct_reserve(len + offset);
@@ -344,6 +345,7 @@ static void *realloc_impl(void *p, size_t len, uintptr_t ret_addr)
                 return user;
             }
             ALLOC_TRACK_NOACCESS(hdr_of(p), HDR);
+            track_direct_slack(src, p, r.len, offset, true);
         }
     }
     /* Moving. A block that grows past the classes into the heap gets half

@@ -97,18 +97,24 @@ static void note_direct_in_use(size_t add, size_t sub)
 }
 
 /* The tools' view of the bytes after a direct block of the page heap or of a
- * mapping of its own, up to the end of its span or page: no access, so that
- * memcheck and ASan see an overrun past the requested length. (Other sources
- * round as they see fit, and say so themselves.) */
-static inline void track_direct_slack(unsigned src, char *user, size_t len, size_t offset)
+ * mapping of its own, up to the end of its span or page: no access while the
+ * block is live (closed), so that memcheck and ASan see an overrun past the
+ * requested length, and open again before the memory goes back to its source
+ * or moves (ASan keeps its shadow for an address range after munmap, and a
+ * later mapping there must not inherit it). Other sources round as they see
+ * fit, and tell the tools themselves. */
+static inline void track_direct_slack(unsigned src, char *user, size_t len, size_t offset, bool closed)
 {
 #if ALLOC_TRACK_ENABLED
     size_t round = src == SRC_HEAP ? UNIT : src == SRC_PAGE ? alloc_os_page_size() : 0;
     if (!round) return;
-    size_t end = alloc_align_up(len + offset, round);
-    ALLOC_TRACK_NOACCESS(user + len, end - (len + offset));
+    size_t slack = alloc_align_up(len + offset, round) - (len + offset);
+    if (closed)
+        ALLOC_TRACK_NOACCESS(user + len, slack);
+    else
+        ALLOC_TRACK_UNDEFINED(user + len, slack);
 #else
-    (void)src, (void)user, (void)len, (void)offset;
+    (void)src, (void)user, (void)len, (void)offset, (void)closed;
 #endif
 }
 
@@ -132,8 +138,9 @@ static void *direct_alloc(unsigned src, size_t len, size_t align, bool zero, uin
         atomic_fetch_add_explicit(&page_in_use, len, memory_order_relaxed);
     }
     hdr_write(user, len, (uint32_t)(src << 8) | (log2_of(offset) << 12));
+    ALLOC_TRACK_UNDEFINED(user, len); /* whatever an earlier block here left */
     ALLOC_TRACK_MALLOCLIKE(user, len);
-    track_direct_slack(src, user, len, offset);
+    track_direct_slack(src, user, len, offset, true);
     if (zero) {
         if (s->fresh_zero)
             ALLOC_TRACK_DEFINED(user, len); /* zero already, tell the tools */
@@ -162,6 +169,7 @@ static void direct_free(void *user, const hdr *h, uintptr_t ret_addr)
     /* Hand the memory back as it came: the source (or the kernel, for pages
      * reused by a later mapping) must not inherit our header's poisoning. */
     ALLOC_TRACK_UNDEFINED(live, HDR);
+    track_direct_slack(META_SOURCE(h->meta), user, h->len, offset, false);
     int saved = errno; /* free never changes errno, whatever the source does */
     freed_ring_note(user);
     if (s->locked) engine_lock(&s->lock);
