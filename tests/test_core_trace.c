@@ -102,7 +102,9 @@ Test(trace, freelist_split_and_merge_reach_the_sink)
     line_count = bad_lines = 0;
     alloc_set_trace_sink(capture, lines);
     alloc_freelist heap;
-    alloc_freelist_config config = {.buffer = heap_buffer, .buffer_size = sizeof heap_buffer, .no_grow = true};
+    /* no_cache: a freed small block would wait in the cache instead of merging. */
+    alloc_freelist_config config = {
+        .buffer = heap_buffer, .buffer_size = sizeof heap_buffer, .no_grow = true, .no_cache = true};
     cr_assert_eq(alloc_freelist_init(&heap, &config), 0);
     allocator a = alloc_freelist_allocator(&heap);
     size_t before_ops = line_count;
