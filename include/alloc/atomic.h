@@ -22,8 +22,11 @@
 #define ALLOC_ATOMIC_STORE_RELAXED(p, v) std::atomic_store_explicit((p), (v), std::memory_order_relaxed)
 #else
 #include <stdatomic.h>
+/* An atomic field of type T: _Atomic(T) in C, std::atomic<T> in C++. */
 #define ALLOC_ATOMIC(T) _Atomic(T)
+/* A relaxed load of *p (an ALLOC_ATOMIC field): no ordering, only atomicity. */
 #define ALLOC_ATOMIC_LOAD_RELAXED(p) atomic_load_explicit((p), memory_order_relaxed)
+/* A relaxed store of v into *p (an ALLOC_ATOMIC field). */
 #define ALLOC_ATOMIC_STORE_RELAXED(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
 #endif
 

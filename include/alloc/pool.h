@@ -253,16 +253,20 @@ ALLOC_INLINE void alloc_pool_put_at(alloc_pool *pool, void *obj, uintptr_t ret_a
 /* Hot words on their own cache lines, so frees and counters do not contend. */
 typedef struct alloc_pool_mt {
     ALLOC_POOL_ALIGNAS(64) ALLOC_ATOMIC(uint64_t) head;        /* tagged free-list head */
-    ALLOC_POOL_ALIGNAS(64) ALLOC_ATOMIC(uint64_t) alloc_count;
-    ALLOC_ATOMIC(uint64_t) free_count;
+    ALLOC_POOL_ALIGNAS(64) ALLOC_ATOMIC(uint64_t) alloc_count; /* successful allocations */
+    ALLOC_ATOMIC(uint64_t) free_count; /* frees */
     ALLOC_ATOMIC(uint64_t) peak_live;  /* highest alloc_count - free_count seen */
     ALLOC_POOL_ALIGNAS(64) ALLOC_ATOMIC(int) grow_lock; /* spin lock: one thread takes slabs at a time */
     ALLOC_ATOMIC(alloc_pool_slab *) slabs; /* newest first */
     size_t obj_size, obj_align, stride; /* as in alloc_pool: as configured (obj_align resolved), slot size */
     allocator backing;                 /* where slabs come from (the page allocator for {0}) */
     size_t next_slab_bytes, max_slab_bytes; /* size of the next slab; it doubles up to the max */
-    ALLOC_ATOMIC(size_t) bytes_reserved, peak_bytes_reserved; /* changed under grow_lock */
-    ALLOC_ATOMIC(uint64_t) failed_count, misuse_count, resize_count, remap_count;
+    ALLOC_ATOMIC(size_t) bytes_reserved; /* bytes of slabs; changed under grow_lock */
+    ALLOC_ATOMIC(size_t) peak_bytes_reserved; /* highest bytes_reserved; changed under grow_lock */
+    ALLOC_ATOMIC(uint64_t) failed_count; /* allocations that returned NULL */
+    ALLOC_ATOMIC(uint64_t) misuse_count; /* misuse reports */
+    ALLOC_ATOMIC(uint64_t) resize_count; /* resizes in place that succeeded */
+    ALLOC_ATOMIC(uint64_t) remap_count; /* remaps that succeeded */
     uint64_t forgotten;                /* live objects dropped by resets */
 } alloc_pool_mt;
 
