@@ -127,17 +127,24 @@ static bool find_block(const char *fn, void *p, block_ref *out, uintptr_t ret_ad
 
 /* --- class blocks ------------------------------------------------------------- */
 
+/* A free class block of size bytes handed out: its freed tag cleared, the
+ * tools told. */
+static inline void *hand_out(void *p, size_t size)
+{
+    tag_set(p, 0);
+    ALLOC_TRACK_UNDEFINED(p, size);
+    ALLOC_TRACK_MALLOCLIKE(p, size);
+    (void)size;
+    return p;
+}
+
 static ALLOC_NOINLINE void *class_alloc_general(unsigned cls)
 {
     void *p = class_pop(cls);
     if (ALLOC_UNLIKELY(!p)) return NULL;
-    size_t size = class_size(cls);
-    tag_set(p, 0);
-    ALLOC_TRACK_UNDEFINED(p, size);
-    ALLOC_TRACK_MALLOCLIKE(p, size);
     NOTE(allocs, 1);
-    NOTE_SIZE(in_use_add, size);
-    return p;
+    NOTE_SIZE(in_use_add, class_size(cls));
+    return hand_out(p, class_size(cls));
 }
 
 /* The owner's count of a bin (a load and a store, no locked instruction). */
@@ -151,12 +158,8 @@ static inline void *bin_pop(bin *b, unsigned cls, void *p)
 {
     b->head = link_get(p);
     b->count--;
-    tag_set(p, 0);
-    ALLOC_TRACK_UNDEFINED(p, class_size(cls));
-    ALLOC_TRACK_MALLOCLIKE(p, class_size(cls));
-    (void)cls;
     bin_note(&b->allocs);
-    return p;
+    return hand_out(p, class_size(cls));
 }
 
 /* Pushes p, a live block of size bytes, onto bin b (which has room). */
@@ -274,16 +277,8 @@ static inline void release(void *p, const block_ref *r, uintptr_t ret_addr)
 static inline void free_impl(void *p, const char *fn, uintptr_t ret_addr)
 {
     if (!p) return;
-    span *s = span_of(p);
-    if (ALLOC_LIKELY(s != NULL && s->kind == SPAN_CLASS)) {
-        if (ALLOC_LIKELY(class_block_live(s, p)))
-            class_release(p, s);
-        else
-            report_bad_class(fn, p, s, ret_addr);
-        return;
-    }
-    hdr h;
-    if (ALLOC_LIKELY(verify(fn, p, &h, ret_addr))) direct_free(p, &h, ret_addr);
+    block_ref r;
+    if (ALLOC_LIKELY(find_block(fn, p, &r, ret_addr))) release(p, &r, ret_addr);
 }
 
 /* The general paths behind malloc_fast and free_fast, out of line. */

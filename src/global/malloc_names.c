@@ -268,6 +268,7 @@ void malloc_stats(void)
                             h.mapped_blocks, h.mapped_block_bytes);
     alloc_os_write_stderr(buf, n < sizeof buf ? n : sizeof buf - 1);
 }
+
 /* mallopt as glibc 2.36 answers it: 1 for every parameter, 0 for M_MXFAST
  * beyond glibc's limit (80 * sizeof(size_t) / 4) or negative. What it does
  * here: M_TRIM_THRESHOLD sets the page heap's retained-bytes floor (the
