@@ -374,7 +374,8 @@ static bool heap_grow(size_t units)
     s->start = mem;
     s->units = n;
     s->dirty = 0; /* fresh pages: nothing resident */
-    /* A new chunk may sit right after a free span of an older one. */
+    /* A new chunk may sit right after a free span of an older one, or right
+     * before one (the system places mappings downwards as often as not). */
     span *left = span_of(s->start - 1);
     if (left && left->kind == SPAN_FREE && left->start + left->units * UNIT == s->start) {
         heap_remove(left);
@@ -382,6 +383,17 @@ static bool heap_grow(size_t units)
         left->units += s->units;
         desc_delete(s);
         s = left;
+    }
+    span *right = span_of(s->start + s->units * UNIT);
+    if (right && right->kind == SPAN_FREE && right->start == s->start + s->units * UNIT) {
+        heap_remove(right);
+        pagemap_clear(right->start, 1); /* right's first unit is inside now */
+        s->units += right->units;
+        if (right->dirty) { /* the merged span counts as resident, as a release merges */
+            s->dirty = 1;
+            s->freed_at = right->freed_at;
+        }
+        desc_delete(right);
     }
     heap_insert(s);
     return true;
